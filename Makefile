@@ -1,0 +1,41 @@
+# Two entry points: `make run` and `make test`. Everything else is a step they call.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STUDY := data/study.duckdb
+PORT ?= 8501
+
+.PHONY: run test install system-deps study bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's Chromium (browser tests, static figure export) and CJK fonts; needs root and apt.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "note: chromium / fonts-noto-cjk missing and cannot apt-get; browser tests will skip"; fi; \
+	fi
+
+$(STUDY): install
+	@test -f $(STUDY) || $(PY) -m analytics build-default --out $(STUDY)
+
+study: $(STUDY)
+
+run: install $(STUDY)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: install system-deps
+	$(PY) -m pytest -n 2 -q
+
+bench: install $(STUDY)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(STUDY) .pytest_cache

@@ -1,0 +1,1 @@
+"""Plotly figure builders. Each takes a result frame (and its attrs) and returns a Figure."""

@@ -1,0 +1,115 @@
+"""Kaplan–Meier figure: step curves per arm (CI bands and censor marks optional) and a
+numbers-at-risk table drawn in plotly under the x-axis, each number exactly at an x tick."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..i18n import t
+from ..schema import ARMS
+from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _tick_text(tick: float) -> str:
+    return f"{tick:g}" if abs(tick * 4 - round(tick * 4)) < 1e-9 else f"{tick:.2f}"
+
+
+def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
+                    censor_marks: bool = True, lang: str | None = None,
+                    height: int = 620) -> go.Figure:
+    """The figure for a :class:`analytics.survival.SurvivalResult`.
+
+    Parameters
+    ----------
+    res : SurvivalResult
+    scale : ``survival`` (KM) or ``cumulative_incidence`` (1 − KM)
+    ci_bands, censor_marks : bool
+        Draw the 95 % CI bands / the censoring ticks on the curves.
+    """
+    attrs = res.curves.attrs
+    lang = lang or attrs.get("lang", "en")
+    ticks = list(res.ticks)
+    x_max = ticks[-1] if ticks else 1.0
+    if res.horizon_years is None and len(res.curves):
+        x_max = max(x_max, float(res.curves["time"].max()))
+    x_range = [-0.02 * x_max, x_max * 1.02]
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22],
+                        vertical_spacing=0.17)
+    curves = res.curves[res.curves["scale"] == scale]
+    for arm in ARMS:
+        c = curves[curves["arm"] == arm].sort_values("time")
+        if c.empty:
+            continue
+        color, name = ARM_COLORS[arm], arm_label(arm, lang)
+        # Extend each step to the end of follow-up so the last value is visible.
+        x = list(c["time"])
+        y, lo, hi = list(c["estimate"]), list(c["ci_low"]), list(c["ci_high"])
+        end = float(res.subjects.loc[res.subjects["arm"] == arm, "time"].max()) \
+            if res.subjects is not None else x[-1]
+        if end > x[-1]:
+            x, y, lo, hi = x + [end], y + [y[-1]], lo + [lo[-1]], hi + [hi[-1]]
+        if ci_bands:
+            fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(width=0, shape="hv"),
+                                     hoverinfo="skip", showlegend=False, legendgroup=arm),
+                          row=1, col=1)
+            fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(width=0, shape="hv"),
+                                     fill="tonexty", fillcolor=_rgba(color, 0.18),
+                                     hoverinfo="skip", legendgroup=arm,
+                                     name=f"{name} {t('survival.ci', lang)}", showlegend=False),
+                          row=1, col=1)
+        fig.add_trace(go.Scatter(
+            x=x, y=y, mode="lines", name=name, legendgroup=arm,
+            line=dict(color=color, dash=ARM_DASH[arm], width=2.5, shape="hv"),
+            customdata=list(zip(lo, hi)),
+            hovertemplate=f"{name}<br>%{{x:.2f}}: %{{y:.3f}} "
+                          f"({t('survival.ci', lang)} %{{customdata[0]:.3f}}–"
+                          f"%{{customdata[1]:.3f}})<extra></extra>"), row=1, col=1)
+        if censor_marks:
+            cens = c[c["n_censored"] > 0]
+            if not cens.empty:
+                fig.add_trace(go.Scatter(
+                    x=cens["time"], y=cens["estimate"], mode="markers", legendgroup=arm,
+                    name=f"{name} {t('survival.censored', lang)}", showlegend=False,
+                    marker=dict(symbol="line-ns-open", size=10, color=color,
+                                line=dict(width=1.5, color=color)),
+                    customdata=cens["n_censored"],
+                    hovertemplate=f"{name} {t('survival.censored', lang)}: "
+                                  "%{customdata} @ %{x:.2f}<extra></extra>"), row=1, col=1)
+
+    # Numbers at risk: one text row per arm, each number at its tick.
+    labels = {arm: arm_label(arm, lang) for arm in ARMS}
+    for arm in ARMS:
+        a = res.at_risk[res.at_risk["arm"] == arm]
+        fig.add_trace(go.Scatter(
+            x=a["time"], y=[labels[arm]] * len(a), mode="text",
+            text=[str(n) for n in a["n_at_risk"]], textposition="middle center",
+            textfont=dict(color=ARM_COLORS[arm], size=13), showlegend=False,
+            customdata=a["n_events"],
+            hovertemplate=f"{labels[arm]}: %{{text}} {t('survival.col.n_at_risk', lang)}, "
+                          f"%{{customdata}} {t('survival.col.n_events_cum', lang)}"
+                          "<extra></extra>"), row=2, col=1)
+
+    tick_text = [_tick_text(v) for v in ticks]
+    fig.update_xaxes(range=x_range, tickmode="array", tickvals=ticks, ticktext=tick_text,
+                     zeroline=False)
+    fig.update_xaxes(showticklabels=True, title_text=t("survival.axis.time", lang),
+                     title_standoff=4, row=1, col=1)
+    fig.update_xaxes(showticklabels=False, showgrid=True, row=2, col=1)
+    fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%",
+                     title_text=t(f"survival.axis.{scale}", lang), row=1, col=1)
+    fig.update_yaxes(type="category", categoryorder="array",
+                     categoryarray=[labels[a] for a in reversed(ARMS)], showgrid=False,
+                     range=[-0.6, len(ARMS) - 0.4], fixedrange=True, row=2, col=1)
+    fig.add_annotation(text=f"<b>{t('survival.at_risk', lang)}</b>", xref="paper",
+                       yref="y2 domain", x=0, y=1.0, xanchor="left", yanchor="bottom",
+                       showarrow=False, font=dict(size=12))
+    title = t("survival.curve.title", lang,
+              endpoint=t(f"endpoint.{res.endpoint}", lang))
+    return finish(fig, attrs, title=title, height=height)

@@ -1,0 +1,66 @@
+"""The message catalogue: every user-visible string, in English and Chinese, looked up by key.
+
+Messages live in ``analytics/messages/*.toml``, one file per area of the dashboard, each entry a
+table with ``en`` and ``zh``::
+
+    ["disposition.title"]
+    en = "Subject disposition"
+    zh = "受试者分布"
+
+Placeholders use ``str.format`` syntax and are filled from keyword arguments.
+"""
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+DEFAULT_LANGUAGE = "en"
+MESSAGES_DIR = Path(__file__).with_name("messages")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    """All messages, ``{key: {"en": ..., "zh": ...}}``; a key defined twice is an error."""
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(MESSAGES_DIR.glob("*.toml")):
+        with path.open("rb") as fh:
+            for key, entry in tomllib.load(fh).items():
+                if key in merged:
+                    raise ValueError(f"message key {key!r} defined twice (again in {path.name})")
+                merged[key] = entry
+    return merged
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
+    """The message ``key`` in ``lang``, with ``params`` filled in."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    try:
+        text = catalogue()[key][lang]
+    except KeyError:
+        raise KeyError(f"message {key!r} has no {lang!r} text in analytics/messages") from None
+    return text.format(**params) if params else text
+
+
+def has(key: str) -> bool:
+    return key in catalogue()
+
+
+def fmt_number(value: float, decimals: int = 1, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A number formatted for display; both languages use Western digits and a point."""
+    if value is None or value != value:  # None or NaN
+        return t("common.missing_value", lang)
+    return f"{value:,.{decimals}f}"
+
+
+def fmt_p(p: float, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A p-value as journals print it: '< 0.001', '> 0.999' or three decimals."""
+    if p is None or p != p:
+        return t("common.missing_value", lang)
+    if p < 0.001:
+        return "< 0.001"
+    if p > 0.999:
+        return "> 0.999"
+    return f"{p:.3f}"

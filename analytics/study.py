@@ -1,0 +1,136 @@
+"""Opening a study file and the analyses available on it.
+
+``open_study()`` returns a :class:`Study`; each analysis is a method that delegates to its own
+module (one analysis per module) and returns a tidy DataFrame whose ``attrs`` carry what a reader
+must know: ``population``, ``n_per_arm``, ``method``, ``footnote`` (and ``title``), in the
+language asked for.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_STUDY_PATH = PROJECT_DIR / "data" / "study.duckdb"
+STUDY_ENV_VAR = "MSC_RA_STUDY"  # points the dashboard at another study file
+
+
+class Study:
+    """A read-only study file and its analyses.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A read-only connection to the study file.
+    path : Path
+        Where the file lives.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
+        self.con = con
+        self.path = Path(path)
+        self.info: dict[str, str] = dict(
+            con.execute("SELECT key, value FROM study_info").fetchall())
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the file holds the synthetic cohort (every screen must say so)."""
+        return self.info.get("synthetic") == "true"
+
+    def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        """Run SQL with bound parameters on a cursor of its own (safe across threads)."""
+        return self.con.cursor().execute(sql, list(params)).df()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- analyses: one module each ------------------------------------------------------------
+    def disposition(self, lang: str = "en") -> pd.DataFrame:
+        from .disposition import disposition
+        return disposition(self, lang=lang)
+
+    def baseline(self, population: str = "completers", lang: str = "en", **filters) -> pd.DataFrame:
+        from .baseline import baseline
+        return baseline(self, population, lang=lang, **filters)
+
+    def response_rates(self, endpoint: str, population: str = "completers", lang: str = "en",
+                       **filters) -> pd.DataFrame:
+        from .response import response_rates
+        return response_rates(self, endpoint, population, lang=lang, **filters)
+
+    def compare_rates(self, endpoint: str, population: str = "completers", lang: str = "en",
+                      **filters) -> pd.DataFrame:
+        from .response import compare_rates
+        return compare_rates(self, endpoint, population, lang=lang, **filters)
+
+    def disease_activity(self, population: str = "completers", lang: str = "en",
+                         **filters) -> pd.DataFrame:
+        from .disease_activity import disease_activity
+        return disease_activity(self, population, lang=lang, **filters)
+
+    def transitions(self, population: str, from_timepoint: str, to_timepoint: str,
+                    lang: str = "en", **filters) -> pd.DataFrame:
+        from .transitions import transitions
+        return transitions(self, population, from_timepoint, to_timepoint, lang=lang, **filters)
+
+    def trajectories(self, measure: str, population: str = "completers", lang: str = "en",
+                     **filters) -> pd.DataFrame:
+        from .trajectories import trajectories
+        return trajectories(self, measure, population, lang=lang, **filters)
+
+    def medications(self, population: str = "completers", lang: str = "en",
+                    **filters) -> pd.DataFrame:
+        from .medications import medications
+        return medications(self, population, lang=lang, **filters)
+
+    def survival(self, endpoint: str, population: str = "completers", horizon_years=None,
+                 lang: str = "en", **filters):
+        from .survival import survival
+        return survival(self, endpoint, population, horizon_years=horizon_years, lang=lang,
+                        **filters)
+
+    def ae_summary(self, population: str = "safety", years=None, lang: str = "en", **filters):
+        from .safety import ae_summary
+        return ae_summary(self, population, years=years, lang=lang, **filters)
+
+    def ae_rates(self, by: str = "soc", serious_only: bool = False, years=None,
+                 lang: str = "en", **filters):
+        from .safety import ae_rates
+        return ae_rates(self, by=by, serious_only=serious_only, years=years, lang=lang, **filters)
+
+    def ae_rates_by_year(self, lang: str = "en", **filters):
+        from .safety import ae_rates_by_year
+        return ae_rates_by_year(self, lang=lang, **filters)
+
+
+def default_study_path() -> Path:
+    return Path(os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY_PATH)
+
+
+def open_study(path: str | Path | None = None) -> Study:
+    """Open a study file read-only.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A DuckDB study file built by ``python -m analytics build``. ``None`` opens the embedded
+        default (the synthetic cohort), building it first if it is missing.
+    """
+    if path is None:
+        path = default_study_path()
+        if not path.exists():
+            from .build import build_default
+            build_default(path)
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"study file not found: {path}")
+    return Study(duckdb.connect(str(path), read_only=True), path)
