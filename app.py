@@ -1,4 +1,7 @@
-"""Entry point: global filters in the sidebar, then the chosen page (study overview by default)."""
+"""Entry point: the page menu in the chosen language, then the page (study overview by default).
+
+Each page draws the global filters itself (dashboard.ui.context), so they are there however the
+page is reached."""
 import streamlit as st
 
 from analytics.i18n import t
@@ -7,8 +10,8 @@ from dashboard.pages import ROOT, existing_pages
 
 st.set_page_config(page_title="MSC ± IFN-γ in RA", page_icon="🧬", layout="wide")
 
-ctx = ui.sidebar()
-pages = [st.Page(str(ROOT / script), title=t(title_key, ctx.lang), url_path=url,
+lang = ui.current_language()
+pages = [st.Page(str(ROOT / script), title=t(title_key, lang), url_path=url,
                  default=(i == 0))
          for i, (script, title_key, url) in enumerate(existing_pages())]
 st.navigation(pages, position="top").run()

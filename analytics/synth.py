@@ -113,10 +113,15 @@ def _matches(value: float, target: float, decimals: int) -> bool:
 def _calibrate(x: np.ndarray, mean: float, sd: float, dm: int, ds: int, step: float,
                lo: float, hi: float, rng: np.random.Generator) -> np.ndarray:
     """Values on a ``step`` grid within [lo, hi] whose mean and SD round to the targets."""
-    z = (x - x.mean()) / x.std(ddof=1)
-    y = np.clip(np.round((mean + sd * z) / step) * step, lo, hi)
-    return _local_search(y, lambda a: (a.mean(), a.std(ddof=1)), (mean, sd), (dm, ds),
-                         step, lo, hi, rng)
+    for _attempt in range(20):
+        z = (x - x.mean()) / x.std(ddof=1)
+        y = np.clip(np.round((mean + sd * z) / step) * step, lo, hi)
+        try:
+            return _local_search(y, lambda a: (a.mean(), a.std(ddof=1)), (mean, sd), (dm, ds),
+                                 step, lo, hi, rng, max_iter=20_000)
+        except RuntimeError:  # stuck against a bound: start again from a perturbed draw
+            x = x + rng.normal(0, 0.3 * x.std(), len(x))
+    raise RuntimeError(f"calibration did not converge to {(mean, sd)}")
 
 
 def _local_search(y, stats_fn, targets, decimals, step, lo, hi, rng, max_iter=200_000):
@@ -256,15 +261,20 @@ class _Generator:
                         cols[name][idx] = _calibrate(draw, mean, sd, dm, ds, step, lo, hi, rng)
                     else:
                         cols[name][idx] = np.clip(np.round(draw / step) * step, lo, hi)
-                das_target = rng.normal(5.72, 0.52, n)
-                # DAS28 rises with ESR: pair the draws by a noisy ESR rank
-                key = np.argsort(np.argsort(cols["esr"][idx])) + rng.normal(0, n / 4, n)
-                das_target = np.sort(das_target)[np.argsort(np.argsort(key))]
+                draw = rng.normal(5.72, 0.52, n)
                 if calibrate:
                     mean, sd, dm, ds = tg.baseline["das28_esr"]
-                    z = (das_target - das_target.mean()) / das_target.std(ddof=1)
-                    das_target = mean + sd * z
-                self._baseline_joints(cols, idx, das_target)
+                    draw = mean + sd * (draw - draw.mean()) / draw.std(ddof=1)
+                for attempt in range(50):
+                    # DAS28 rises with ESR: pair the draws by a noisy ESR rank (a low DAS28
+                    # beside a high ESR leaves no room for the joint counts: pair again)
+                    key = np.argsort(np.argsort(cols["esr"][idx])) + rng.normal(
+                        0, n / (6 + attempt), n)
+                    das_target = np.sort(draw)[np.argsort(np.argsort(key))]
+                    if self._baseline_joints(cols, idx, das_target):
+                        break
+                else:
+                    raise RuntimeError("no baseline joint counts fit the DAS28 targets")
                 if calibrate:
                     self._calibrate_das(cols, idx, tg.baseline["das28_esr"])
                 for j in idx:
@@ -291,17 +301,19 @@ class _Generator:
         """Joint counts and patient global that give each subject its baseline DAS28-ESR."""
         rng = self.rng
         for j, das in zip(idx, das_target):
-            for _ in range(10_000):
-                tjc = int(rng.integers(4, 22))
+            for attempt in range(4000):
+                wide = attempt > 2000  # rare extremes: a low DAS28 with a high ESR
+                tjc = int(rng.integers(3 if wide else 4, 22))
                 sjc = int(rng.integers(2, min(tjc, 16) + 1))
                 rest = das - 0.56 * np.sqrt(tjc) - 0.28 * np.sqrt(sjc) - 0.70 * np.log(
                     cols["esr"][j])
                 pg = round(rest / 0.014)
-                if 22 <= pg <= 95:
+                if (10 if wide else 22) <= pg <= 95:
                     break
             else:
-                raise RuntimeError("no baseline joint counts fit the DAS28 target")
+                return False
             cols["tjc28"][j], cols["sjc28"][j], cols["patient_global"][j] = tjc, sjc, pg
+        return True
 
     def _calibrate_das(self, cols, idx, target):
         mean, sd, dm, ds = target

@@ -1,8 +1,9 @@
 """What every page shares: the study connection, the global filters, and how results are shown.
 
-The global filters (language, population, time point, subgroups) live in the sidebar, drawn once
-by ``app.py`` before the page runs, so they persist from page to page; they are mirrored into the
-URL so that a copied link reopens the same view. Pages call :func:`context` to read them.
+The global filters (language, population, time point, subgroups) live in the sidebar, drawn by
+each page through :func:`context`. Their values are kept in session state apart from the widgets,
+so they persist from page to page, and are mirrored into the URL so that a copied link reopens
+the same view.
 """
 from __future__ import annotations
 
@@ -76,6 +77,11 @@ def _sync(name: str) -> None:
     st.session_state[_STATE + name] = st.session_state["w_" + name]
 
 
+def current_language() -> str:
+    """The chosen language, before the sidebar is drawn (for the page menu)."""
+    return st.session_state.get(_STATE + "lang") or _initial("lang")
+
+
 def sidebar() -> Context:
     """Draw the global filters in the sidebar and return the context; call once per run."""
     for name in FILTERS:
@@ -110,14 +116,12 @@ def sidebar() -> Context:
                       ("bio", "prior_bdmard")):
         if values[name] != ALL:
             subgroups[arg] = int(values[name]) if arg == "prior_bdmard" else values[name]
-    ctx = Context(get_study(), values["lang"], values["pop"], values["tp"], subgroups)
-    st.session_state["context"] = ctx
-    return ctx
+    return Context(get_study(), values["lang"], values["pop"], values["tp"], subgroups)
 
 
 def context() -> Context:
-    """The context drawn by ``app.py`` in this run (or drawn now, when a page runs alone)."""
-    return st.session_state.get("context") or sidebar()
+    """Draw the global filters and return the current view; each page calls it once."""
+    return sidebar()
 
 
 def synthetic_banner(ctx: Context) -> None:

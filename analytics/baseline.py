@@ -1,0 +1,74 @@
+"""Table 1: baseline characteristics per arm, with the between-arm test."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .annotate import annotate, arm_counts
+from .i18n import fmt_p, t
+from .population import select
+from .schema import ARMS
+from .stats import fisher_exact_p, welch_t_p
+
+# (characteristic, subject_info column or SQL expression, kind, display decimals of the mean or
+# percent, of the SD) -- the precision the paper's Table 1 prints.
+CHARACTERISTICS: list[tuple[str, str, str, int, int]] = [
+    ("female", "(sex = 'F')::INTEGER", "count", 1, 0),
+    ("age", "age", "mean", 1, 1),
+    ("ra_duration_years", "ra_duration_years", "mean", 2, 1),
+    ("das28_esr", "bl_das28_esr", "mean", 2, 2),
+    ("haq_di", "bl_haq_di", "mean", 2, 2),
+    ("esr", "bl_esr", "mean", 2, 2),
+    ("crp", "bl_crp", "mean", 2, 2),
+    ("rf_positive", "rf_positive", "count", 1, 0),
+    ("anti_ccp_positive", "anti_ccp_positive", "count", 1, 0),
+    ("prior_csdmard", "prior_csdmard", "count", 0, 0),
+    ("prior_bdmard", "prior_bdmard", "count", 0, 0),
+    ("prior_nsaid", "prior_nsaid", "count", 0, 0),
+    ("prior_prednisone", "prior_prednisone", "count", 0, 0),
+]
+
+
+def baseline(study, population: str = "completers", lang: str = "en", **filters) -> pd.DataFrame:
+    """Baseline characteristics, one row per characteristic and arm.
+
+    Columns: ``characteristic``, ``label``, ``arm``, ``n`` (subjects with a value), ``mean``,
+    ``sd``, ``count``, ``percent``, ``display`` (mean ± SD or n (%)), ``p_value`` (Welch t-test
+    for means, Fisher's exact test for counts; the same on both rows of a characteristic).
+    """
+    sel = select(population, **filters)
+    sql, params = sel.sql
+    parts = []
+    for name, expr, kind, _, _ in CHARACTERISTICS:
+        parts.append(f"""SELECT '{name}' AS characteristic, arm,
+            count({expr}) AS n, avg({expr}) AS mean, stddev_samp({expr}) AS sd,
+            sum({expr}) AS count FROM ({sql}) GROUP BY arm""")
+    df = study.query(" UNION ALL ".join(parts), params * len(parts))
+    rows = []
+    for name, _, kind, decimals, sd_decimals in CHARACTERISTICS:
+        by_arm = {r.arm: r for r in df[df.characteristic == name].itertuples()}
+        a, b = by_arm.get(ARMS[0]), by_arm.get(ARMS[1])
+        if kind == "mean":
+            p = welch_t_p(a.mean, a.sd, a.n, b.mean, b.sd, b.n) if a and b else float("nan")
+        else:
+            p = fisher_exact_p(int(a.count), int(a.n), int(b.count), int(b.n)) \
+                if a and b else float("nan")
+        for arm in ARMS:
+            r = by_arm.get(arm)
+            n = int(r.n) if r else 0
+            row = {"characteristic": name, "label": t(f"baseline.{name}", lang), "arm": arm,
+                   "n": n, "mean": None, "sd": None, "count": None, "percent": None,
+                   "p_value": p, "p_display": fmt_p(p, lang)}
+            if r is not None and kind == "mean":
+                row.update(mean=float(r.mean), sd=float(r.sd),
+                           display=f"{r.mean:.{decimals}f} ± {r.sd:.{sd_decimals}f}")
+            elif r is not None:
+                count = int(r.count)
+                pct = 100 * count / n if n else float("nan")
+                row.update(count=count, percent=pct, display=f"{count} ({pct:.{decimals}f})")
+            else:
+                row["display"] = t("common.missing_value", lang)
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    return annotate(out, study, lang=lang, title=t("baseline.title", lang),
+                    population=population, n_per_arm=arm_counts(study, sql, params),
+                    method=t("baseline.method", lang), footnote=t("baseline.footnote", lang))

@@ -1,0 +1,230 @@
+"""Disease-activity figures: a Sankey of DAS28-ESR categories across time points (one per arm),
+the transition matrix between two time points (a heatmap per arm, counts annotated), and 100 %
+stacked bars of the categories at every time point (one panel per arm).
+
+Every builder takes a result frame of :mod:`analytics.disease_activity` /
+:mod:`analytics.transitions` and finishes the figure with :func:`theme.finish` (title, fonts,
+caption with population, N, method and footnote).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..i18n import t
+from ..schema import ARMS, VISITS
+from .theme import CATEGORY_COLORS, arm_label, finish
+
+# ``theme.CATEGORY_COLORS`` has no colour for 'missing'; a light grey keeps it apart from the
+# darker 'withdrawn' grey.
+_FALLBACK_COLORS = {"missing": "#D9D9D9", "withdrawn": "#999999"}
+_OBSERVED = ("remission", "low", "moderate", "high")
+
+
+def category_color(category: str) -> str:
+    return CATEGORY_COLORS.get(category) or _FALLBACK_COLORS.get(category, "#BBBBBB")
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _cat(category: str, lang: str) -> str:
+    return t(f"category.{category}", lang)
+
+
+def _short(category: str, lang: str) -> str:
+    return t(f"da.short.{category}", lang)
+
+
+def _visit(tp: str, lang: str) -> str:
+    return t(f"visit.{tp}", lang)
+
+
+def _categories(attrs: dict) -> list[str]:
+    return list(attrs.get("categories") or _OBSERVED)
+
+
+# -- Sankey -------------------------------------------------------------------------------------
+
+def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
+                  height: int = 520) -> go.Figure:
+    """A Sankey of one arm: nodes = category at each chosen time point, links = subjects moving.
+
+    Parameters
+    ----------
+    flows : DataFrame from :func:`analytics.transitions.flows`
+    arm : ``MSC`` or ``MSC_IFNG``
+    """
+    attrs = flows.attrs
+    lang = lang or attrs.get("lang", "en")
+    cats = _categories(attrs)
+    timepoints = list(attrs.get("timepoints") or [])
+    if not timepoints:
+        timepoints = [v for v in VISITS if v in set(flows["from_timepoint"])
+                      | set(flows["to_timepoint"])]
+    df = flows[(flows["arm"] == arm) & (flows["count"] > 0)]
+
+    # Node size = max(inflow, outflow) (they differ under completers when a subject is observed
+    # at one pair of time points but not the next).
+    pos = {tp: i for i, tp in enumerate(timepoints)}
+    inflow: dict = {}
+    outflow: dict = {}
+    for r in df.itertuples(index=False):
+        outflow[(r.from_timepoint, r.from_category)] = \
+            outflow.get((r.from_timepoint, r.from_category), 0) + int(r.count)
+        inflow[(r.to_timepoint, r.to_category)] = \
+            inflow.get((r.to_timepoint, r.to_category), 0) + int(r.count)
+    keys = sorted(set(inflow) | set(outflow),
+                  key=lambda k: (pos[k[0]], cats.index(k[1]) if k[1] in cats else 99))
+    index = {k: i for i, k in enumerate(keys)}
+    size = {k: max(inflow.get(k, 0), outflow.get(k, 0)) for k in keys}
+
+    # Fixed positions: columns evenly spaced, categories stacked best-to-worst from the top.
+    last = max(len(timepoints) - 1, 1)
+    ys = []
+    for tp in timepoints:
+        col = [k for k in keys if k[0] == tp]
+        total = sum(size[k] for k in col) or 1
+        gap = 0.04
+        usable = 1 - gap * max(len(col) - 1, 0)
+        y = 0.0
+        for k in col:
+            h = usable * size[k] / total
+            ys.append((k, min(max(y + h / 2, 0.001), 0.999)))
+            y += h + gap
+    ypos = dict(ys)
+    node_x = [min(max(pos[k[0]] / last, 0.001), 0.999) for k in keys]
+    node_y = [ypos[k] for k in keys]
+
+    count_word = t("da.hover.count", lang)
+    node = dict(
+        label=[f"{_short(k[1], lang)} ({size[k]})" for k in keys],
+        color=[category_color(k[1]) for k in keys],
+        customdata=[_visit(k[0], lang) for k in keys],
+        hovertemplate="%{customdata}: %{label}<extra></extra>",
+        x=node_x, y=node_y, pad=12, thickness=18,
+        line=dict(color="#555", width=0.5),
+    )
+    link = dict(
+        source=[index[(r.from_timepoint, r.from_category)] for r in df.itertuples(index=False)],
+        target=[index[(r.to_timepoint, r.to_category)] for r in df.itertuples(index=False)],
+        value=[int(c) for c in df["count"]],
+        color=[_rgba(category_color(c), 0.45) for c in df["from_category"]],
+        customdata=[[_visit(r.from_timepoint, lang), _cat(r.from_category, lang),
+                     _visit(r.to_timepoint, lang), _cat(r.to_category, lang)]
+                    for r in df.itertuples(index=False)],
+        hovertemplate=(f"%{{customdata[0]}}: %{{customdata[1]}} → %{{customdata[2]}}: "
+                       f"%{{customdata[3]}}<br>{count_word}: %{{value}}<extra></extra>"),
+    )
+    fig = go.Figure(go.Sankey(arrangement="snap", node=node, link=link,
+                              domain=dict(x=[0, 1], y=[0, 0.92])))
+    for tp in timepoints:
+        fig.add_annotation(text=f"<b>{_visit(tp, lang)}</b>", x=pos[tp] / last, y=1.0,
+                           xref="paper", yref="paper", showarrow=False, yanchor="bottom",
+                           xanchor="left" if pos[tp] == 0 else
+                           ("right" if pos[tp] == last else "center"))
+    title = t("da.sankey.title", lang, arm=arm_label(arm, lang))
+    return finish(fig, flows.attrs, title=title, height=height)
+
+
+# -- transition matrix --------------------------------------------------------------------------
+
+def _matrix_categories(df: pd.DataFrame, column: str, cats: list[str]) -> list[str]:
+    # The four observed categories always; withdrawn/missing only where someone is in them.
+    present = set(df.loc[df["count"] > 0, column])
+    return [c for c in cats if c in _OBSERVED or c in present]
+
+
+def transition_matrix_figure(transitions: pd.DataFrame, lang: str | None = None,
+                             height: int = 560) -> go.Figure:
+    """Heatmap per arm: rows = category at the start, columns = category at the end, cell = n."""
+    attrs = transitions.attrs
+    lang = lang or attrs.get("lang", "en")
+    cats = _categories(attrs)
+    start = attrs.get("from_timepoint") or transitions["from_timepoint"].iloc[0]
+    end = attrs.get("to_timepoint") or transitions["to_timepoint"].iloc[0]
+    rows = _matrix_categories(transitions, "from_category", cats)
+    cols = _matrix_categories(transitions, "to_category", cats)
+    titles = [f"{arm_label(a, lang)} (n = {int(transitions.loc[transitions['arm'] == a, 'count'].sum())})"
+              for a in ARMS]
+    fig = make_subplots(rows=1, cols=len(ARMS), subplot_titles=titles, horizontal_spacing=0.14)
+    zmax = max(int(transitions["count"].max()) if len(transitions) else 1, 1)
+    row_labels = [_short(c, lang) for c in rows]
+    col_labels = [_short(c, lang) for c in cols]
+    count_word = t("da.hover.count", lang)
+    row_pct_word = t("da.col.row_percent", lang)
+    for j, arm in enumerate(ARMS, start=1):
+        sub = transitions[transitions["arm"] == arm].set_index(["from_category", "to_category"])
+        z, pct = [], []
+        for r in rows:
+            z.append([int(sub["count"].get((r, c), 0)) for c in cols])
+            pct.append([sub["row_percent"].get((r, c), float("nan")) for c in cols])
+        fig.add_trace(go.Heatmap(
+            z=z, x=col_labels, y=row_labels, customdata=pct, zmin=0, zmax=zmax,
+            colorscale="Blues", showscale=False, texttemplate="%{z}",
+            textfont=dict(size=14),
+            hovertemplate=(f"%{{y}} → %{{x}}<br>{count_word}: %{{z}}<br>"
+                           f"{row_pct_word}: %{{customdata:.1f}}<extra></extra>"),
+            xgap=2, ygap=2), row=1, col=j)
+        fig.update_xaxes(title_text=t("da.axis.to", lang, timepoint=_visit(end, lang)),
+                         side="bottom", row=1, col=j)
+        fig.update_yaxes(title_text=t("da.axis.from", lang, timepoint=_visit(start, lang)),
+                         autorange="reversed", row=1, col=j)
+    fig = finish(fig, attrs, title=t("da.matrix.title", lang, start=_visit(start, lang),
+                                     end=_visit(end, lang)), height=height)
+    return fig
+
+
+# -- stacked bars -------------------------------------------------------------------------------
+
+def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
+                         timepoints: list | None = None, height: int = 760) -> go.Figure:
+    """100 % stacked bars of the categories at each time point, one panel per arm.
+
+    ``timepoints`` restricts the bars to those visit codes (default: every time point).
+    """
+    attrs = activity.attrs
+    lang = lang or attrs.get("lang", "en")
+    cats = _categories(attrs)
+    df = activity
+    if timepoints:
+        df = df[df["timepoint"].isin(timepoints)]
+    tps = [v for v in VISITS if v in set(df["timepoint"])]
+    labels = {tp: _visit(tp, lang) for tp in tps}
+    fig = make_subplots(rows=len(ARMS), cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=[arm_label(a, lang) for a in ARMS])
+    count_word = t("da.hover.count", lang)
+    for i, arm in enumerate(ARMS, start=1):
+        sub = df[df["arm"] == arm].set_index(["timepoint", "category"])
+        for cat in cats:
+            rows = [sub.loc[(tp, cat)] if (tp, cat) in sub.index else None for tp in tps]
+            fig.add_trace(go.Bar(
+                x=[labels[tp] for tp in tps],
+                y=[(r["percent"] if r is not None else 0) for r in rows],
+                customdata=[[int(r["count"]) if r is not None else 0,
+                             int(r["n"]) if r is not None else 0] for r in rows],
+                name=_cat(cat, lang), legendgroup=cat, showlegend=(i == 1),
+                marker=dict(color=category_color(cat), line=dict(color="white", width=0.5)),
+                hovertemplate=(f"{_cat(cat, lang)}<br>%{{x}}: %{{y:.1f}}% "
+                               f"({count_word} %{{customdata[0]}}/%{{customdata[1]}})"
+                               "<extra></extra>")), row=i, col=1)
+        n_by_tp = sub.groupby(level="timepoint")["count"].sum() if len(sub) else pd.Series()
+        fig.add_trace(go.Scatter(
+            x=[labels[tp] for tp in tps], y=[104] * len(tps), mode="text",
+            text=[f"n={int(n_by_tp.get(tp, 0))}" for tp in tps], textfont=dict(size=10),
+            hoverinfo="skip", showlegend=False), row=i, col=1)
+        fig.update_yaxes(title_text=t("da.axis.percent", lang), range=[0, 110],
+                         tickvals=[0, 25, 50, 75, 100], row=i, col=1)
+    fig.update_xaxes(categoryorder="array", categoryarray=[labels[tp] for tp in tps],
+                     tickangle=-40)
+    fig.update_layout(barmode="stack", bargap=0.15)
+    fig = finish(fig, attrs, title=t("da.bars.title", lang), height=height)
+    # Legend above the first panel's title; room for it under the figure title.
+    # The rotated time-point labels need room above the caption (the last annotation).
+    fig.layout.annotations[-1].yshift = -100
+    fig.update_layout(legend=dict(y=1.06), margin=dict(t=110, b=fig.layout.margin.b + 40))
+    return fig

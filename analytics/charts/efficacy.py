@@ -1,0 +1,171 @@
+"""Efficacy figures: response rate over time, trajectories of continuous measures, medication use.
+
+Each takes the frame of its analysis (:mod:`analytics.response`, :mod:`analytics.trajectories`,
+:mod:`analytics.medications`) and returns a plotly Figure finished with
+:func:`analytics.charts.theme.finish` (title, fonts, caption with population, N and method).
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..i18n import t
+from ..schema import ARMS, VISIT_MONTHS
+from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish
+
+_ARM_OFFSET = {"MSC": -0.04, "MSC_IFNG": 0.04}  # years; keeps the two arms' error bars apart
+_BAR_PATTERN = {"MSC": "", "MSC_IFNG": "/"}  # a second cue besides colour
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _year_ticks(years) -> dict:
+    ticks = sorted({int(y) for y in years if float(y).is_integer()})
+    return dict(tickmode="array", tickvals=ticks, ticktext=[str(v) for v in ticks])
+
+
+def _mark_timepoint(fig: go.Figure, timepoint: str | None, lang: str) -> None:
+    if timepoint and timepoint in VISIT_MONTHS:
+        x = VISIT_MONTHS[timepoint] / 12
+        label = f"{t(f'visit.{timepoint}', lang)} ({t('efficacy.chart.selected', lang)})"
+        fig.add_vline(x=x, line=dict(color="#666", dash="dot", width=1.5),
+                      annotation_text=label,
+                      annotation_position="top", annotation_font=dict(size=11, color="#444"))
+
+
+def response_figure(df: pd.DataFrame, timepoint: str | None = None) -> go.Figure:
+    """Response rate (%) per arm over years since infusion, 95 % CI error bars, a dotted line at
+    the selected time point. ``df`` is a :func:`analytics.response.response_rates` frame."""
+    attrs = df.attrs
+    lang = attrs.get("lang", "en")
+    fig = go.Figure()
+    for arm in ARMS:
+        rows = df[(df["arm"] == arm) & (df["n"] > 0)].sort_values("years")
+        if rows.empty:
+            continue
+        rate = rows["rate"] * 100
+        hover = [t("efficacy.chart.hover_rate", lang, arm=arm_label(arm, lang),
+                   timepoint=t(f"visit.{tp}", lang), k=int(k), n=int(n), rate=_fmt(r * 100),
+                   low=_fmt(lo * 100), high=_fmt(hi * 100))
+                 for tp, k, n, r, lo, hi in zip(rows["timepoint"], rows["responders"], rows["n"],
+                                                rows["rate"], rows["ci_low"], rows["ci_high"])]
+        fig.add_trace(go.Scatter(
+            x=rows["years"] + _ARM_OFFSET[arm], y=rate, mode="lines+markers",
+            name=arm_label(arm, lang),
+            line=dict(color=ARM_COLORS[arm], dash=ARM_DASH[arm]),
+            marker=dict(color=ARM_COLORS[arm], symbol=ARM_SYMBOLS[arm], size=8),
+            error_y=dict(type="data", symmetric=False, array=rows["ci_high"] * 100 - rate,
+                         arrayminus=rate - rows["ci_low"] * 100, color=ARM_COLORS[arm],
+                         thickness=1.2, width=3),
+            hovertext=hover, hoverinfo="text"))
+    _mark_timepoint(fig, timepoint, lang)
+    fig.update_xaxes(title_text=t("efficacy.chart.time_axis", lang), **_year_ticks(df["years"]))
+    fig.update_yaxes(title_text=t("efficacy.chart.rate_axis", lang), range=[-2, 105])
+    return finish(fig, attrs)
+
+
+def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
+                      change: bool = False, timepoint: str | None = None) -> go.Figure:
+    """Mean (95 % CI band) per arm over years since infusion; optionally the change from
+    baseline instead of the value, and thin per-subject lines underneath.
+
+    ``df`` is an :func:`analytics.trajectories.trajectories` frame, ``individual`` a
+    :func:`analytics.trajectories.subject_values` frame.
+    """
+    attrs = df.attrs
+    lang = attrs.get("lang", "en")
+    measure = attrs.get("measure", "")
+    name = t(f"efficacy.measure.{measure}", lang) if measure else ""
+    y, lo_col, hi_col = (("mean_change", "change_ci_low", "change_ci_high") if change
+                         else ("mean", "ci_low", "ci_high"))
+    fig = go.Figure()
+    if individual is not None and not individual.empty:
+        value_col = "change" if change else "value"
+        for arm in ARMS:
+            sub = individual[(individual["arm"] == arm) & individual[value_col].notna()]
+            xs, ys = [], []
+            for _, g in sub.groupby("subject_id", sort=False):
+                xs += [*g["years"], None]
+                ys += [*g[value_col], None]
+            if xs:
+                fig.add_trace(go.Scatter(
+                    x=xs, y=ys, mode="lines", hoverinfo="skip", legendgroup=f"ind_{arm}",
+                    name=f"{arm_label(arm, lang)} · {t('efficacy.chart.individual', lang)}",
+                    showlegend=False,
+                    line=dict(color=ARM_COLORS[arm], width=0.6), opacity=0.25))
+    for arm in ARMS:
+        rows = df[df["arm"] == arm].sort_values("years")
+        if rows.empty:
+            continue
+        band = rows[rows[lo_col].notna()]
+        if not band.empty:
+            fig.add_trace(go.Scatter(
+                x=[*band["years"], *band["years"][::-1]],
+                y=[*band[hi_col], *band[lo_col][::-1]], fill="toself", mode="lines",
+                line=dict(width=0), fillcolor=ARM_COLORS[arm], opacity=0.18,
+                hoverinfo="skip", showlegend=False, legendgroup=arm))
+        hover = [t("efficacy.chart.hover_mean", lang, arm=arm_label(arm, lang),
+                   timepoint=t(f"visit.{tp}", lang), n=int(n), mean=_fmt(m, 2),
+                   low=_fmt(lo, 2), high=_fmt(hi, 2))
+                 for tp, n, m, lo, hi in zip(rows["timepoint"],
+                                             rows["n_change" if change else "n"],
+                                             rows[y], rows[lo_col], rows[hi_col])]
+        fig.add_trace(go.Scatter(
+            x=rows["years"], y=rows[y], mode="lines+markers", name=arm_label(arm, lang),
+            legendgroup=arm, line=dict(color=ARM_COLORS[arm], dash=ARM_DASH[arm], width=2.5),
+            marker=dict(color=ARM_COLORS[arm], symbol=ARM_SYMBOLS[arm], size=8),
+            hovertext=hover, hoverinfo="text"))
+    _mark_timepoint(fig, timepoint, lang)
+    axis = "efficacy.traj.axis.change" if change else "efficacy.traj.axis.value"
+    fig.update_xaxes(title_text=t("efficacy.chart.time_axis", lang), **_year_ticks(df["years"]))
+    fig.update_yaxes(title_text=t(axis, lang, measure=name))
+    return finish(fig, attrs)
+
+
+def _short_visit(visit: str, lang: str) -> str:
+    months = VISIT_MONTHS[visit]
+    if months == 0:
+        return t("efficacy.short.BL", lang)
+    if months % 12 == 0:
+        return t("efficacy.short.year", lang, n=months // 12)
+    return t("efficacy.short.month", lang, n=months)
+
+
+def medications_figure(df: pd.DataFrame) -> go.Figure:
+    """Grouped bars: % of subjects using each drug class (one panel per class) at each time
+    point, per arm. ``df`` is an :func:`analytics.medications.medications` frame."""
+    attrs = df.attrs
+    lang = attrs.get("lang", "en")
+    classes = list(dict.fromkeys(df["drug_class"]))
+    fig = make_subplots(rows=1, cols=max(1, len(classes)), shared_yaxes=True,
+                        horizontal_spacing=0.02,
+                        subplot_titles=[t(f"efficacy.drug.{c}", lang) for c in classes])
+    for col, cls in enumerate(classes, start=1):
+        for arm in ARMS:
+            rows = df[(df["arm"] == arm) & (df["drug_class"] == cls)]
+            hover = [t("efficacy.meds.hover", lang, arm=arm_label(arm, lang),
+                       drug=t(f"efficacy.drug.{cls}", lang), timepoint=t(f"visit.{tp}", lang),
+                       k=int(k), n=int(n), pct=_fmt(p, 1))
+                     for tp, k, n, p in zip(rows["timepoint"], rows["count"], rows["n"],
+                                            rows["percent"])]
+            fig.add_trace(go.Bar(
+                x=[_short_visit(tp, lang) for tp in rows["timepoint"]], y=rows["percent"],
+                name=arm_label(arm, lang), legendgroup=arm, showlegend=(col == 1),
+                marker=dict(color=ARM_COLORS[arm], pattern=dict(shape=_BAR_PATTERN[arm])),
+                text=[_fmt(p, 0) for p in rows["percent"]], textposition="outside",
+                textfont=dict(size=10), cliponaxis=False,
+                hovertext=hover, hoverinfo="text"), row=1, col=col)
+    fig.update_layout(barmode="group", bargap=0.2)
+    fig.update_yaxes(range=[0, 112])
+    fig.update_yaxes(title_text=t("efficacy.meds.axis.percent", lang), row=1, col=1)
+    fig.update_annotations(font=dict(size=12))
+    fig = finish(fig, attrs, height=520)
+    fig.update_layout(legend=dict(y=1.1))  # above the panel titles
+    return fig

@@ -1,0 +1,154 @@
+"""DAS28-ESR disease-activity categories per arm and time point (remission, low, moderate, high).
+
+Counting rules (stated in every footnote):
+
+* The category comes from the ``das28_category`` column of the ``visit_measures`` view
+  (remission < 2.6, low ≤ 3.2, moderate ≤ 5.1, high > 5.1), computed from the raw visits.
+* **Completers**: subjects with ``status = completed``; at each time point only those with an
+  observed DAS28-ESR are counted, so ``n`` is the number observed there.
+* **NRI**: every randomised, treated subject is counted at every time point (``n`` = the whole
+  arm). A subject without an observed DAS28-ESR at the visit is ``withdrawn`` when the withdrawal
+  date lies before the visit's nominal day (:data:`analytics.schema.VISIT_DAYS`, day 0 = infusion),
+  otherwise ``missing`` (missed visit, or follow-up ended before the visit).
+
+The per-subject categories come from one SQL query with bound parameters
+(:func:`subject_categories`); :mod:`analytics.transitions` uses the same function, so the
+cross-sectional counts and the transitions always agree.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .annotate import annotate
+from .i18n import t
+from .population import select
+from .schema import ARMS, VISIT_DAYS, VISIT_MONTHS, VISITS
+
+OBSERVED_CATEGORIES: tuple[str, ...] = ("remission", "low", "moderate", "high")
+NRI_CATEGORIES: tuple[str, ...] = ("withdrawn", "missing")
+CATEGORIES: tuple[str, ...] = OBSERVED_CATEGORIES + NRI_CATEGORIES
+EFFICACY_POPULATIONS: tuple[str, ...] = ("completers", "nri")
+
+
+def categories_for(population: str) -> tuple[str, ...]:
+    """The categories a population can show: the observed four, plus withdrawn/missing for NRI."""
+    return CATEGORIES if population == "nri" else OBSERVED_CATEGORIES
+
+
+def check_population(population: str) -> None:
+    if population not in EFFICACY_POPULATIONS:
+        raise ValueError(f"disease activity needs an efficacy population {EFFICACY_POPULATIONS}, "
+                         f"not {population!r}")
+
+
+def check_timepoints(timepoints) -> list[str]:
+    """Validate visit codes; return them in visit order without duplicates."""
+    timepoints = list(timepoints)
+    unknown = [tp for tp in timepoints if tp not in VISIT_MONTHS]
+    if unknown:
+        raise ValueError(f"unknown time point(s) {unknown}; expected codes from {VISITS}")
+    return [v for v in VISITS if v in set(timepoints)]
+
+
+def subject_categories(study, population: str, timepoints=VISITS, **filters) -> pd.DataFrame:
+    """One row per selected subject and time point: the DAS28-ESR category there.
+
+    Returns columns ``subject_id, arm, timepoint, visit_order, years, das28_esr, category``.
+    ``category`` is one of :data:`CATEGORIES`. Under completers the rows without an observed
+    DAS28-ESR are dropped; under NRI they are kept as ``withdrawn`` or ``missing``.
+    """
+    check_population(population)
+    timepoints = check_timepoints(timepoints)
+    selection = select(population, **filters)
+    sel_sql, sel_params = selection.sql
+    cols = ["subject_id", "arm", "timepoint", "visit_order", "years", "das28_esr", "category"]
+    if not timepoints:
+        return pd.DataFrame(columns=cols)
+    # The chosen time points travel as bound parameters: (code, order, months, nominal day).
+    values = ", ".join("(?, ?, ?, ?)" for _ in timepoints)
+    tp_params: list = []
+    for tp in timepoints:
+        tp_params += [tp, VISITS.index(tp), VISIT_MONTHS[tp], VISIT_DAYS[tp]]
+    sql = f"""
+        WITH sel AS ({sel_sql}),
+        tp(timepoint, visit_order, months, nominal_day) AS (VALUES {values}),
+        grid AS (
+            SELECT sel.subject_id, sel.arm, sel.status, sel.withdrawal_date, sel.infusion_date,
+                tp.timepoint, tp.visit_order, tp.months, tp.nominal_day
+            FROM sel CROSS JOIN tp
+        )
+        SELECT g.subject_id, g.arm, g.timepoint, g.visit_order, g.months / 12.0 AS years,
+            vm.das28_esr,
+            CASE WHEN vm.das28_category IS NOT NULL THEN vm.das28_category
+                 WHEN g.status = 'withdrawn' AND g.withdrawal_date IS NOT NULL
+                      AND datediff('day', g.infusion_date, g.withdrawal_date) < g.nominal_day
+                      THEN 'withdrawn'
+                 ELSE 'missing' END AS category
+        FROM grid g
+        LEFT JOIN visit_measures vm
+            ON vm.subject_id = g.subject_id AND vm.visit = g.timepoint
+        ORDER BY g.arm, g.visit_order, g.subject_id
+    """
+    df = study.query(sql, sel_params + tp_params)
+    if population == "completers":
+        df = df[df["category"].isin(OBSERVED_CATEGORIES)]
+    return df[cols].reset_index(drop=True)
+
+
+def arm_sizes(study, population: str, **filters) -> dict:
+    """Subjects selected per arm (the NRI denominator; completers' N)."""
+    sel_sql, params = select(population, **filters).sql
+    rows = study.query(f"SELECT arm, count(*) AS n FROM ({sel_sql}) GROUP BY arm", params)
+    sizes = {arm: 0 for arm in ARMS}
+    sizes.update({a: int(n) for a, n in zip(rows["arm"], rows["n"])})
+    return sizes
+
+
+def category_label(category: str, lang: str = "en") -> str:
+    return t(f"category.{category}", lang)
+
+
+def method_text(population: str, lang: str) -> str:
+    return t(f"da.method.{population}", lang)
+
+
+def footnote_text(population: str, lang: str) -> str:
+    parts = [t("da.footnote.categories", lang), t(f"da.footnote.{population}", lang)]
+    return " ".join(parts)
+
+
+def disease_activity(study, population: str = "completers", lang: str = "en",
+                     **filters) -> pd.DataFrame:
+    """Subjects per arm, time point and DAS28-ESR category.
+
+    Parameters
+    ----------
+    study : Study
+    population : ``completers`` or ``nri``
+    lang : ``en`` or ``zh`` (for ``attrs``)
+    **filters : subgroup filters of :func:`analytics.population.select`
+
+    Returns
+    -------
+    DataFrame with columns ``arm, timepoint, years, category, count, n, percent``: one row per
+    arm, time point (BL and every post-baseline visit, in visit order) and category of
+    :func:`categories_for` (zero counts included). ``n`` is the subjects counted at the time point
+    (completers: observed there; NRI: the whole arm), ``percent`` = count / n × 100 (NaN when n = 0).
+    """
+    cats = categories_for(population)
+    per_subject = subject_categories(study, population, VISITS, **filters)
+    counts = (per_subject.groupby(["arm", "timepoint", "category"]).size()
+              .rename("count"))
+    index = pd.MultiIndex.from_product([ARMS, VISITS, cats],
+                                       names=["arm", "timepoint", "category"])
+    df = counts.reindex(index, fill_value=0).reset_index()
+    df["count"] = df["count"].astype(int)
+    df["n"] = df.groupby(["arm", "timepoint"])["count"].transform("sum").astype(int)
+    df["years"] = df["timepoint"].map(VISIT_MONTHS) / 12.0
+    df["percent"] = (100.0 * df["count"] / df["n"]).where(df["n"] > 0)
+    df = df[["arm", "timepoint", "years", "category", "count", "n", "percent"]]
+    sizes = arm_sizes(study, population, **filters)
+    return annotate(df, study, lang=lang, title=t("da.distribution.title", lang),
+                    population=population, n_per_arm=sizes,
+                    method=method_text(population, lang),
+                    footnote=footnote_text(population, lang), categories=list(cats))

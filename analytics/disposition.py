@@ -1,0 +1,33 @@
+"""Subject disposition per arm: randomised, completed, withdrawn by reason, exposure."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .annotate import annotate
+from .i18n import t
+from .schema import ARMS
+
+_SQL = """
+SELECT arm,
+    count(*) AS randomized,
+    count(*) FILTER (WHERE status = 'completed') AS completed,
+    count(*) FILTER (WHERE status = 'withdrawn') AS withdrawn,
+    count(*) FILTER (WHERE withdrawal_reason = 'lack_of_efficacy') AS withdrawn_lack_of_efficacy,
+    count(*) FILTER (WHERE withdrawal_reason = 'adverse_event') AS withdrawn_adverse_event,
+    count(*) FILTER (WHERE withdrawal_reason = 'other') AS withdrawn_other,
+    sum(person_years) AS person_years
+FROM subject_info
+GROUP BY arm
+"""
+
+
+def disposition(study, lang: str = "en") -> pd.DataFrame:
+    """One row per arm: ``arm``, ``randomized``, ``completed``, ``withdrawn``, withdrawals by
+    reason, and ``person_years`` (infusion to last safety assessment, years of 365.25 days)."""
+    df = study.query(_SQL)
+    df = (df.set_index("arm").reindex(list(ARMS)).fillna(0).reset_index())
+    for col in df.columns.drop(["arm", "person_years"]):
+        df[col] = df[col].astype(int)
+    return annotate(df, study, lang=lang, title=t("disposition.title", lang),
+                    population="safety", n_per_arm=dict(zip(df.arm, df.randomized)),
+                    method=t("disposition.method", lang))

@@ -1,0 +1,105 @@
+"""The disease-activity page renders under both efficacy populations, several global time points,
+both languages, subgroups (one of them empty) and a changed Sankey choice."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics.study import STUDY_ENV_VAR
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+PAGE = "pages/disease_activity.py"
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module", autouse=True)
+def default_study():
+    if os.environ.get(STUDY_ENV_VAR):
+        pytest.skip(f"{STUDY_ENV_VAR} points elsewhere; these tests use the default study")
+    try:
+        from analytics import open_study
+        open_study().close()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"default study not available ({exc!r})")
+    from dashboard import ui
+    ui.get_study.clear()
+    yield
+    ui.get_study.clear()
+
+
+def _run(population: str, tp: str, lang: str = "en", **session) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["filter_pop"] = population
+    at.session_state["filter_tp"] = tp
+    at.session_state["filter_lang"] = lang
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("population", ("completers", "nri"))
+@pytest.mark.parametrize("tp", ("M1", "Y1", "Y3", "Y7"))
+def test_page_renders(population, tp):
+    at = _run(population, tp)
+    _ok(at)
+    # Two Sankeys (one per arm), the transition matrix, the stacked bars.
+    assert len(at.get("plotly_chart")) == 4
+    assert len(at.dataframe) >= 1
+    assert at.multiselect(key="da_sankey_tps").value == ["BL", "Y1", "Y3", "Y5"]
+    # The global time point is the default end of the transition matrix, from baseline.
+    assert at.selectbox(key="da_from").value == "BL"
+    assert at.selectbox(key=f"da_to_BL_{tp}").value == tp
+
+
+@pytest.mark.parametrize("population", ("completers", "nri"))
+def test_page_chinese_and_subgroup(population):
+    at = _run(population, "Y5", lang="zh", filter_sex="F", filter_age="45to54",
+              filter_act="high", filter_bio="0")
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_page_subgroup_males_prior_biologic():
+    _ok(_run("nri", "Y3", filter_sex="M", filter_bio="1"))
+
+
+def test_page_empty_subgroup():
+    # No subject in the default study fits: a message instead of the figures.
+    at = _run("completers", "Y2", filter_sex="M", filter_age="ge55", filter_act="moderate",
+              filter_bio="1")
+    _ok(at)
+    assert len(at.info) == 1
+
+
+@pytest.mark.parametrize("population", ("completers", "nri"))
+def test_page_one_arm_empty(population):
+    # Males aged 55 or more: only MSC subjects in the default study.
+    at = _run(population, "Y5", filter_sex="M", filter_age="ge55")
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_page_sankey_choice_and_matrix_start():
+    at = _run("nri", "Y3")
+    _ok(at)
+    at.multiselect(key="da_sankey_tps").set_value(["Y7", "M6", "BL"]).run()
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 4
+    at.multiselect(key="da_sankey_tps").set_value(["Y1"]).run()
+    _ok(at)
+    assert len(at.info) >= 1  # "choose at least two time points"
+    assert len(at.get("plotly_chart")) == 2
+    at.selectbox(key="da_from").set_value("Y6").run()
+    _ok(at)
+    # Y3 is not after Y6: the end falls back to the last time point.
+    assert at.selectbox(key="da_to_Y6_Y3").value == "Y7"
