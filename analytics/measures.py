@@ -33,7 +33,8 @@ def _improvement(col: str) -> str:
 
 def _acr(level: int) -> str:
     f = level / 100
-    met = " + ".join(f"(imp_{c} >= {f})::INTEGER" for c in ACR_CORE)
+    # coalesce: a missing component is not 'met' (it is counted in ``missing`` instead)
+    met = " + ".join(f"coalesce((imp_{c} >= {f})::INTEGER, 0)" for c in ACR_CORE)
     missing = " + ".join(f"(imp_{c} IS NULL)::INTEGER" for c in ACR_CORE)
     # TRUE/FALSE only when the missing components could not change the answer; otherwise NULL
     # (not evaluable: excluded from a completers denominator, a non-responder under NRI).

@@ -7,6 +7,7 @@ language asked for.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -16,6 +17,26 @@ import pandas as pd
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_STUDY_PATH = PROJECT_DIR / "data" / "study.duckdb"
 STUDY_ENV_VAR = "MSC_RA_STUDY"  # points the dashboard at another study file
+
+
+def _frames(result) -> list[pd.DataFrame]:
+    if isinstance(result, pd.DataFrame):
+        return [result]
+    return [v for v in vars(result).values() if isinstance(v, pd.DataFrame)]
+
+
+def _recorded(method):
+    """Note the call in each result frame's ``attrs["call"]``, so a page can show the few lines
+    of Python that rebuild its table (see :mod:`analytics.code`)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        result = method(self, *args, **kwargs)
+        call = {"method": method.__name__, "args": list(args),
+                "kwargs": {k: v for k, v in kwargs.items() if v is not None}}
+        for frame in _frames(result):
+            frame.attrs["call"] = call
+        return result
+    return wrapper
 
 
 class Study:
@@ -54,59 +75,81 @@ class Study:
         self.close()
 
     # -- analyses: one module each ------------------------------------------------------------
+    @_recorded
     def disposition(self, lang: str = "en") -> pd.DataFrame:
         from .disposition import disposition
         return disposition(self, lang=lang)
 
+    @_recorded
     def baseline(self, population: str = "completers", lang: str = "en", **filters) -> pd.DataFrame:
         from .baseline import baseline
         return baseline(self, population, lang=lang, **filters)
 
+    @_recorded
     def response_rates(self, endpoint: str, population: str = "completers", lang: str = "en",
                        **filters) -> pd.DataFrame:
         from .response import response_rates
         return response_rates(self, endpoint, population, lang=lang, **filters)
 
+    @_recorded
     def compare_rates(self, endpoint: str, population: str = "completers", lang: str = "en",
                       **filters) -> pd.DataFrame:
         from .response import compare_rates
         return compare_rates(self, endpoint, population, lang=lang, **filters)
 
+    @_recorded
     def disease_activity(self, population: str = "completers", lang: str = "en",
                          **filters) -> pd.DataFrame:
         from .disease_activity import disease_activity
         return disease_activity(self, population, lang=lang, **filters)
 
+    @_recorded
     def transitions(self, population: str, from_timepoint: str, to_timepoint: str,
                     lang: str = "en", **filters) -> pd.DataFrame:
         from .transitions import transitions
         return transitions(self, population, from_timepoint, to_timepoint, lang=lang, **filters)
 
+    @_recorded
+    def flows(self, population: str, timepoints: list, lang: str = "en", **filters):
+        from .transitions import flows
+        return flows(self, population, timepoints, lang=lang, **filters)
+
+    @_recorded
     def trajectories(self, measure: str, population: str = "completers", lang: str = "en",
                      **filters) -> pd.DataFrame:
         from .trajectories import trajectories
         return trajectories(self, measure, population, lang=lang, **filters)
 
+    @_recorded
     def medications(self, population: str = "completers", lang: str = "en",
                     **filters) -> pd.DataFrame:
         from .medications import medications
         return medications(self, population, lang=lang, **filters)
 
+    @_recorded
     def survival(self, endpoint: str, population: str = "completers", horizon_years=None,
                  lang: str = "en", **filters):
         from .survival import survival
         return survival(self, endpoint, population, horizon_years=horizon_years, lang=lang,
                         **filters)
 
+    @_recorded
     def ae_summary(self, population: str = "safety", years=None, lang: str = "en", **filters):
         from .safety import ae_summary
         return ae_summary(self, population, years=years, lang=lang, **filters)
 
+    @_recorded
     def ae_rates(self, by: str = "soc", serious_only: bool = False, years=None,
                  lang: str = "en", **filters):
         from .safety import ae_rates
         return ae_rates(self, by=by, serious_only=serious_only, years=years, lang=lang, **filters)
 
+    @_recorded
+    def sae_listing(self, years=None, lang: str = "en", **filters):
+        from .safety import sae_listing
+        return sae_listing(self, years=years, lang=lang, **filters)
+
+    @_recorded
     def ae_rates_by_year(self, lang: str = "en", **filters):
         from .safety import ae_rates_by_year
         return ae_rates_by_year(self, lang=lang, **filters)

@@ -819,7 +819,14 @@ def generate(seed: int = DEFAULT_SEED, subjects: int | None = None) -> dict[str,
     das = dict(zip(zip(visits.subject_id, visits.visit),
                    _das28(visits.tjc28, visits.sjc28, visits.esr, visits.patient_global)))
     meds = _medication_rows(gen, df, plan, days, das)
-    visits = _missing_values(gen, visits, plan)
+    complete = visits
+    for _attempt in range(50):
+        visits = _missing_values(gen, complete, plan)
+        # the limits are the paper's, for its sample size; a scaled cohort keeps proportions
+        if gen.scale != 1 or _limits_hold(visits, df):
+            break
+    else:
+        raise RuntimeError("no draw of missing values keeps the chosen cells within limits")
     visits["visit_date"] = [_iso(date.fromordinal(int(info.at[s, "infusion"] + d)))
                             for s, d in zip(visits.subject_id, visits.day)]
     order = {v: i for i, v in enumerate(VISITS)}
@@ -848,6 +855,32 @@ def generate(seed: int = DEFAULT_SEED, subjects: int | None = None) -> dict[str,
     }
     return {name: t[TABLES[name].column_names].reset_index(drop=True)
             for name, t in tables.items()}
+
+
+def _limits_hold(visits: pd.DataFrame, df: pd.DataFrame) -> bool:
+    """STUDY.md's limits on the chosen cells, among completers at every time point: ACR50 and
+    ACR70 do not differ between arms (Fisher p >= 0.05), nor does remission at Y1."""
+    from .stats import fisher_exact_p
+
+    con = duckdb.connect()
+    con.register("subjects", df[["subject_id", "arm"]].assign(
+        infusion_date=pd.Timestamp("2020-01-01"), status=df.status))
+    con.register("visits", visits.assign(visit_date=pd.Timestamp("2020-01-01")))
+    con.execute(VISIT_MEASURES_SQL)
+    counts = con.execute("""
+        SELECT visit, arm, count(acr50) AS n50, sum(acr50::INT) AS k50,
+            count(acr70) AS n70, sum(acr70::INT) AS k70,
+            count(das28_rem) AS nr, sum(das28_rem::INT) AS kr
+        FROM visit_measures JOIN subjects USING (subject_id, arm)
+        WHERE status = 'completed' AND visit <> 'BL' GROUP BY ALL""").df()
+    con.close()
+    for visit, g in counts.groupby("visit"):
+        a, b = (g[g.arm == arm].iloc[0] for arm in ARMS)
+        tests = [("k50", "n50"), ("k70", "n70")] + ([("kr", "nr")] if visit == "Y1" else [])
+        for k, n in tests:
+            if fisher_exact_p(int(a[k]), int(a[n]), int(b[k]), int(b[n])) < 0.05:
+                return False
+    return True
 
 
 def _missing_values(gen: _Generator, visits: pd.DataFrame, plan: _MedPlan) -> pd.DataFrame:

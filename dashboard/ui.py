@@ -58,10 +58,11 @@ class Context:
         """Subgroup filters as analytics keyword arguments."""
         return dict(self.subgroups)
 
-    def describe(self) -> str:
+    def describe(self, safety: bool = False) -> str:
         """Population, time point and subgroups in words, for headers and slides."""
-        parts = [t(f"population.{self.population}", self.lang),
-                 t(f"visit.{self.timepoint}", self.lang)]
+        parts = ([t("population.safety", self.lang)] if safety else
+                 [t(f"population.{self.population}", self.lang),
+                  t(f"visit.{self.timepoint}", self.lang)])
         for name, value in self.subgroups.items():
             parts.append(t(f"filter.{name}.{value}", self.lang))
         return " · ".join(parts)
@@ -129,9 +130,11 @@ def synthetic_banner(ctx: Context) -> None:
         st.warning(ctx.t("synthetic.notice"), icon="⚠️")
 
 
-def page_header(ctx: Context, title_key: str) -> None:
+def page_header(ctx: Context, title_key: str, safety: bool = False) -> None:
+    """Title, the view in words, and the synthetic-data notice. Safety pages analyse all treated
+    subjects, so they name that population instead of the efficacy filters."""
     st.title(ctx.t(title_key))
-    st.caption(ctx.describe())
+    st.caption(ctx.describe(safety=safety))
     synthetic_banner(ctx)
 
 

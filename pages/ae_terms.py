@@ -6,7 +6,7 @@ from analytics.charts.safety import term_rates_figure
 from dashboard import ui
 
 ctx = ui.context()
-ui.page_header(ctx, "nav.ae_terms")
+ui.page_header(ctx, "nav.ae_terms", safety=True)
 st.caption(ctx.t("safety.population_note"))
 
 c1, c2, c3 = st.columns([2, 2, 1])

@@ -6,7 +6,6 @@ import streamlit as st
 from analytics.charts.disease_activity import (activity_bars_figure, sankey_figure,
                                                transition_matrix_figure)
 from analytics.schema import ARMS, VISITS
-from analytics.transitions import flows
 from dashboard import ui
 
 ctx = ui.context()
@@ -50,7 +49,7 @@ chosen = [v for v in VISITS if v in chosen]
 if len(chosen) < 2:
     st.info(ctx.t("da.sankey.need_two"))
 else:
-    flow_df = flows(ctx.study, ctx.population, chosen, lang=ctx.lang, **ctx.filters)
+    flow_df = ctx.study.flows(ctx.population, chosen, lang=ctx.lang, **ctx.filters)
     for arm in ARMS:
         ui.show_chart(ctx, sankey_figure(flow_df, arm, lang=ctx.lang), f"da_sankey_{arm}")
     with st.expander(ctx.t("da.tables.expander")):

@@ -5,7 +5,7 @@ from analytics import safety
 from dashboard import ui
 
 ctx = ui.context()
-ui.page_header(ctx, "nav.sae_listing")
+ui.page_header(ctx, "nav.sae_listing", safety=True)
 st.caption(ctx.t("safety.population_note"))
 
 n_years = safety.follow_up_years(ctx.study)
@@ -17,7 +17,7 @@ if start == end:
     st.stop()
 years = None if (start, end) == (0, n_years) else (start, end)
 
-listing = safety.sae_listing(ctx.study, years=years, lang=ctx.lang, **ctx.filters)
+listing = ctx.study.sae_listing(years=years, lang=ctx.lang, **ctx.filters)
 if listing.empty:
     st.info(ctx.t("safety.empty_sae"))
 ui.show_table(ctx, listing, "sae_listing", display=safety.listing_display(listing))

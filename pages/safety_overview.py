@@ -6,7 +6,7 @@ from analytics.charts.safety import rates_by_year_figure
 from dashboard import ui
 
 ctx = ui.context()
-ui.page_header(ctx, "nav.safety_overview")
+ui.page_header(ctx, "nav.safety_overview", safety=True)
 st.caption(ctx.t("safety.population_note"))
 
 # Year window over whole years of follow-up (the safety population's longest exposure), so the

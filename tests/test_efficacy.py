@@ -69,13 +69,7 @@ def test_acr50_acr70_not_significant_at_yearly_time_points(study, endpoint):
     assert (yearly["p_value"] >= 0.05).all(), yearly[["timepoint", "p_value"]]
 
 
-@pytest.mark.parametrize("endpoint", [
-    pytest.param("ACR50", marks=pytest.mark.xfail(strict=True, reason=(
-        "synthetic cohort: ACR50 at M18 is 14/66 vs 12/27 (Fisher p = 0.040). The generator's "
-        "design (data/published_figures.csv) targets 16/69 vs 12/28, but missed M18 visits of "
-        "two MSC responders were added afterwards; a generator fix makes this pass"))),
-    "ACR70",
-])
+@pytest.mark.parametrize("endpoint", ["ACR50", "ACR70"])
 def test_acr50_acr70_not_significant_at_every_time_point(study, endpoint):
     df = compare_rates(study, endpoint, "completers")
     assert len(df) > 0
@@ -171,11 +165,6 @@ def test_acr20_rates_match_brute_force(study, raw, acr20_brute, population):
     _check_acr20(study, raw[0], acr20_brute, population, ACR_CLEAN_VISITS)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in analytics/measures.py _acr(): `met` sums (imp_c >= f)::INTEGER, which is NULL when "
-    "any core component is missing, so a subject meeting >= 3 of the other 4 components gets "
-    "NULL (not evaluable) instead of TRUE (e.g. S001 at M30: CRP missing, 4 of 4 others met). "
-    "Fix: coalesce((imp_c >= f)::INTEGER, 0) in `met`."))
 @pytest.mark.parametrize("population", ["completers", "nri"])
 def test_acr20_rates_match_brute_force_every_visit(study, raw, acr20_brute, population):
     _check_acr20(study, raw[0], acr20_brute, population, POST_BASELINE_VISITS)
