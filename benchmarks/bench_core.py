@@ -1,0 +1,112 @@
+"""Building the study file, opening it, and a page re-run after a filter change. Run by hand:
+
+    .venv/bin/python benchmarks/bench_core.py            # default study
+    .venv/bin/python benchmarks/bench_core.py --big      # also a 100x cohort (synth --subjects 11000)
+
+Targets (issues 2 and 3): build < 5 s; open + disposition() < 50 ms; page re-run after a
+filter change < 300 ms on the default data and < 1 s on the 100x cohort (server time, measured
+with Streamlit's AppTest, which runs the script as the server does, without the browser).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analytics import open_study  # noqa: E402
+from analytics.build import build_default, build_study  # noqa: E402
+from analytics.synth import write_cohort  # noqa: E402
+
+
+def timed(fn, repeat: int = 1) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def report(label: str, seconds: list[float], target: float | None = None) -> None:
+    med = statistics.median(seconds)
+    unit, scale = ("ms", 1000) if med < 1 else ("s", 1)
+    flag = "" if target is None else ("  ok" if med <= target else "  SLOWER THAN TARGET")
+    print(f"{label:<58}median {med * scale:8.1f} {unit}  (min {min(seconds) * scale:.1f}, "
+          f"n={len(seconds)}){flag}")
+
+
+def bench_build(tmp: Path) -> None:
+    report("build default study (synth + import)",
+           timed(lambda: build_default(tmp / f"d{time.perf_counter_ns()}.duckdb"), 3), 5.0)
+    raw = tmp / "raw"
+    write_cohort(raw)
+    report("import only (python -m analytics build)",
+           timed(lambda: build_study(raw, tmp / "i.duckdb"), 3))
+
+
+def bench_open(path: Path | None) -> None:
+    def open_and_query():
+        with open_study(path) as s:
+            s.disposition()
+    open_and_query()
+    report("open_study() + disposition()", timed(open_and_query, 20), 0.05)
+
+
+def bench_page_rerun(study_path: Path | None, label: str, target: float) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    env_before = os.environ.get("MSC_RA_STUDY")
+    if study_path:
+        os.environ["MSC_RA_STUDY"] = str(study_path)
+    try:
+        for page in ("response_rates", "disease_activity", "survival", "safety_overview"):
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+            at.switch_page(str(ROOT / "pages" / f"{page}.py")).run()
+            times = []
+            for i in range(6):
+                pop = "nri" if i % 2 == 0 else "completers"
+                at.radio(key="w_pop").set_value(pop)
+                t0 = time.perf_counter()
+                at.run()
+                times.append(time.perf_counter() - t0)
+                assert not at.exception, at.exception
+            report(f"{label}: {page} re-run after population change", times, target)
+    finally:
+        if env_before is None:
+            os.environ.pop("MSC_RA_STUDY", None)
+        else:
+            os.environ["MSC_RA_STUDY"] = env_before
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--big", action="store_true", help="also build and time a 100x cohort")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        bench_build(tmp)
+        bench_open(None)
+        bench_page_rerun(None, "default", 0.3)
+        if args.big:
+            raw = tmp / "big"
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "analytics", "synth", "--seed", "1",
+                            "--subjects", "11000", "--out", str(raw)], check=True)
+            t1 = time.perf_counter()
+            build_study(raw, tmp / "big.duckdb")
+            t2 = time.perf_counter()
+            print(f"100x cohort: synth {t1 - t0:.1f} s, import {t2 - t1:.1f} s")
+            bench_open(tmp / "big.duckdb")
+            bench_page_rerun(tmp / "big.duckdb", "100x", 1.0)
+
+
+if __name__ == "__main__":
+    main()
