@@ -35,7 +35,9 @@ test: install system-deps
 	$(PY) -m pytest -n 2 -q
 
 bench: install $(STUDY)
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/bench_core.py --big
+	$(PY) benchmarks/bench_survival.py
+	$(PY) benchmarks/bench_deck.py
 
 clean:
 	rm -rf $(VENV) $(STUDY) .pytest_cache
