@@ -8,9 +8,9 @@ from analytics.i18n import t
 from dashboard import ui
 from dashboard.pages import ROOT, existing_pages
 
-st.set_page_config(page_title="MSC ± IFN-γ in RA", page_icon="🧬", layout="wide")
-
 lang = ui.current_language()
+st.set_page_config(page_title=t("app.page_title", lang), page_icon="🧬", layout="wide")
+
 pages = [st.Page(str(ROOT / script), title=t(title_key, lang), url_path=url,
                  default=(i == 0))
          for i, (script, title_key, url) in enumerate(existing_pages())]

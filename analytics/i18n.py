@@ -64,3 +64,47 @@ def fmt_p(p: float, lang: str = DEFAULT_LANGUAGE) -> str:
     if p > 0.999:
         return "> 0.999"
     return f"{p:.3f}"
+
+
+# -- coded terms: MedDRA terms, drug names, AE outcomes ------------------------------------------
+# These are data, in English as coded. The catalogue carries Chinese for the terms of the
+# synthetic cohort; a term it does not know (a real study may code others) is shown as coded.
+TERM_PREFIXES: dict[str, str] = {
+    "soc": "meddra.soc",      # MedDRA system organ class
+    "pt": "meddra.pt",        # MedDRA preferred term
+    "drug": "drug",           # drug name (INN)
+    "outcome": "ae.outcome",  # adverse-event outcome
+}
+
+
+def term_slug(value: str) -> str:
+    """The key part of a coded term: lower case, runs of other characters as one '_'."""
+    return "_".join(part for part in "".join(
+        c if c.isascii() and c.isalnum() else " " for c in str(value).lower()).split())
+
+
+def term_key(kind: str, value: str) -> str:
+    """The catalogue key of a coded term, e.g. ``term_key('pt', 'Back pain')`` →
+    ``'meddra.pt.back_pain'``."""
+    if kind not in TERM_PREFIXES:
+        raise ValueError(f"unknown term kind {kind!r}; expected one of {tuple(TERM_PREFIXES)}")
+    return f"{TERM_PREFIXES[kind]}.{term_slug(value)}"
+
+
+def term(kind: str, value, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A coded term (``kind`` = soc, pt, drug or outcome) in ``lang``; the value as coded when the
+    catalogue has no translation (or ``lang`` is English). Missing values pass through."""
+    if value is None or not isinstance(value, str) or not value:
+        return value
+    key = term_key(kind, value)
+    if lang != DEFAULT_LANGUAGE and key in catalogue():
+        return t(key, lang)
+    return value
+
+
+def fmt_percent(value: float, decimals: int = 1, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A percentage (0–100) for display: '12.5 %' in English (a space before the sign, as the
+    English tables write it), '12.5%' in Chinese (no space, as Chinese typesetting writes it)."""
+    if value is None or value != value:
+        return t("common.missing_value", lang)
+    return t("common.percent", lang, value=fmt_number(value, decimals, lang))

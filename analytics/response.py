@@ -19,7 +19,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .annotate import annotate, arm_counts
-from .i18n import fmt_number, fmt_p, t
+from .i18n import fmt_number, fmt_p, fmt_percent, t
 from .population import select
 from .schema import ARMS
 from .stats import clopper_pearson, fisher_exact_p, newcombe_diff_ci
@@ -172,7 +172,8 @@ def comparison_display(df: pd.DataFrame) -> pd.DataFrame:
     for arm in ARMS:
         arm_name = t(f"arm.{arm}", lang)
         out[t("efficacy.col.arm_rate", lang, arm=arm_name)] = [
-            f"{int(k)}/{int(n)} ({_pct(r, lang)} %)" if n else t("common.missing_value", lang)
+            f"{int(k)}/{int(n)} ({fmt_percent(r * 100, 1, lang)})" if n
+            else t("common.missing_value", lang)
             for k, n, r in zip(df[f"responders_{arm}"], df[f"n_{arm}"], df[f"rate_{arm}"])]
         out[t("efficacy.col.arm_ci", lang, arm=arm_name)] = [
             f"{_pct(lo, lang)}–{_pct(hi, lang)}" if lo == lo else t("common.missing_value", lang)

@@ -24,7 +24,7 @@ import math
 import pandas as pd
 
 from .annotate import annotate, arm_counts
-from .i18n import t
+from .i18n import t, term
 from .population import select
 from .schema import ARMS, DAYS_PER_YEAR
 from .stats import poisson_rate_ci, rate_ratio_ci
@@ -400,6 +400,18 @@ def summary_display(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def soc_label(value, lang: str = "en") -> str:
+    """A SOC, or the '; '-joined SOCs of a preferred term coded under several, in ``lang``."""
+    if not isinstance(value, str):
+        return value
+    return t("common.list_separator", lang).join(term("soc", v, lang) for v in value.split("; "))
+
+
+def term_label(value, by: str, lang: str = "en") -> str:
+    """A MedDRA term of level ``by`` (``soc`` or ``pt``) in ``lang``."""
+    return soc_label(value, lang) if by == "soc" else term(by, value, lang)
+
+
 def terms_display(df: pd.DataFrame) -> pd.DataFrame:
     """Per-term rates, arms side by side, numeric (so the table sorts by any column)."""
     lang = df.attrs.get("lang", "en")
@@ -408,9 +420,9 @@ def terms_display(df: pd.DataFrame) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=[t(f"safety.col.{by}", lang)])
     terms = df.drop_duplicates("term")[["term", "soc"]].reset_index(drop=True)
-    out[t(f"safety.col.{by}", lang)] = terms["term"]
+    out[t(f"safety.col.{by}", lang)] = [term(by, v, lang) for v in terms["term"]]
     if by == "pt":
-        out[t("safety.col.soc", lang)] = terms["soc"]
+        out[t("safety.col.soc", lang)] = [soc_label(v, lang) for v in terms["soc"]]
     for arm in ARMS:
         sub = df[df["arm"] == arm].set_index("term").reindex(terms["term"])
         arm_name = t(f"arm.{arm}", lang)
@@ -452,17 +464,18 @@ def by_year_display(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def listing_display(df: pd.DataFrame) -> pd.DataFrame:
-    """The SAE listing with translated headers and arm names (MedDRA terms unchanged)."""
+    """The SAE listing with translated headers, arm names, MedDRA terms and outcomes (a term the
+    catalogue does not know is shown as coded)."""
     lang = df.attrs.get("lang", "en")
     out = pd.DataFrame({
         t("safety.col.subject", lang): df["subject_id"],
         t("safety.col.arm", lang): [t(f"arm.{a}", lang) for a in df["arm"]],
-        t("safety.col.pt", lang): df["pt"],
-        t("safety.col.soc", lang): df["soc"],
+        t("safety.col.pt", lang): [term("pt", v, lang) for v in df["pt"]],
+        t("safety.col.soc", lang): [term("soc", v, lang) for v in df["soc"]],
         t("safety.col.onset_day", lang): df["onset_day"],
         t("safety.col.end_day", lang): df["end_day"],
         t("safety.col.severity", lang): [t(f"safety.severity.{s}", lang)
                                          if isinstance(s, str) else s for s in df["severity"]],
-        t("safety.col.outcome", lang): df["outcome"],
+        t("safety.col.outcome", lang): [term("outcome", v, lang) for v in df["outcome"]],
     })
     return out

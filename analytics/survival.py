@@ -414,3 +414,21 @@ def summary_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out.attrs.update(res.summary.attrs)
     return out
+
+
+def curves_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
+    """The step curves (both scales) with localized headers, arm and scale names."""
+    c = res.curves
+    out = pd.DataFrame({
+        t("survival.col.arm", lang): [t(f"arm.{a}", lang) for a in c["arm"]],
+        t("survival.col.scale", lang): [t(f"survival.scale.{s}", lang) for s in c["scale"]],
+        t("survival.col.time", lang): c["time"].to_numpy(),
+        t("survival.col.estimate", lang): c["estimate"].to_numpy(),
+        t("survival.col.ci_low", lang): c["ci_low"].to_numpy(),
+        t("survival.col.ci_high", lang): c["ci_high"].to_numpy(),
+        t("survival.col.n_at_risk", lang): c["n_at_risk"].to_numpy(),
+        t("survival.col.n_events", lang): c["n_events"].to_numpy(),
+        t("survival.col.n_censored", lang): c["n_censored"].to_numpy(),
+    })
+    out.attrs.update(c.attrs)
+    return out

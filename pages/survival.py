@@ -2,8 +2,8 @@
 import streamlit as st
 
 from analytics.charts.survival import survival_figure
-from analytics.survival import (ENDPOINTS, SCALES, default_scale, horizon_for_visit,
-                                is_response, summary_display)
+from analytics.survival import (ENDPOINTS, SCALES, curves_display, default_scale,
+                                horizon_for_visit, is_response, summary_display)
 from dashboard import ui
 
 ctx = ui.context()
@@ -49,4 +49,4 @@ with st.expander(ctx.t("survival.at_risk.table")):
         "n_events": ctx.t("survival.col.n_events_cum")})
     at_risk[ctx.t("survival.col.arm")] = [ctx.t(f"arm.{a}") for a in res.at_risk["arm"]]
     ui.show_table(ctx, res.at_risk, "survival_at_risk", display=at_risk)
-    ui.show_table(ctx, res.curves, "survival_curves")
+    ui.show_table(ctx, res.curves, "survival_curves", display=curves_display(res, ctx.lang))

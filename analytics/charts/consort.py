@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..i18n import t
+from ..i18n import fmt_percent, t
 from ..schema import ARMS
 from .theme import ARM_COLORS, FONT_FAMILY, arm_label, finish
 
@@ -41,7 +41,7 @@ def consort_figure(disposition: pd.DataFrame) -> go.Figure:
             color, h=0.17)
         arrow(x, 0.295, x, 0.17)
         box(x, 0.1, f"<b>{t('overview.completed', lang)}</b><br>n = {int(r.completed)}"
-                    f" ({100 * r.completed / r.randomized:.1f} %)", color)
+                    f" ({fmt_percent(100 * r.completed / r.randomized, 1, lang)})", color)
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_layout(font=dict(family=FONT_FAMILY), showlegend=False)

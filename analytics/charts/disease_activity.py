@@ -198,6 +198,7 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
     fig = make_subplots(rows=len(ARMS), cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=[arm_label(a, lang) for a in ARMS])
     count_word = t("da.hover.count", lang)
+    tp_word = t("da.axis.timepoint", lang)
     for i, arm in enumerate(ARMS, start=1):
         sub = df[df["arm"] == arm].set_index(["timepoint", "category"])
         for cat in cats:
@@ -209,7 +210,8 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
                              int(r["n"]) if r is not None else 0] for r in rows],
                 name=_cat(cat, lang), legendgroup=cat, showlegend=(i == 1),
                 marker=dict(color=category_color(cat), line=dict(color="white", width=0.5)),
-                hovertemplate=(f"{_cat(cat, lang)}<br>%{{x}}: %{{y:.1f}}% "
+                hovertemplate=(f"{_cat(cat, lang)}<br>{tp_word}: %{{x}}<br>"
+                               f"{t('common.percent', lang, value='%{y:.1f}')} "
                                f"({count_word} %{{customdata[0]}}/%{{customdata[1]}})"
                                "<extra></extra>")), row=i, col=1)
         n_by_tp = sub.groupby(level="timepoint")["count"].sum() if len(sub) else pd.Series()
@@ -226,5 +228,6 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
     # Legend above the first panel's title; room for it under the figure title.
     # The rotated time-point labels need room above the caption (the last annotation).
     fig.layout.annotations[-1].yshift = -100
-    fig.update_layout(legend=dict(y=1.06), margin=dict(t=110, b=fig.layout.margin.b + 40))
+    fig.update_layout(legend=dict(y=1.06, title=dict(text=t("da.axis.category", lang))),
+                      margin=dict(t=110, b=fig.layout.margin.b + 40))
     return fig

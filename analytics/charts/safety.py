@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..i18n import t
+from ..safety import term_label
 from ..schema import ARMS
 from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish
 
@@ -120,7 +121,9 @@ def term_rates_figure(df: pd.DataFrame, top: int | None = 20) -> go.Figure:
                      row=1, col=1)
     fig.update_xaxes(title_text=t("safety.chart.rr_axis", lang), type="log",
                      range=[math.log10(lo_edge), math.log10(hi_edge)], row=1, col=2)
-    fig.update_yaxes(tickmode="array", tickvals=list(range(len(order))), ticktext=order,
+    by = attrs.get("by", "soc")
+    fig.update_yaxes(tickmode="array", tickvals=list(range(len(order))),
+                     ticktext=[term_label(term, by, lang) for term in order],
                      range=[-0.6, max(len(order), 1) - 0.4], showgrid=True, row=1, col=1)
     height = max(420, 160 + 28 * len(order))
     title = f"{attrs.get('title', '')}<br><sup>{t('safety.chart.rr_unbounded', lang)}</sup>"
