@@ -5,6 +5,8 @@ Commands
 build DIR --out FILE.duckdb          build a study file from raw tables (exit 2 on contract errors)
 build-default --out FILE.duckdb      build the embedded synthetic default cohort
 synth --seed S --out DIR [--subjects N]  write a synthetic raw cohort
+deck --out FILE.pptx [--study FILE.duckdb] [--lang zh|en] [filters] [--pages a,b]
+                                     the slide deck of a view (default: all pages)
 
 Each command is a pair of functions: ``_args_<name>(parser)`` declares its arguments and
 ``_run_<name>(args) -> int`` runs it; register both in :data:`COMMANDS`.
@@ -17,6 +19,7 @@ from pathlib import Path
 
 EXIT_OK = 0
 EXIT_CONTRACT = 2  # raw data breaks the data contract
+EXIT_USAGE = 2  # bad command-line arguments (as argparse)
 
 
 def _summary(path: Path) -> str:
@@ -95,12 +98,66 @@ def _run_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- deck --------------------------------------------------------------------------------------
+def _args_deck(p: argparse.ArgumentParser) -> None:
+    from .i18n import LANGUAGES
+    from .population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES
+    from .response import EFFICACY_POPULATIONS
+    from .schema import POST_BASELINE_VISITS
+    from .views import PAGE_KEYS
+
+    p.add_argument("--out", required=True, type=Path, metavar="FILE.pptx")
+    p.add_argument("--study", type=Path, default=None, metavar="FILE.duckdb",
+                   help="study file (default: the embedded synthetic study)")
+    p.add_argument("--lang", choices=LANGUAGES, default="en")
+    p.add_argument("--population", choices=EFFICACY_POPULATIONS, default="completers")
+    p.add_argument("--timepoint", choices=POST_BASELINE_VISITS, default="Y1")
+    p.add_argument("--sex", choices=SEXES, default=None)
+    p.add_argument("--age-band", choices=AGE_BANDS, default=None)
+    p.add_argument("--baseline-activity", choices=BASELINE_ACTIVITIES, default=None)
+    p.add_argument("--prior-bdmard", type=int, choices=(0, 1), default=None)
+    p.add_argument("--pages", default=None, metavar="A,B,...",
+                   help=f"comma-separated pages (default: all): {', '.join(PAGE_KEYS)}")
+
+
+def _run_deck(args: argparse.Namespace) -> int:
+    import time
+
+    from .deck import build_deck
+    from .i18n import t
+    from .study import open_study
+    from .views import PAGE_KEYS
+
+    pages = None
+    if args.pages:
+        pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+        for page in pages:
+            if page not in PAGE_KEYS:
+                print("error: " + t("deck.cli.unknown_page", args.lang, page=page,
+                                    choices=", ".join(PAGE_KEYS)), file=sys.stderr)
+                return EXIT_USAGE
+    filters = {k: v for k, v in (("sex", args.sex), ("age_band", args.age_band),
+                                 ("baseline_activity", args.baseline_activity),
+                                 ("prior_bdmard", args.prior_bdmard)) if v is not None}
+    t0 = time.perf_counter()
+    with open_study(args.study) as study:
+        data = build_deck(study, args.lang, args.population, args.timepoint, filters, pages)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    from pptx import Presentation
+    slides = len(Presentation(str(args.out)).slides)
+    print(t("deck.cli.wrote", args.lang, path=args.out, slides=slides,
+            seconds=time.perf_counter() - t0))
+    return EXIT_OK
+
+
 # name -> (help, add arguments, run)
 COMMANDS = {
     "build": ("build a study file from a directory of raw tables", _args_build, _run_build),
     "build-default": ("build the embedded synthetic default study file", _args_build_default,
                       _run_build_default),
     "synth": ("write a synthetic raw cohort", _args_synth, _run_synth),
+    "deck": ("write the slide deck (PPTX) of a view", _args_deck, _run_deck),
 }
 
 

@@ -7,17 +7,22 @@ the same view.
 """
 from __future__ import annotations
 
-import io
+import hashlib
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from analytics import Study, open_study
+from analytics import Study, export, open_study
 from analytics.annotate import caption
+from analytics.code import snippet
 from analytics.i18n import LANGUAGES, t
 from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES
 from analytics.schema import POST_BASELINE_VISITS
+from analytics.study import DEFAULT_STUDY_PATH
 
 EFFICACY_POPULATIONS = ("completers", "nri")
 ALL = "all"
@@ -117,7 +122,68 @@ def sidebar() -> Context:
                       ("bio", "prior_bdmard")):
         if values[name] != ALL:
             subgroups[arg] = int(values[name]) if arg == "prior_bdmard" else values[name]
-    return Context(get_study(), values["lang"], values["pop"], values["tp"], subgroups)
+    ctx = Context(get_study(), values["lang"], values["pop"], values["tp"], subgroups)
+    st.session_state[SHOWN] = []  # the tables this run shows (for "Show code" checks)
+    with st.sidebar:
+        st.divider()
+        share_link(ctx)
+        deck_block(ctx)
+    return ctx
+
+
+# -- sharing -------------------------------------------------------------------------------------
+def current_url() -> str:
+    """The current view as a URL: the page's address plus the non-default filters. Falls back to
+    a relative ``?...`` when the browser's address is unknown (e.g. in tests)."""
+    query = urlencode(st.query_params.to_dict())
+    base = None
+    try:
+        base = st.context.url
+    except Exception:  # noqa: BLE001 - older Streamlit or no browser session
+        base = None
+    if base:
+        return f"{base}?{query}" if query else base
+    return f"?{query}"
+
+
+def share_link(ctx: Context) -> None:
+    """The current view's URL in a code box (which has a copy button)."""
+    st.markdown(f"**{ctx.t('share.link')}**", help=ctx.t("share.link.help"))
+    st.code(current_url(), language=None, wrap_lines=True)
+
+
+def deck_block(ctx: Context) -> None:
+    """Pick pages; one button builds the PPTX of the current filters, then offers it."""
+    from analytics import views
+
+    st.markdown(f"**{ctx.t('deck.header')}**")
+    pages = st.multiselect(ctx.t("deck.pages"), views.PAGE_KEYS, default=list(views.PAGE_KEYS),
+                           key="deck_pages", format_func=lambda k: views.page_title(k, ctx.lang))
+    signature = (ctx.lang, ctx.population, ctx.timepoint, tuple(sorted(ctx.subgroups.items())),
+                 tuple(pages), str(ctx.study.path))
+    if st.button(ctx.t("deck.build"), key="deck_build", disabled=not pages):
+        from analytics.deck import build_deck
+        try:
+            with st.spinner(ctx.t("deck.building")):
+                data = build_deck(ctx.study, ctx.lang, ctx.population, ctx.timepoint,
+                                  ctx.filters, pages)
+            st.session_state["_deck"] = (signature, data)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, not swallowed
+            st.error(_export_error(ctx, exc))
+    if not pages:
+        st.caption(ctx.t("deck.no_pages"))
+    held = st.session_state.get("_deck")
+    if held and held[0] == signature:
+        st.download_button(
+            ctx.t("deck.download"), held[1], file_name=f"msc-ra-{ctx.lang}-{ctx.timepoint}.pptx",
+            mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            key="deck_download", on_click="ignore")
+
+
+def _export_error(ctx: Context, exc: Exception) -> str:
+    if isinstance(exc, export.ExportUnavailable):
+        return ctx.t("export.no_browser", path=str(export.CHROMIUM_PATH))
+    return ctx.t("export.failed", error=str(exc) or type(exc).__name__)
 
 
 def context() -> Context:
@@ -143,15 +209,32 @@ def show_caption(df: pd.DataFrame) -> None:
 
 
 def table_bytes_xlsx(df: pd.DataFrame, display: pd.DataFrame | None = None) -> bytes:
-    """The table on a sheet with its title above and its caption below."""
-    out = display if display is not None else df
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
-        out.to_excel(writer, sheet_name="table", index=False, startrow=2)
-        sheet = writer.sheets["table"]
-        sheet.write(0, 0, df.attrs.get("title", ""))
-        sheet.write(len(out) + 4, 0, caption(df.attrs))
-    return buf.getvalue()
+    """The table on a sheet with its title above and its caption below
+    (see :func:`analytics.export.table_xlsx`)."""
+    return export.table_xlsx(df, display)
+
+
+SHOWN = "_shown"  # session key: [{"key", "frame", "display", "snippet"}], tables of this run
+
+
+def code_snippet(ctx: Context, df: pd.DataFrame) -> str | None:
+    """The Python that rebuilds ``df`` from the study file, or None without a recorded call."""
+    call = df.attrs.get("call")
+    if not call:
+        return None
+    path = Path(ctx.study.path)
+    default = path.resolve() == DEFAULT_STUDY_PATH.resolve()
+    return snippet(call, None if default else path)
+
+
+def show_code(ctx: Context, df: pd.DataFrame) -> str | None:
+    """A "Show code" expander with the analytics calls that rebuild ``df``."""
+    code = code_snippet(ctx, df)
+    if code:
+        with st.expander(ctx.t("show_code.expander")):
+            st.caption(ctx.t("show_code.help"))
+            st.code(code, language="python")
+    return code
 
 
 def show_table(ctx: Context, df: pd.DataFrame, key: str, display: pd.DataFrame | None = None,
@@ -163,13 +246,41 @@ def show_table(ctx: Context, df: pd.DataFrame, key: str, display: pd.DataFrame |
     st.dataframe(shown, hide_index=True, column_config=column_config, key=f"tbl_{key}")
     show_caption(df)
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(ctx.t("download.csv"), shown.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}")
-    c2.download_button(ctx.t("download.xlsx"), table_bytes_xlsx(df, shown),
-                       file_name=f"{key}.xlsx", key=f"xlsx_{key}",
+    c1.download_button(ctx.t("download.csv"), export.table_csv(df, shown),
+                       file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}",
+                       on_click="ignore")
+    c2.download_button(ctx.t("download.xlsx"), export.table_xlsx(df, shown),
+                       file_name=f"{key}.xlsx", key=f"xlsx_{key}", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    code = show_code(ctx, df)
+    st.session_state.setdefault(SHOWN, []).append({"key": key, "frame": df, "display": shown,
+                                                   "snippet": code})
 
 
-def show_chart(ctx: Context, fig, key: str) -> None:
-    """A plotly figure (its caption is drawn inside the figure by the chart builder)."""
+def _fig_signature(fig) -> str:
+    return hashlib.sha1(fig.to_json().encode("utf-8")).hexdigest()
+
+
+def show_chart(ctx: Context, fig, key: str, df: pd.DataFrame | None = None) -> None:
+    """A plotly figure (its caption is drawn inside the figure by the chart builder), with PNG
+    (2×) and SVG downloads rendered on request, and "Show code" when ``df`` (the frame the
+    chart is drawn from) is given."""
     st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False})
+    held_key = f"_img_{key}"
+    c1, c2, c3, _ = st.columns([2, 1, 1, 3])
+    if c1.button(ctx.t("export.prepare_images"), key=f"prep_{key}"):
+        try:
+            with st.spinner(ctx.t("export.preparing")):
+                png, svg = export.figure_png(fig, scale=2), export.figure_svg(fig)
+            st.session_state[held_key] = (_fig_signature(fig), png, svg)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            st.session_state.pop(held_key, None)
+            st.error(_export_error(ctx, exc))
+    held = st.session_state.get(held_key)
+    if held and held[0] == _fig_signature(fig):
+        c2.download_button(ctx.t("export.png"), held[1], file_name=f"{key}.png",
+                           mime="image/png", key=f"png_{key}", on_click="ignore")
+        c3.download_button(ctx.t("export.svg"), held[2], file_name=f"{key}.svg",
+                           mime="image/svg+xml", key=f"svg_{key}", on_click="ignore")
+    if df is not None:
+        show_code(ctx, df)

@@ -1,0 +1,164 @@
+"""The slide deck, from the command line (`python -m analytics deck`) and from the sidebar
+button: it opens with python-pptx, has the title slide plus one slide per figure or table of the
+chosen pages, names the view on the title slide, is in the chosen language, and its pictures are
+2× renders."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.util import Pt
+
+from analytics import export
+from analytics.deck import SLIDE_FIG_WIDTH, deck_items
+from analytics.i18n import t
+from analytics.views import PAGE_KEYS
+
+ROOT = Path(__file__).resolve().parent.parent
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# English UI words that must not appear in a Chinese deck (data values such as MedDRA terms,
+# arm codes and endpoint names are not UI words and may stay in English).
+ENGLISH_UI_WORDS = ("Population", "Time point", "Subgroups", "Date:", "Study file",
+                    "Synthetic", "Method", "Baseline", "Completers", "Download", "Female",
+                    "Year 1", "Month", "Safety population", "rows", "Flow of subjects",
+                    "response rate", "Transition matrix")
+
+
+@pytest.fixture(autouse=True)
+def _chromium():
+    if not export.chromium_available():
+        reason = f"the deck renders figures with Debian's Chromium at {export.CHROMIUM_PATH}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (not found; CI=true requires it)")
+        pytest.skip(reason + " (not found)")
+
+
+@pytest.fixture(scope="module")
+def study():
+    from analytics import open_study
+    s = open_study()
+    yield s
+    s.close()
+
+
+def _cli(tmp_path: Path, name: str, *args: str) -> Presentation:
+    out = tmp_path / name
+    proc = subprocess.run([sys.executable, "-m", "analytics", "deck", "--out", str(out), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists()
+    return Presentation(str(out))
+
+
+def _texts(slide) -> list[str]:
+    out = []
+    for shape in slide.shapes:
+        if shape.has_text_frame:
+            out.append(shape.text_frame.text)
+        if shape.has_table:
+            out += [cell.text for row in shape.table.rows for cell in row.cells]
+    return out
+
+
+def _all_text(prs) -> str:
+    return "\n".join(x for s in prs.slides for x in _texts(s))
+
+
+def _check_slides(prs, study, lang, population, timepoint, filters, pages):
+    slides = deck_items(study, lang, population, timepoint, filters, pages)
+    assert len(prs.slides) == 1 + len(slides)
+    title = "\n".join(_texts(prs.slides[0]))
+    assert t(f"population.{population}", lang) in title
+    assert t(f"visit.{timepoint}", lang) in title
+    for slide, (_, item) in zip(list(prs.slides)[1:], slides):
+        kinds = {s.shape_type for s in slide.shapes}
+        if item is None:
+            continue
+        if item.kind == "figure":
+            assert MSO_SHAPE_TYPE.PICTURE in kinds
+            pic = next(s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
+            assert pic.image.size[0] >= 2 * SLIDE_FIG_WIDTH  # 2× render
+        else:
+            assert any(s.has_table for s in slide.shapes)
+        texts = _texts(slide)
+        assert item.title in texts
+        # the footnote (caption) is on the slide
+        assert any(item.caption in x for x in texts), item.caption
+        if study.synthetic:
+            assert t("synthetic.label", lang) in texts
+    # projector-readable type: nothing below 14 pt, titles 28 pt or more
+    for slide in prs.slides:
+        for shape in slide.shapes:
+            frames = [shape.text_frame] if shape.has_text_frame else []
+            if shape.has_table:
+                frames += [c.text_frame for r in shape.table.rows for c in r.cells]
+            for frame in frames:
+                for para in frame.paragraphs:
+                    for run in para.runs:
+                        assert run.font.size is None or run.font.size >= Pt(14)
+    return slides
+
+
+def test_cli_deck_en_all_pages(tmp_path, study):
+    prs = _cli(tmp_path, "en.pptx")
+    slides = _check_slides(prs, study, "en", "completers", "Y1", {}, None)
+    assert {k for k, _ in slides} == set(PAGE_KEYS)
+    assert prs.slide_width * 9 == prs.slide_height * 16 or \
+        abs(prs.slide_width / prs.slide_height - 16 / 9) < 0.01
+
+
+def test_cli_deck_zh_with_filters(tmp_path, study):
+    prs = _cli(tmp_path, "zh.pptx", "--lang", "zh", "--population", "nri", "--timepoint", "Y3",
+               "--sex", "F", "--prior-bdmard", "0")
+    _check_slides(prs, study, "zh", "nri", "Y3", {"sex": "F", "prior_bdmard": 0}, None)
+    text = _all_text(prs)
+    assert len(CJK.findall(text)) > 200
+    found = [w for w in ENGLISH_UI_WORDS if w in text]
+    assert not found, found
+    assert t("filter.sex.F", "zh") in "\n".join(_texts(prs.slides[0]))
+
+
+def test_cli_deck_subset_of_pages(tmp_path, study):
+    prs = _cli(tmp_path, "subset.pptx", "--pages", "overview,sae_listing", "--timepoint", "Y5")
+    slides = _check_slides(prs, study, "en", "completers", "Y5", {},
+                           ["overview", "sae_listing"])
+    assert [k for k, _ in slides] == ["overview", "overview", "sae_listing"]
+
+
+def test_cli_deck_other_study(tmp_path, study):
+    prs = _cli(tmp_path, "other.pptx", "--study", str(study.path), "--pages", "medications")
+    _check_slides(prs, study, "en", "completers", "Y1", {}, ["medications"])
+
+
+def test_cli_rejects_unknown_page(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "analytics", "deck", "--out",
+                           str(tmp_path / "x.pptx"), "--pages", "nope"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "nope" in proc.stderr
+    assert not (tmp_path / "x.pptx").exists()
+
+
+def test_deck_from_sidebar_button(study):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import ui
+    ui.get_study.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.session_state["filter_lang"] = "zh"
+    at.session_state["filter_tp"] = "Y3"
+    at.run()
+    pages = ["overview", "safety_overview"]
+    at.multiselect(key="deck_pages").set_value(pages).run()
+    at.button(key="deck_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    signature, data = at.session_state["_deck"]
+    prs = Presentation(io.BytesIO(data))
+    _check_slides(prs, study, "zh", "completers", "Y3", {}, pages)
+    assert any(b.proto.label == t("deck.download", "zh") for b in at.get("download_button"))
