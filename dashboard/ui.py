@@ -45,11 +45,43 @@ def get_study() -> Study:
     return open_study()
 
 
+# Analyses whose results are memoised per arguments: they are small, and a view a reader returns
+# to (or a widget change that does not touch the analysis) should not recompute.
+CACHED_ANALYSES = frozenset({
+    "disposition", "baseline", "response_rates", "compare_rates", "disease_activity",
+    "transitions", "flows", "trajectories", "medications", "survival", "ae_summary", "ae_rates",
+    "ae_rates_by_year", "sae_listing"})
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _cached_result(path: str, mtime: float, method: str, args: tuple, kwargs: tuple):
+    # path and mtime key the cache to the study file as built; a rebuilt file misses it
+    return getattr(get_study(), method)(*args, **dict(kwargs))
+
+
+class CachedStudy:
+    """The study as pages see it: the same attributes, analyses memoised (results are copies)."""
+
+    def __init__(self, study: Study):
+        self._study = study
+
+    def __getattr__(self, name):
+        value = getattr(self._study, name)
+        if name not in CACHED_ANALYSES:
+            return value
+        path = self._study.path
+
+        def call(*args, **kwargs):
+            return _cached_result(str(path), path.stat().st_mtime, name, args,
+                                  tuple(sorted(kwargs.items())))
+        return call
+
+
 @dataclass
 class Context:
     """The current view: the study and the global filter values."""
 
-    study: Study
+    study: Study | CachedStudy
     lang: str
     population: str
     timepoint: str
@@ -122,7 +154,8 @@ def sidebar() -> Context:
                       ("bio", "prior_bdmard")):
         if values[name] != ALL:
             subgroups[arg] = int(values[name]) if arg == "prior_bdmard" else values[name]
-    ctx = Context(get_study(), values["lang"], values["pop"], values["tp"], subgroups)
+    ctx = Context(CachedStudy(get_study()), values["lang"], values["pop"], values["tp"],
+                  subgroups)
     st.session_state[SHOWN] = []  # the tables this run shows (for "Show code" checks)
     with st.sidebar:
         st.divider()
