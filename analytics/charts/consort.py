@@ -16,7 +16,7 @@ def consort_figure(disposition: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     total = int(d.randomized.sum())
 
-    def box(x, y, text, color="#333", w=0.42, h=0.13):
+    def box(x, y, text, color="#333", w=0.46, h=0.13):
         fig.add_shape(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2,
                       line=dict(color=color, width=2), fillcolor="white", layer="below")
         fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13))
@@ -45,4 +45,4 @@ def consort_figure(disposition: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_layout(font=dict(family=FONT_FAMILY), showlegend=False)
-    return finish(fig, disposition.attrs, title=t("overview.flow", lang), height=560)
+    return finish(fig, disposition.attrs, title=t("overview.flow", lang), height=560, wrap=80)

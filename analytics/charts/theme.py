@@ -22,35 +22,51 @@ def arm_label(arm: str, lang: str) -> str:
     return t(f"arm.{arm}", lang)
 
 
-def finish(fig: go.Figure, attrs: dict, *, title: str | None = None, height: int = 480) -> go.Figure:
-    """Title, fonts, white background and the caption (population, N, method) under the plot."""
-    text = caption(attrs)
+def finish(fig: go.Figure, attrs: dict, *, title: str | None = None, height: int = 480,
+           wrap: int = 110) -> go.Figure:
+    """Title, fonts, white background and the caption (population, N, method) under the plot.
+
+    ``wrap`` is the caption's line width in Latin characters (a CJK character counts two); use
+    a smaller one for a figure drawn in a narrow column.
+    """
+    text = _wrap(caption(attrs), wrap)
+    n_lines = text.count("<br>") + 1
     fig.update_layout(
         title=dict(text=title or attrs.get("title", ""), x=0.01, xanchor="left"),
         font=dict(family=FONT_FAMILY, size=14),
         template="plotly_white",
         height=height,
-        margin=dict(l=70, r=30, t=70, b=70 + 18 * (1 + len(text) // 110)),
+        margin=dict(l=70, r=30, t=70, b=70 + 16 * n_lines),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )
-    fig.add_annotation(text=_wrap(text, 110), xref="paper", yref="paper", x=0, y=0,
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0,
                        yshift=-60, xanchor="left", yanchor="top", showarrow=False,
                        align="left", font=dict(size=11, color="#444"))
     return fig
 
 
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
 def _wrap(text: str, width: int) -> str:
-    # Plotly annotations do not wrap; break at spaces (or anywhere for CJK) every ~width chars.
+    # Plotly annotations do not wrap: break at spaces, and inside runs of CJK text (which has
+    # none), so no line is wider than ``width``.
     lines, line = [], ""
-    for word in text.replace("。", "。 ").split(" "):
-        if len(line) + len(word) + 1 > width and line:
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if _width(candidate) <= width:
+            line = candidate
+            continue
+        if line:
             lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-        while len(line) > width:
-            lines.append(line[:width])
-            line = line[width:]
+        line = word
+        while _width(line) > width:
+            cut = 0
+            while _width(line[:cut + 1]) <= width:
+                cut += 1
+            lines.append(line[:cut])
+            line = line[cut:]
     if line:
         lines.append(line)
     return "<br>".join(lines)
