@@ -14,4 +14,6 @@ st.set_page_config(page_title=t("app.page_title", lang), page_icon="🧬", layou
 pages = [st.Page(str(ROOT / script), title=t(title_key, lang), url_path=url,
                  default=(i == 0))
          for i, (script, title_key, url) in enumerate(existing_pages())]
-st.navigation(pages, position="top").run()
+# In the sidebar, all listed: the top bar folds pages into a "more" menu labelled by Streamlit
+# in English only.
+st.navigation(pages, position="sidebar", expanded=True).run()
