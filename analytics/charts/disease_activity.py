@@ -228,6 +228,9 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
     # Legend above the first panel's title; room for it under the figure title.
     # The rotated time-point labels need room above the caption (the last annotation).
     fig.layout.annotations[-1].yshift = -100
-    fig.update_layout(legend=dict(y=1.06, title=dict(text=t("da.axis.category", lang))),
-                      margin=dict(t=110, b=fig.layout.margin.b + 40))
+    # Legend on a line of its own under the figure title, starting at the left edge, so a long
+    # legend title cannot run into the figure title.
+    fig.update_layout(legend=dict(y=1.02, x=0, xanchor="left", yanchor="bottom",
+                                  title=dict(text=t("da.axis.category", lang), side="top")),
+                      margin=dict(t=140, b=fig.layout.margin.b + 40))
     return fig
