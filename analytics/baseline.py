@@ -72,3 +72,19 @@ def baseline(study, population: str = "completers", lang: str = "en", **filters)
     return annotate(out, study, lang=lang, title=t("baseline.title", lang),
                     population=population, n_per_arm=arm_counts(study, sql, params),
                     method=t("baseline.method", lang), footnote=t("baseline.footnote", lang))
+
+
+def baseline_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Table 1 as printed: one row per characteristic, a column per arm (N in the header), p."""
+    display = (table.pivot(index=["characteristic", "label"], columns="arm", values="display")
+               .reset_index())
+    p = table.drop_duplicates("characteristic").set_index("characteristic")["p_display"]
+    display["p"] = display["characteristic"].map(p)
+    order = {c: i for i, c in enumerate(table.characteristic.unique())}
+    display = display.sort_values("characteristic", key=lambda s: s.map(order))
+    n = table.attrs["n_per_arm"]
+    return display.drop(columns="characteristic").rename(columns={
+        "label": t("baseline.characteristic", lang),
+        "MSC": f"{t('arm.MSC', lang)} (N = {n['MSC']})",
+        "MSC_IFNG": f"{t('arm.MSC_IFNG', lang)} (N = {n['MSC_IFNG']})",
+        "p": t("baseline.p_value", lang)})

@@ -152,3 +152,20 @@ def disease_activity(study, population: str = "completers", lang: str = "en",
                     population=population, n_per_arm=sizes,
                     method=method_text(population, lang),
                     footnote=footnote_text(population, lang), categories=list(cats))
+
+
+def activity_display(df: pd.DataFrame, columns: list[str], lang: str = "en") -> pd.DataFrame:
+    """The frame as shown: translated values and headers, rounded percentages (no computing)."""
+    out = df[columns].copy()
+    if "arm" in out:
+        out["arm"] = [t(f"arm.{v}", lang) for v in out["arm"]]
+    for col in ("timepoint", "from_timepoint", "to_timepoint"):
+        if col in out:
+            out[col] = [t(f"visit.{v}", lang) for v in out[col]]
+    for col in ("category", "from_category", "to_category"):
+        if col in out:
+            out[col] = [t(f"category.{v}", lang) for v in out[col]]
+    for col in ("percent", "row_percent"):
+        if col in out:
+            out[col] = out[col].round(1)
+    return out.rename(columns={c: t(f"da.col.{c}", lang) for c in columns})

@@ -45,6 +45,18 @@ def _acr(level: int) -> str:
         ELSE NULL END AS acr{level}"""
 
 
+# Response endpoints: code -> SQL expression over a ``visit_measures`` row that is TRUE (met),
+# FALSE (not met) or NULL (not evaluable). Fixed text, never user input.
+RESPONSE_ENDPOINTS: dict[str, str] = {
+    "ACR20": "acr20",
+    "ACR50": "acr50",
+    "ACR70": "acr70",
+    "DAS28_REM": "das28_rem",
+    "DAS28_LDA": "das28_lda",
+    "EULAR": "CASE WHEN eular IS NULL THEN NULL ELSE eular IN ('good', 'moderate') END",
+    "HAQ_MCID": "haq_mcid",
+}
+
 _VISIT_ORDER = " ".join(f"WHEN '{v}' THEN {i}" for i, v in enumerate(VISIT_MONTHS))
 _VISIT_MONTHS = " ".join(f"WHEN '{v}' THEN {m}" for v, m in VISIT_MONTHS.items())
 _COMPONENTS = ("tjc28", "sjc28", "esr", "crp", "patient_global", "physician_global", "pain",

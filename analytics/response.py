@@ -20,6 +20,7 @@ import pandas as pd
 
 from .annotate import annotate, arm_counts
 from .i18n import fmt_number, fmt_p, fmt_percent, t
+from .measures import RESPONSE_ENDPOINTS
 from .population import select
 from .schema import ARMS
 from .stats import clopper_pearson, fisher_exact_p, newcombe_diff_ci
@@ -27,17 +28,7 @@ from .stats import clopper_pearson, fisher_exact_p, newcombe_diff_ci
 EFFICACY_POPULATIONS = ("completers", "nri")
 REFERENCE_ARM, TEST_ARM = "MSC", "MSC_IFNG"  # diff = TEST_ARM − REFERENCE_ARM
 
-# endpoint code -> SQL expression over a ``visit_measures`` row: TRUE / FALSE / NULL (not
-# evaluable). Fixed text chosen from this table, never user input.
-ENDPOINTS: dict[str, str] = {
-    "ACR20": "acr20",
-    "ACR50": "acr50",
-    "ACR70": "acr70",
-    "DAS28_REM": "das28_rem",
-    "DAS28_LDA": "das28_lda",
-    "EULAR": "CASE WHEN eular IS NULL THEN NULL ELSE eular IN ('good', 'moderate') END",
-    "HAQ_MCID": "haq_mcid",
-}
+ENDPOINTS = RESPONSE_ENDPOINTS  # defined with the derived measures
 
 
 def check_population(population: str) -> None:

@@ -26,20 +26,10 @@ import pandas as pd
 
 from .annotate import annotate
 from .i18n import fmt_number, fmt_p, t
+from .measures import RESPONSE_ENDPOINTS
 from .population import select
 from .schema import ARMS, DAYS_PER_YEAR
 
-# Endpoint code -> SQL expression over ``visit_measures`` that is TRUE (met), FALSE (not met) or
-# NULL (not evaluable) on a post-baseline visit. Fixed text, never user input.
-RESPONSE_ENDPOINTS: dict[str, str] = {
-    "ACR20": "acr20",
-    "ACR50": "acr50",
-    "ACR70": "acr70",
-    "DAS28_REM": "das28_rem",
-    "DAS28_LDA": "das28_lda",
-    "EULAR": "CASE WHEN eular IS NULL THEN NULL ELSE eular IN ('good', 'moderate') END",
-    "HAQ_MCID": "haq_mcid",
-}
 # Endpoint code -> withdrawal reason counted as the event (None: any reason).
 WITHDRAWAL_ENDPOINTS: dict[str, str | None] = {
     "WITHDRAWAL": None,
@@ -413,6 +403,16 @@ def summary_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
         })
     out = pd.DataFrame(rows)
     out.attrs.update(res.summary.attrs)
+    return out
+
+
+def at_risk_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
+    """Numbers at risk and cumulative events at the axis ticks, with localized headers."""
+    out = res.at_risk.rename(columns={
+        "arm": t("survival.col.arm", lang), "time": t("survival.col.time", lang),
+        "n_at_risk": t("survival.col.n_at_risk", lang),
+        "n_events": t("survival.col.n_events_cum", lang)})
+    out[t("survival.col.arm", lang)] = [t(f"arm.{a}", lang) for a in res.at_risk["arm"]]
     return out
 
 

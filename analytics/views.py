@@ -59,24 +59,13 @@ def _table(df: pd.DataFrame, key: str, display: pd.DataFrame | None = None,
 
 # -- overview ------------------------------------------------------------------------------------
 def overview(study, lang, population, timepoint, filters, details=False) -> list[Item]:
+    from .baseline import baseline_display
     from .charts.consort import consort_figure
 
     disposition = study.disposition(lang=lang)
     items = [_figure(consort_figure(disposition), "consort", disposition.attrs)]
     table1 = study.baseline("completers", lang=lang, **filters)
-    display = (table1.pivot(index=["characteristic", "label"], columns="arm", values="display")
-               .reset_index())
-    p = table1.drop_duplicates("characteristic").set_index("characteristic")["p_display"]
-    display["p"] = display["characteristic"].map(p)
-    order = {c: i for i, c in enumerate(table1.characteristic.unique())}
-    display = display.sort_values("characteristic", key=lambda s: s.map(order))
-    n = table1.attrs["n_per_arm"]
-    display = display.drop(columns="characteristic").rename(columns={
-        "label": t("baseline.characteristic", lang),
-        "MSC": f"{t('arm.MSC', lang)} (N = {n['MSC']})",
-        "MSC_IFNG": f"{t('arm.MSC_IFNG', lang)} (N = {n['MSC_IFNG']})",
-        "p": t("baseline.p_value", lang)})
-    items.append(_table(table1, "baseline", display))
+    items.append(_table(table1, "baseline", baseline_display(table1, lang)))
     return items
 
 
@@ -123,24 +112,8 @@ def medications(study, lang, population, timepoint, filters, details=False) -> l
 DA_DEFAULT_SANKEY = ["BL", "Y1", "Y3", "Y5"]
 
 
-def _da_display(df: pd.DataFrame, columns: list[str], lang: str) -> pd.DataFrame:
-    """As the page's ``_display``: translated values and headers, rounded percentages."""
-    out = df[columns].copy()
-    if "arm" in out:
-        out["arm"] = [t(f"arm.{v}", lang) for v in out["arm"]]
-    for col in ("timepoint", "from_timepoint", "to_timepoint"):
-        if col in out:
-            out[col] = [t(f"visit.{v}", lang) for v in out[col]]
-    for col in ("category", "from_category", "to_category"):
-        if col in out:
-            out[col] = [t(f"category.{v}", lang) for v in out[col]]
-    for col in ("percent", "row_percent"):
-        if col in out:
-            out[col] = out[col].round(1)
-    return out.rename(columns={c: t(f"da.col.{c}", lang) for c in columns})
-
-
 def disease_activity(study, lang, population, timepoint, filters, details=False) -> list[Item]:
+    from .disease_activity import activity_display
     from .charts.disease_activity import (activity_bars_figure, sankey_figure,
                                           transition_matrix_figure)
 
@@ -154,7 +127,7 @@ def disease_activity(study, lang, population, timepoint, filters, details=False)
         items.append(_figure(sankey_figure(flow_df, arm, lang=lang), f"da_sankey_{arm}",
                              flow_df.attrs))
     if details:
-        items.append(_table(flow_df, "disease_activity_flows", _da_display(
+        items.append(_table(flow_df, "disease_activity_flows", activity_display(
             flow_df, ["arm", "from_timepoint", "to_timepoint", "from_category", "to_category",
                       "count", "n", "percent", "row_percent"], lang), detail=True))
     start = VISITS[0]
@@ -163,11 +136,11 @@ def disease_activity(study, lang, population, timepoint, filters, details=False)
     trans = study.transitions(population, start, end, lang=lang, **filters)
     items.append(_figure(transition_matrix_figure(trans, lang=lang), "da_matrix", trans.attrs))
     if details:
-        items.append(_table(trans, "disease_activity_transitions", _da_display(
+        items.append(_table(trans, "disease_activity_transitions", activity_display(
             trans[trans["count"] > 0], ["arm", "from_category", "to_category", "count", "n",
                                         "percent", "row_percent"], lang), detail=True))
     items.append(_figure(activity_bars_figure(activity, lang=lang), "da_bars", activity.attrs))
-    items.append(_table(activity, "disease_activity", _da_display(
+    items.append(_table(activity, "disease_activity", activity_display(
         activity, ["arm", "timepoint", "years", "category", "count", "n", "percent"], lang)))
     return items
 
@@ -175,8 +148,8 @@ def disease_activity(study, lang, population, timepoint, filters, details=False)
 # -- survival ------------------------------------------------------------------------------------
 def survival(study, lang, population, timepoint, filters, details=False) -> list[Item]:
     from .charts.survival import survival_figure
-    from . import survival as surv
-    from .survival import ENDPOINTS, default_scale, horizon_for_visit, summary_display
+    from .survival import (ENDPOINTS, at_risk_display, curves_display, default_scale,
+                           horizon_for_visit, summary_display)
 
     endpoint = ENDPOINTS[0]
     horizon = horizon_for_visit(timepoint)  # "whole follow-up" is off by default
@@ -188,14 +161,9 @@ def survival(study, lang, population, timepoint, filters, details=False) -> list
     items = [_figure(fig, "survival_curve", res.curves.attrs),
              _table(res.summary, "survival_summary", summary_display(res, lang))]
     if details:
-        at_risk = res.at_risk.rename(columns={
-            "arm": t("survival.col.arm", lang), "time": t("survival.col.time", lang),
-            "n_at_risk": t("survival.col.n_at_risk", lang),
-            "n_events": t("survival.col.n_events_cum", lang)})
-        at_risk[t("survival.col.arm", lang)] = [t(f"arm.{a}", lang) for a in res.at_risk["arm"]]
-        items += [_table(res.at_risk, "survival_at_risk", at_risk, detail=True),
-                  _table(res.curves, "survival_curves", surv.curves_display(res, lang)
-                         if hasattr(surv, "curves_display") else None, detail=True)]
+        items += [_table(res.at_risk, "survival_at_risk", at_risk_display(res, lang),
+                         detail=True),
+                  _table(res.curves, "survival_curves", curves_display(res, lang), detail=True)]
     return items
 
 

@@ -237,6 +237,25 @@ def page_header(ctx: Context, title_key: str, safety: bool = False) -> None:
     synthetic_banner(ctx)
 
 
+def safety_page(ctx: Context, title_key: str, window_key: str) -> tuple[int, int] | None:
+    """Header of a safety page and its year-of-follow-up window; returns ``years`` for the
+    analyses (``None``: all follow-up) and stops the page on an empty window."""
+    from analytics.safety import follow_up_years
+
+    page_header(ctx, title_key, safety=True)
+    st.caption(ctx.t("safety.population_note"))
+    # Whole years up to the safety population's longest exposure, so the slider keeps its range
+    # when a subgroup filter changes.
+    n_years = follow_up_years(ctx.study)
+    start, end = st.select_slider(ctx.t("safety.widget.window"),
+                                  options=list(range(n_years + 1)), value=(0, n_years),
+                                  key=window_key, help=ctx.t("safety.widget.window.help"))
+    if start == end:
+        st.info(ctx.t("safety.window.empty"))
+        st.stop()
+    return None if (start, end) == (0, n_years) else (start, end)
+
+
 def show_caption(df: pd.DataFrame) -> None:
     st.caption(caption(df.attrs))
 

@@ -6,8 +6,7 @@ from analytics.charts.safety import term_rates_figure
 from dashboard import ui
 
 ctx = ui.context()
-ui.page_header(ctx, "nav.ae_terms", safety=True)
-st.caption(ctx.t("safety.population_note"))
+years = ui.safety_page(ctx, "nav.ae_terms", "ae_terms_window")
 
 c1, c2, c3 = st.columns([2, 2, 1])
 by = c1.radio(ctx.t("safety.widget.by"), safety.TERM_LEVELS, key="ae_terms_by",
@@ -16,15 +15,6 @@ serious_only = c2.toggle(ctx.t("safety.widget.serious_only"), value=False,
                          key="ae_terms_serious")
 top = c3.number_input(ctx.t("safety.widget.top"), min_value=5, max_value=60, value=20, step=5,
                       key="ae_terms_top")
-
-n_years = safety.follow_up_years(ctx.study)
-start, end = st.select_slider(ctx.t("safety.widget.window"), options=list(range(n_years + 1)),
-                              value=(0, n_years), key="ae_terms_window",
-                              help=ctx.t("safety.widget.window.help"))
-if start == end:
-    st.info(ctx.t("safety.window.empty"))
-    st.stop()
-years = None if (start, end) == (0, n_years) else (start, end)
 
 rates = ctx.study.ae_rates(by=by, serious_only=serious_only, years=years, lang=ctx.lang,
                            **ctx.filters)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from analytics.charts.disease_activity import (activity_bars_figure, sankey_figure,
                                                transition_matrix_figure)
+from analytics.disease_activity import activity_display
 from analytics.schema import ARMS, VISITS
 from dashboard import ui
 
@@ -14,26 +15,12 @@ ui.page_header(ctx, "nav.disease_activity")
 DEFAULT_SANKEY = ["BL", "Y1", "Y3", "Y5"]
 
 
+def _display(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return activity_display(df, columns, ctx.lang)
+
+
 def _visit(code: str) -> str:
     return ctx.t(f"visit.{code}")
-
-
-def _display(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The frame with translated values and column headers (no computing)."""
-    out = df[columns].copy()
-    for col in ("arm",):
-        if col in out:
-            out[col] = [ctx.t(f"arm.{v}") for v in out[col]]
-    for col in ("timepoint", "from_timepoint", "to_timepoint"):
-        if col in out:
-            out[col] = [_visit(v) for v in out[col]]
-    for col in ("category", "from_category", "to_category"):
-        if col in out:
-            out[col] = [ctx.t(f"category.{v}") for v in out[col]]
-    for col in ("percent", "row_percent"):
-        if col in out:
-            out[col] = out[col].round(1)
-    return out.rename(columns={c: ctx.t(f"da.col.{c}") for c in columns})
 
 
 activity = ctx.study.disease_activity(ctx.population, lang=ctx.lang, **ctx.filters)

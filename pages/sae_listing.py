@@ -5,17 +5,7 @@ from analytics import safety
 from dashboard import ui
 
 ctx = ui.context()
-ui.page_header(ctx, "nav.sae_listing", safety=True)
-st.caption(ctx.t("safety.population_note"))
-
-n_years = safety.follow_up_years(ctx.study)
-start, end = st.select_slider(ctx.t("safety.widget.window"), options=list(range(n_years + 1)),
-                              value=(0, n_years), key="sae_listing_window",
-                              help=ctx.t("safety.widget.window.help"))
-if start == end:
-    st.info(ctx.t("safety.window.empty"))
-    st.stop()
-years = None if (start, end) == (0, n_years) else (start, end)
+years = ui.safety_page(ctx, "nav.sae_listing", "sae_listing_window")
 
 listing = ctx.study.sae_listing(years=years, lang=ctx.lang, **ctx.filters)
 if listing.empty:

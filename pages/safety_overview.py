@@ -6,19 +6,7 @@ from analytics.charts.safety import rates_by_year_figure
 from dashboard import ui
 
 ctx = ui.context()
-ui.page_header(ctx, "nav.safety_overview", safety=True)
-st.caption(ctx.t("safety.population_note"))
-
-# Year window over whole years of follow-up (the safety population's longest exposure), so the
-# slider keeps its range when a subgroup filter changes.
-n_years = safety.follow_up_years(ctx.study)
-start, end = st.select_slider(ctx.t("safety.widget.window"), options=list(range(n_years + 1)),
-                              value=(0, n_years), key="safety_overview_window",
-                              help=ctx.t("safety.widget.window.help"))
-if start == end:
-    st.info(ctx.t("safety.window.empty"))
-    st.stop()
-years = None if (start, end) == (0, n_years) else (start, end)
+years = ui.safety_page(ctx, "nav.safety_overview", "safety_overview_window")
 
 st.subheader(ctx.t("safety.section.summary"))
 summary = ctx.study.ae_summary(years=years, lang=ctx.lang, **ctx.filters)

@@ -2,8 +2,9 @@
 import streamlit as st
 
 from analytics.charts.survival import survival_figure
-from analytics.survival import (ENDPOINTS, SCALES, curves_display, default_scale,
-                                horizon_for_visit, is_response, summary_display)
+from analytics.survival import (ENDPOINTS, SCALES, at_risk_display, curves_display,
+                                default_scale, horizon_for_visit, is_response,
+                                summary_display)
 from dashboard import ui
 
 ctx = ui.context()
@@ -43,10 +44,5 @@ ui.show_chart(ctx, fig, "survival_curve")
 ui.show_table(ctx, res.summary, "survival_summary", display=summary_display(res, ctx.lang))
 
 with st.expander(ctx.t("survival.at_risk.table")):
-    at_risk = res.at_risk.rename(columns={
-        "arm": ctx.t("survival.col.arm"), "time": ctx.t("survival.col.time"),
-        "n_at_risk": ctx.t("survival.col.n_at_risk"),
-        "n_events": ctx.t("survival.col.n_events_cum")})
-    at_risk[ctx.t("survival.col.arm")] = [ctx.t(f"arm.{a}") for a in res.at_risk["arm"]]
-    ui.show_table(ctx, res.at_risk, "survival_at_risk", display=at_risk)
+    ui.show_table(ctx, res.at_risk, "survival_at_risk", display=at_risk_display(res, ctx.lang))
     ui.show_table(ctx, res.curves, "survival_curves", display=curves_display(res, ctx.lang))
