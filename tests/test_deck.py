@@ -40,14 +40,6 @@ def _chromium():
         pytest.skip(reason + " (not found)")
 
 
-@pytest.fixture(scope="module")
-def study():
-    from analytics import open_study
-    s = open_study()
-    yield s
-    s.close()
-
-
 def _cli(tmp_path: Path, name: str, *args: str) -> Presentation:
     out = tmp_path / name
     proc = subprocess.run([sys.executable, "-m", "analytics", "deck", "--out", str(out), *args],

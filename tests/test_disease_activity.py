@@ -26,17 +26,6 @@ ARM_N = {"MSC": 79, "MSC_IFNG": 31}
 COMPLETERS_N = {"MSC": 69, "MSC_IFNG": 28}
 
 
-@pytest.fixture(scope="module")
-def study():
-    from analytics import open_study
-    try:
-        s = open_study()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"default study not available ({exc!r})")
-    yield s
-    s.close()
-
-
 # -- brute force from the raw tables ----------------------------------------------------------------
 
 def _category(das: float) -> str | None:

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.study import STUDY_ENV_VAR
+from apptest_support import run_page
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "pages/disease_activity.py"
@@ -19,11 +20,8 @@ TIMEOUT = 60
 def default_study():
     if os.environ.get(STUDY_ENV_VAR):
         pytest.skip(f"{STUDY_ENV_VAR} points elsewhere; these tests use the default study")
-    try:
-        from analytics import open_study
-        open_study().close()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"default study not available ({exc!r})")
+    from analytics import open_study
+    open_study().close()  # builds the default study if missing
     from dashboard import ui
     ui.get_study.clear()
     yield
@@ -31,16 +29,8 @@ def default_study():
 
 
 def _run(population: str, tp: str, lang: str = "en", **session) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.session_state["filter_pop"] = population
-    at.session_state["filter_tp"] = tp
-    at.session_state["filter_lang"] = lang
-    for key, value in session.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    return at
+    return run_page(PAGE, lang=lang, population=population, timepoint=tp, timeout=TIMEOUT,
+                    **session)
 
 
 def _ok(at: AppTest) -> None:

@@ -22,13 +22,6 @@ from analytics.charts.efficacy import medications_figure, response_figure, traje
 
 
 @pytest.fixture(scope="module")
-def study():
-    s = open_study()
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
 def raw(study):
     subjects = study.query("SELECT * FROM subjects")
     visits = study.query("SELECT * FROM visits")

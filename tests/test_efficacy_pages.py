@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import run_page
+
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60
 PAGES = ("pages/response_rates.py", "pages/trajectories.py", "pages/medications.py")
@@ -21,28 +23,13 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def default_study():
-    from analytics import open_study
-    from dashboard import ui
-    open_study().close()  # builds the default study if missing
-    ui.get_study.clear()
-    yield
-    ui.get_study.clear()
+pytestmark = pytest.mark.usefixtures("dashboard_study")
 
 
 def _run(page: str, population: str = "completers", tp: str = "Y1", lang: str = "en",
          **session) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.session_state["filter_pop"] = population
-    at.session_state["filter_tp"] = tp
-    at.session_state["filter_lang"] = lang
-    for k, v in session.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(page)
-    at.run()
-    return at
+    return run_page(page, lang=lang, population=population, timepoint=tp, timeout=TIMEOUT,
+                    **session)
 
 
 def _ok(at: AppTest):

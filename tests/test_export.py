@@ -28,14 +28,6 @@ def _needs_chromium():
 
 
 @pytest.fixture(scope="module")
-def study():
-    from analytics import open_study
-    s = open_study()
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
 def figures(study):
     from analytics.charts.efficacy import response_figure
     from analytics.charts.safety import rates_by_year_figure

@@ -16,12 +16,6 @@ from analytics.published import figure_value, published_figures
 from analytics.synth import DEFAULT_SEED, TS_APPROVAL, generate, write_cohort
 
 
-@pytest.fixture(scope="module")
-def study():
-    with open_study() as s:
-        yield s
-
-
 def _pub(group, figure, arm, statistic, tp=""):
     return figure_value(group, figure, arm, statistic, tp)
 

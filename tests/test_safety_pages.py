@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.study import STUDY_ENV_VAR
+from apptest_support import run_page
 from safety_fixtures import write_study_file
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -50,13 +51,7 @@ def _reset_study_cache():
 
 
 def _run(page: str, filters: dict, window, lang: str = "en", **session) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.session_state["filter_lang"] = lang
-    for k, v in {**filters, **session}.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(page)
-    at.run()
+    at = run_page(page, lang=lang, timeout=TIMEOUT, **filters, **session)
     assert not at.exception, [e.value for e in at.exception]
     if window is not None:
         slider = at.select_slider(key=PAGES[page])

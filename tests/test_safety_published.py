@@ -12,17 +12,6 @@ from analytics import safety
 
 
 @pytest.fixture(scope="module")
-def study():
-    try:
-        from analytics import open_study
-        s = open_study()
-    except Exception as exc:  # noqa: BLE001 -- any failure means: not available yet
-        pytest.skip(f"default study not available yet (analytics.open_study() raised {exc!r})")
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
 def summary(study):
     return safety.ae_summary(study)
 

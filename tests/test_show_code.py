@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import run_page
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 PAGES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
@@ -25,26 +27,12 @@ FILTER_ARGS = {"filter_sex": ("sex", str), "filter_age": ("age_band", str),
                "filter_act": ("baseline_activity", str), "filter_bio": ("prior_bdmard", int)}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def default_study():
-    from analytics import open_study
-    from dashboard import ui
-    open_study().close()  # builds the default study if missing
-    ui.get_study.clear()
-    yield
-    ui.get_study.clear()
+pytestmark = pytest.mark.usefixtures("dashboard_study")
 
 
 def _run(page: str, lang: str, population: str, tp: str, session: dict) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["filter_lang"] = lang
-    at.session_state["filter_pop"] = population
-    at.session_state["filter_tp"] = tp
-    for k, v in session.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(f"pages/{page}.py")
-    at.run()
+    at = run_page(f"pages/{page}.py", lang=lang, population=population, timepoint=tp,
+                  **session)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

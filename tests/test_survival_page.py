@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import run_page
+
 from analytics.study import STUDY_ENV_VAR
 from analytics.survival import ENDPOINTS, SCALES
 from survival_fixtures import random_study
@@ -38,16 +40,8 @@ def _reset_study_cache():
 
 def _run(endpoint: str, population: str, lang: str = "en", tp: str = "Y1",
          **session) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.session_state["filter_pop"] = population
-    at.session_state["filter_lang"] = lang
-    at.session_state["filter_tp"] = tp
-    at.session_state["surv_endpoint"] = endpoint
-    for k, v in session.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page("pages/survival.py")
-    at.run()
+    at = run_page("pages/survival.py", lang=lang, population=population, timepoint=tp,
+                  timeout=TIMEOUT, surv_endpoint=endpoint, **session)
     return at
 
 
