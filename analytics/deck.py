@@ -55,13 +55,17 @@ def _textbox(slide, left, top, width, height, text: str, size: int, *, bold=Fals
     for i, line in enumerate(text.split("\n")):
         para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         para.alignment = align
-        run = para.add_run()
-        run.text = line
-        run.font.size = Pt(size)
-        run.font.bold = bold
-        run.font.color.rgb = color
-        run.font.name = _latin_font(lang)
+        _add_run(para, line, size, bold, color, lang)
     return box
+
+
+def _add_run(para, text: str, size: float, bold: bool, color, lang: str) -> None:
+    run = para.add_run()
+    run.text = text
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run.font.color.rgb = color
+    run.font.name = _latin_font(lang)
 
 
 def _white_background(slide) -> None:
@@ -181,13 +185,7 @@ def _fill_cell(cell, text: str, size: int, lang: str, *, bold=False, fill=WHITE)
     cell.margin_top = cell.margin_bottom = Inches(0.02)
     frame = cell.text_frame
     frame.word_wrap = True
-    para = frame.paragraphs[0]
-    run = para.add_run()
-    run.text = text
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run.font.color.rgb = DARK
-    run.font.name = _latin_font(lang)
+    _add_run(frame.paragraphs[0], text, size, bold, DARK, lang)
 
 
 # -- the deck -----------------------------------------------------------------------------------
