@@ -230,7 +230,7 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
     fig.layout.annotations[-1].yshift = -100
     # Legend on a line of its own under the figure title, starting at the left edge, so a long
     # legend title cannot run into the figure title.
-    fig.update_layout(legend=dict(y=1.02, x=0, xanchor="left", yanchor="bottom",
+    fig.update_layout(legend=dict(y=1.07, x=0, xanchor="left", yanchor="bottom",
                                   title=dict(text=t("da.axis.category", lang), side="top")),
-                      margin=dict(t=140, b=fig.layout.margin.b + 40))
+                      margin=dict(t=160, b=fig.layout.margin.b + 40))
     return fig
