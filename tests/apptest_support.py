@@ -1,9 +1,12 @@
 """Running a dashboard page in Streamlit's AppTest with chosen global filters."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from analytics.study import STUDY_ENV_VAR
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -23,3 +26,21 @@ def run_page(page: str, *, lang: str = "en", population: str = "completers",
     at.switch_page(page)
     at.run()
     return at
+
+
+def default_study_error() -> str | None:
+    """Why the default study cannot be used here (None: it can)."""
+    if os.environ.get(STUDY_ENV_VAR):
+        return None
+    try:
+        from analytics import open_study
+        open_study().close()
+    except Exception as exc:  # noqa: BLE001 -- any failure means: not available
+        return f"default study not available (analytics.open_study() raised {exc!r})"
+    return None
+
+
+def reset_dashboard_study() -> None:
+    """Make the dashboard reopen its study file (after MSC_RA_STUDY changed)."""
+    from dashboard import ui
+    ui.get_study.clear()

@@ -5,14 +5,13 @@ and on the small hand-made safety study pointed to by ``MSC_RA_STUDY`` (always r
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.study import STUDY_ENV_VAR
-from apptest_support import run_page
+from apptest_support import default_study_error, reset_dashboard_study, run_page
 from safety_fixtures import write_study_file
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -34,20 +33,6 @@ CASES = [
 ]
 
 
-def _default_study_error() -> str | None:
-    if os.environ.get(STUDY_ENV_VAR):
-        return None
-    try:
-        from analytics import open_study
-        open_study().close()
-    except Exception as exc:  # noqa: BLE001 -- any failure means: not available yet
-        return f"default study not available yet (analytics.open_study() raised {exc!r})"
-    return None
-
-
-def _reset_study_cache():
-    from dashboard import ui
-    ui.get_study.clear()
 
 
 def _run(page: str, filters: dict, window, lang: str = "en", **session) -> AppTest:
@@ -79,9 +64,9 @@ def fixture_path(tmp_path_factory):
 @pytest.fixture
 def fixture_study(fixture_path, monkeypatch):
     monkeypatch.setenv(STUDY_ENV_VAR, str(fixture_path))
-    _reset_study_cache()
+    reset_dashboard_study()
     yield fixture_path
-    _reset_study_cache()
+    reset_dashboard_study()
 
 
 @pytest.mark.parametrize("filters,window", CASES)
@@ -123,12 +108,12 @@ def test_empty_window_is_refused_politely(fixture_study):
 
 @pytest.fixture(scope="module")
 def default_study():
-    reason = _default_study_error()
+    reason = default_study_error()
     if reason:
         pytest.skip(reason)
-    _reset_study_cache()
+    reset_dashboard_study()
     yield
-    _reset_study_cache()
+    reset_dashboard_study()
 
 
 @pytest.mark.parametrize("filters,window", CASES)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import run_page
+from apptest_support import default_study_error, reset_dashboard_study, run_page
 
 from analytics.study import STUDY_ENV_VAR
 from analytics.survival import ENDPOINTS, SCALES
@@ -22,20 +22,6 @@ POPULATIONS = ("completers", "nri")
 TIMEOUT = 60
 
 
-def _default_study_error() -> str | None:
-    if os.environ.get(STUDY_ENV_VAR):
-        return None
-    try:
-        from analytics import open_study
-        open_study().close()
-    except Exception as exc:  # noqa: BLE001 -- any failure means: not available yet
-        return f"default study not available yet (analytics.open_study() raised {exc!r})"
-    return None
-
-
-def _reset_study_cache():
-    from dashboard import ui
-    ui.get_study.clear()
 
 
 def _run(endpoint: str, population: str, lang: str = "en", tp: str = "Y1",
@@ -56,12 +42,12 @@ def _check(at: AppTest, endpoint: str):
 
 @pytest.fixture(scope="module")
 def default_study():
-    reason = _default_study_error()
+    reason = default_study_error()
     if reason:
         pytest.skip(reason)
-    _reset_study_cache()
+    reset_dashboard_study()
     yield
-    _reset_study_cache()
+    reset_dashboard_study()
 
 
 @pytest.mark.parametrize("population", POPULATIONS)
@@ -85,13 +71,13 @@ def fixture_study(tmp_path_factory):
     random_study(path, n_per_arm=(30, 15), seed=3).close()
     old = os.environ.get(STUDY_ENV_VAR)
     os.environ[STUDY_ENV_VAR] = str(path)
-    _reset_study_cache()
+    reset_dashboard_study()
     yield path
     if old is None:
         os.environ.pop(STUDY_ENV_VAR, None)
     else:
         os.environ[STUDY_ENV_VAR] = old
-    _reset_study_cache()
+    reset_dashboard_study()
 
 
 @pytest.mark.parametrize("population", POPULATIONS)
