@@ -150,7 +150,8 @@ def compare_rates(study, endpoint: str, population: str = "completers", lang: st
 
 
 # -- display ----------------------------------------------------------------------------------
-def _pct(value: float, lang: str) -> str:
+def percent_points(value: float, lang: str = "en") -> str:
+    """A proportion (0–1) shown in percentage points, one decimal."""
     return fmt_number(value * 100 if value == value else value, 1, lang)
 
 
@@ -167,11 +168,12 @@ def comparison_display(df: pd.DataFrame) -> pd.DataFrame:
             else t("common.missing_value", lang)
             for k, n, r in zip(df[f"responders_{arm}"], df[f"n_{arm}"], df[f"rate_{arm}"])]
         out[t("efficacy.col.arm_ci", lang, arm=arm_name)] = [
-            f"{_pct(lo, lang)}–{_pct(hi, lang)}" if lo == lo else t("common.missing_value", lang)
+            f"{percent_points(lo, lang)}–{percent_points(hi, lang)}" if lo == lo
+            else t("common.missing_value", lang)
             for lo, hi in zip(df[f"ci_low_{arm}"], df[f"ci_high_{arm}"])]
-    out[t("efficacy.col.diff", lang)] = [_pct(d, lang) for d in df["diff"]]
+    out[t("efficacy.col.diff", lang)] = [percent_points(d, lang) for d in df["diff"]]
     out[t("efficacy.col.diff_ci", lang)] = [
-        t("efficacy.range", lang, low=_pct(lo, lang), high=_pct(hi, lang))
+        t("efficacy.range", lang, low=percent_points(lo, lang), high=percent_points(hi, lang))
         if lo == lo else t("common.missing_value", lang)
         for lo, hi in zip(df["diff_ci_low"], df["diff_ci_high"])]
     out[t("efficacy.col.p", lang)] = [fmt_p(p, lang) for p in df["p_value"]]

@@ -512,10 +512,11 @@ _COMPONENT_COLS = ("tjc28", "sjc28", "esr", "crp", "patient_global", "physician_
 class _MedPlan:
     """Who stops what and when; the windows force DAS28 < 3.2 where a taper step needs it."""
 
-    rows: list = field(default_factory=list)
+    pred_users: set = field(default_factory=set)  # completers on prednisone at baseline
     forced: dict = field(default_factory=dict)  # (arm, visit) -> subjects that must be LDA
     boosted: set = field(default_factory=set)  # subjects held in remission (drug-free)
-    stops: list = field(default_factory=list)  # (subject, class, stop day, window visits)
+    # (subject, class, taper window visits or None during the RCT, visit the stop precedes)
+    stops: list = field(default_factory=list)
 
 
 def _plan_medications(gen: _Generator, df: pd.DataFrame) -> _MedPlan:
@@ -526,9 +527,8 @@ def _plan_medications(gen: _Generator, df: pd.DataFrame) -> _MedPlan:
             "latent", ascending=False)
         ids = list(comp.subject_id)
         m = tg.medications
-        pred_users = [s for s in ids if comp.set_index("subject_id").at[s, "prior_prednisone"]]
-        pred_users = pred_users[: m[("prednisone", "BL")]] if False else list(
-            rng.choice(pred_users, size=m[("prednisone", "BL")], replace=False))
+        prior = list(comp.subject_id[comp.prior_prednisone == 1])
+        pred_users = list(rng.choice(prior, size=m[("prednisone", "BL")], replace=False))
         pred_users.sort(key=ids.index)
         n_rct = m[("prednisone", "BL")] - m[("prednisone", "Y1")]
         n_early = m[("prednisone", "Y1")] - m[("prednisone", "Y3")]
@@ -546,14 +546,14 @@ def _plan_medications(gen: _Generator, df: pd.DataFrame) -> _MedPlan:
         early_windows = [("M18", "Y2"), ("Y2", "M30")]
         late_windows = [("Y3", "M42"), ("M42", "Y4"), ("Y4", "M54")]
         for i, s in enumerate(lte):
-            windows = early_windows if i < n_early else late_windows
-            win = windows[i % len(windows)] if i < n_early else windows[(i - n_early) % 3]
+            windows, k = (early_windows, i) if i < n_early else (late_windows, i - n_early)
+            win = windows[k % len(windows)]
             plan.stops.append((s, "prednisone", win, "Y3" if i < n_early else "Y5"))
             for v in win:
                 plan.forced.setdefault((arm, v), set()).add(s)
         for s in rct:
             plan.stops.append((s, "prednisone", None, "Y1"))
-        plan.rows.append(("pred_users", arm, pred_users))
+        plan.pred_users.update(pred_users)
         if drug_free:
             plan.boosted.add(drug_free)
     return plan
@@ -564,7 +564,7 @@ def _medication_rows(gen: _Generator, df: pd.DataFrame, plan: _MedPlan, day_of: 
     rng = gen.rng
     rows = []
     info = df.set_index("subject_id")
-    pred_users = {s for _, _, users in plan.rows for s in users}
+    pred_users = plan.pred_users
     stop_day = {}
     for s, cls, win, by in plan.stops:
         if win is None:  # during the RCT: before the Y1 visit
@@ -759,9 +759,8 @@ def _adverse_events(gen: _Generator, df: pd.DataFrame) -> list[dict]:
                            "not recovered/not resolved"))
         assert n_serious == tg.ae["sae_events"], (arm, n_serious)
         # the most common AE: a transient fall in lymphocytes shortly after the infusion
-        n_left = tg.ae["ae_events"] - len(events) + sum(e[0] in set(sub.subject_id) is False
-                                                          for e in events)
-        n_left = tg.ae["ae_events"] - sum(1 for e in events if e[0] in set(sub.subject_id))
+        arm_ids = set(sub.subject_id)
+        n_left = tg.ae["ae_events"] - sum(1 for e in events if e[0] in arm_ids)
         n_lymph = int(round(n_left * 0.26))
         for s in rng.choice(sub.subject_id.to_numpy(), size=n_lymph, replace=False):
             events.append((s, "Lymphocyte count decreased", "inv", int(rng.integers(1, 10)), 0,

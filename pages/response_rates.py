@@ -2,8 +2,8 @@
 import streamlit as st
 
 from analytics.charts.efficacy import response_figure
-from analytics.i18n import fmt_number, fmt_p
-from analytics.response import ENDPOINTS, comparison_display
+from analytics.i18n import fmt_p
+from analytics.response import ENDPOINTS, comparison_display, percent_points
 from analytics.schema import ARMS
 from dashboard import ui
 
@@ -21,7 +21,7 @@ if sum(rates.attrs["n_per_arm"].values()) == 0:
 
 
 def _pct(x: float) -> str:
-    return fmt_number(x * 100 if x == x else x, 1, ctx.lang)
+    return percent_points(x, ctx.lang)
 
 
 # The selected time point, summarised.
