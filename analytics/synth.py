@@ -37,6 +37,7 @@ from .schema import ARMS, DAYS_PER_YEAR, TABLES, VISIT_DAYS, VISITS
 
 DEFAULT_SEED = 642
 BASE_SUBJECTS = 110
+MIN_SUBJECTS, MAX_SUBJECTS = 20, 20_000  # the sizes the generator is tested at
 KEY_VISITS = ("M1", "M3", "M6", "Y1", "M18", "Y2", "M30", "Y3", "M42", "Y4", "M54", "Y5")
 LATE_VISITS = ("M66", "Y6", "M78", "Y7")
 COMPLETER_LAST_VISITS = ("Y5",) + LATE_VISITS
@@ -318,6 +319,8 @@ class _Generator:
                 gap = need - levels[pick].sum()
                 if abs(gap) <= 3 * len(comp):
                     break
+                if (pick == (len(levels) - 1 if gap > 0 else 0)).all():
+                    break  # every subject at the last level the need calls for: no move left
                 j = rng.integers(len(comp))
                 if gap > 0 and pick[j] < len(levels) - 1:
                     pick[j] += 1
@@ -922,7 +925,12 @@ def _adverse_events(gen: _Generator, df: pd.DataFrame) -> list[dict]:
 # assembly
 # ---------------------------------------------------------------------------------------------
 def generate(seed: int = DEFAULT_SEED, subjects: int | None = None) -> dict[str, pd.DataFrame]:
-    """The four raw tables of a synthetic cohort, as the data contract defines them."""
+    """The four raw tables of a synthetic cohort, as the data contract defines them.
+
+    ``seed``: any integer >= 0. ``subjects``: MIN_SUBJECTS to MAX_SUBJECTS (default: the
+    published 110). A target that cannot be met exactly at this size emits a
+    :class:`SynthRelaxed` warning naming the figure; the cohort is built all the same."""
+    check_arguments(seed, subjects)
     gen = _Generator(seed, subjects)
     df = gen.baseline(gen.roster())
     plan = _plan_medications(gen, df)
@@ -946,7 +954,9 @@ def generate(seed: int = DEFAULT_SEED, subjects: int | None = None) -> dict[str,
         if gen.scale != 1 or _limits_hold(visits, df):
             break
     else:
-        raise RuntimeError("no draw of missing values keeps the chosen cells within limits")
+        _relax("ACR50/ACR70 and DAS28_REM at Y1, MSC vs MSC_IFNG completers",
+               "Fisher p >= 0.05 (STUDY.md limits)", "p < 0.05 somewhere",
+               "no draw of missed visits kept every chosen cell within the limits")
     visits["visit_date"] = [_iso(date.fromordinal(int(info.at[s, "infusion"] + d)))
                             for s, d in zip(visits.subject_id, visits.day)]
     order = {v: i for i, v in enumerate(VISITS)}
@@ -975,6 +985,15 @@ def generate(seed: int = DEFAULT_SEED, subjects: int | None = None) -> dict[str,
     }
     return {name: t[TABLES[name].column_names].reset_index(drop=True)
             for name, t in tables.items()}
+
+
+def check_arguments(seed: int, subjects: int | None) -> None:
+    """Raise ValueError, in words, for a seed or size the generator does not take."""
+    if seed < 0:
+        raise ValueError(f"the seed must be 0 or more, not {seed}")
+    if subjects is not None and not MIN_SUBJECTS <= subjects <= MAX_SUBJECTS:
+        raise ValueError(f"the number of subjects must be {MIN_SUBJECTS} to {MAX_SUBJECTS}, "
+                         f"not {subjects}")
 
 
 def _limits_hold(visits: pd.DataFrame, df: pd.DataFrame) -> bool:
