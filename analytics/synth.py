@@ -16,7 +16,10 @@ is calibrated to ``data/published_figures.csv``:
    >= 12 weeks apart (the taper rule), and tsDMARDs only after their 2019 approval.
 5. Adverse events: MedDRA terms, serious events and categories as in Table 2, spread over exposure.
 
-Same seed, same bytes. ``subjects`` scales every count by subjects / 110 for load tests.
+Same seed, same bytes. Any seed gives every published figure at the published size.
+``subjects`` (20 to 20,000) keeps the published proportions: each count is the published share
+of its own denominator. What cannot be met exactly at a size (small arms on coarse grids) is
+relaxed to the nearest reachable value with a :class:`SynthRelaxed` warning naming the figure.
 """
 from __future__ import annotations
 
