@@ -13,6 +13,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,7 +23,7 @@ from analytics.i18n import t
 from analytics.published import figure_value, published_figures
 from analytics.reconciliation import SOURCES_SHOWN, reconcile
 from analytics.synth import (DEFAULT_SEED, MAX_SUBJECTS, MIN_SUBJECTS, SynthRelaxed,
-                             write_cohort)
+                             _finish_mean_sd, write_cohort)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,3 +141,18 @@ DEFAULT_DIGESTS = {
     "subjects.csv": "fb40ee583fd4dbf2",
     "visits.csv": "142862089fcd32a4",
 }
+
+
+def test_the_finish_moves_two_values_at_once():
+    """1, 2, 3 to mean 2.0 and SD 2.0: any single step moves the mean off target; stepping 1
+    down and 3 up together gives 0, 2, 4 (mean 2, SD 2 exactly), the finish's first move."""
+    y = _finish_mean_sd(np.array([1.0, 2.0, 3.0]), 1, 0, 10, 0.0, 1.0, (2.0, 2.0), (1, 1), "x")
+    assert sorted(y) == [0.0, 2.0, 4.0]
+
+
+def test_an_unreachable_mean_is_relaxed_with_a_warning_naming_the_figure():
+    """Two whole numbers have a mean on a half-unit grid: 1.3 cannot be met."""
+    with pytest.warns(SynthRelaxed, match=r"^baseline age, MSC: mean 1\.3 and SD 0\.7 not met"):
+        y = _finish_mean_sd(np.array([1.0, 2.0]), 1, 0, 10, 0.0, 1.0, (1.3, 0.7), (1, 1),
+                            "baseline age, MSC")
+    assert abs(y.mean() - 1.3) <= 0.5 and y.min() >= 0 and y.max() <= 10
