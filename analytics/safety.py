@@ -24,6 +24,7 @@ import math
 import pandas as pd
 
 from .annotate import annotate, arm_counts
+from .empty_tables import no_events_note
 from .i18n import t, term
 from .population import select
 from .schema import ARMS, DAYS_PER_YEAR
@@ -226,7 +227,9 @@ def _finish(df, study, selection, *, lang, title, footnote_parts, **extra) -> pd
     sel_sql, params = selection.sql
     return annotate(df, study, lang=lang, title=title, population=selection.population,
                     n_per_arm=arm_counts(study, sel_sql, params), method=_method(lang),
-                    footnote=" ".join(p for p in footnote_parts if p), **extra)
+                    footnote=" ".join(p for p in [*footnote_parts,
+                                                  no_events_note(study, "adverse_events", lang)]
+                                      if p), **extra)
 
 
 # -- analyses ---------------------------------------------------------------------------------
