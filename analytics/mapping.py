@@ -471,11 +471,13 @@ def load_mapped(raw_dir: str | Path, mapping, warnings: list | None = None
     except ContractError as exc:
         raise mapped.translate(exc) from None
     if warnings is not None:
+        warnings.extend(mapped.warnings)
+        said = {w.contract for w in mapped.warnings}
         for w in found:  # the importer's warnings name the table: name the files instead
             parts = mapped.origins.get(w.file, ([],))[0]
-            files = ", ".join(p.file for p in parts) or mapping.path
-            warnings.append(Problem(files, w.row, w.column, w.rule, w.detail))
-        warnings.extend(mapped.warnings)
+            if w.file not in said and parts:
+                files = ", ".join(p.file for p in parts)
+                warnings.append(MappedProblem(files, w.row, w.column, w.rule, w.detail, w.file))
     return tables, mapping.study_info()
 
 
@@ -631,7 +633,7 @@ def _recode(table: str, part: _Part, mapping: Mapping, problems: _Collect, warni
                                           "visits mapped to 'ignore' are left out",
                                           f"{sum(ignored.values())} rows of visits outside the "
                                           f"contract were left out ({counts})", f"{table}.visit"))
-            part.values, part.rows = values[keep], part.rows[keep]
+            part.values, part.rows = values[keep].copy(), part.rows[keep].copy()
             values = part.values
     for name in values.columns:
         col = columns.get(name)
