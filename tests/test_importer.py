@@ -420,14 +420,6 @@ def _bad_raw(tmp_path: Path, mutate) -> Path:
     return write_raw(tmp_path / "raw", tables, columns)
 
 
-@pytest.fixture
-def existing_out(tmp_path) -> Path:
-    out = tmp_path / "out" / "study.duckdb"
-    out.parent.mkdir()
-    out.write_bytes(b"previous study file \x00\x01 must survive")
-    return out
-
-
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_input_is_reported_and_out_unchanged(tmp_path, existing_out, case):
     mutate, file, row, column, rule = BAD[case]

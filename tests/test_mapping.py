@@ -86,14 +86,6 @@ def mapped_db(cohort) -> Path:
                        mapping=cohort["mapping"])
 
 
-@pytest.fixture
-def existing_out(tmp_path) -> Path:
-    out = tmp_path / "out" / "study.duckdb"
-    out.parent.mkdir()
-    out.write_bytes(b"the current study file \x00 must survive")
-    return out
-
-
 def assert_same_tables(a: Path, b: Path) -> None:
     left, right = tables_of(a), tables_of(b)
     for name in TABLES:
