@@ -59,8 +59,9 @@ def _run_build(args: argparse.Namespace) -> int:
         out = build_study(args.raw_dir, args.out, mapping=args.mapping)
     except ContractError as exc:
         kept = "was not changed" if args.out.exists() else "was not created"
-        print(f"error: {args.raw_dir}: the raw data breaks the data contract; "
-              f"{args.out} {kept}", file=sys.stderr)
+        what = ("the export cannot be mapped to the data contract" if args.mapping else
+                "the raw data breaks the data contract")
+        print(f"error: {args.raw_dir}: {what}; {args.out} {kept}", file=sys.stderr)
         print(str(exc), file=sys.stderr)
         return EXIT_CONTRACT
     print(_summary(out))

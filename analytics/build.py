@@ -65,7 +65,12 @@ def study_info(raw_dir: Path, tables: dict[str, pd.DataFrame], info: dict | None
     """
     merged: dict = {"built_at": _built_at(), "source": raw_dir.resolve().name,
                     "synthetic": False, "format_version": FORMAT_VERSION}
-    merged.update(read_study_json(raw_dir))
+    from_json = read_study_json(raw_dir)
+    if isinstance(from_json.get("arm_labels"), dict):  # {"MSC": {"en": ..., "zh": ...}}
+        from .mapping import arm_label_info
+
+        from_json.update(arm_label_info(from_json.pop("arm_labels")))
+    merged.update(from_json)
     merged.update(info or {})
     merged.update({f"n_{name}": len(frame) for name, frame in tables.items()})
     return {str(k): _info_text(v) for k, v in merged.items() if v is not None}

@@ -39,6 +39,8 @@ from .readers import read_source
 from .schema import ARMS, TABLES, VISITS
 
 MAPPING_FILE = "mapping.toml"
+SECTIONS = ("study", "files", "columns", "visits", "arms", "arm_labels", "values", "units",
+            "dates", "pivot")
 IGNORE_VISIT = "ignore"  # [visits] value: a visit the contract does not know, left out
 FLAGS = "flags"  # [values.flags]: codes of every 0/1 column
 MERGE_KEYS: dict[str, tuple[str, ...]] = {"subjects": ("subject_id",),
@@ -102,6 +104,17 @@ class MappedProblem(Problem):
             where += f" (contract {self.contract})"
         text = f"{where}: {self.detail}" if where else self.detail
         return f"{text} (rule: {self.rule})" if self.rule else text
+
+
+def problems_table(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a table (for a page to show or offer as CSV): file, row, column, contract,
+    value, rule, detail."""
+    return pd.DataFrame(
+        [{"file": p.file, "row": p.row, "column": p.column,
+          "contract": getattr(p, "contract", None), "value": getattr(p, "source_value", None),
+          "rule": p.rule, "detail": p.detail} for p in problems],
+        columns=["file", "row", "column", "contract", "value", "rule", "detail"]).astype(
+        {"row": "Int64"})
 
 
 class MappingError(ContractError):
@@ -177,27 +190,50 @@ class Mapping:
         except tomllib.TOMLDecodeError as exc:
             raise MappingError(MappedProblem(path, None, None, "the mapping is valid TOML",
                                              str(exc)))
-        files = {table: [_source(s) for s in (v if isinstance(v, list) else [v])]
-                 for table, v in doc.get("files", {}).items()}
-        columns = {table: {c: (list(s) if isinstance(s, list) else [s]) for c, s in cols.items()}
-                   for table, cols in doc.get("columns", {}).items()}
-        pivots = {}
-        for table, spec in doc.get("pivot", {}).items():
-            pivots[table] = [Pivot(test=p["test"], value=p["value"], tests=dict(p["tests"]),
-                                   unit=p.get("unit"), file=p.get("file"))
-                             for p in (spec if isinstance(spec, list) else [spec])]
-        dates = doc.get("dates", {})
-        formats = dates.get("formats", dates.get("format", []))
-        mapping = cls(files=files, columns=columns,
-                      visits={str(k): str(v) for k, v in doc.get("visits", {}).items()},
-                      arms={str(k): str(v) for k, v in doc.get("arms", {}).items()},
-                      arm_labels=doc.get("arm_labels", {}),
-                      values={c: {str(k): str(v) for k, v in vals.items()}
-                              for c, vals in doc.get("values", {}).items()},
-                      units=dict(doc.get("units", {})),
-                      date_formats=[formats] if isinstance(formats, str) else list(formats),
-                      excel_serial=bool(dates.get("excel_serial", False)),
-                      pivots=pivots, study=dict(doc.get("study", {})), path=path, text=text)
+        unknown = sorted(set(doc) - set(SECTIONS))
+        if unknown:
+            raise MappingError([MappedProblem(path, None, f"[{name}]", "the mapping's sections "
+                                              f"are {', '.join(SECTIONS)}",
+                                              f"unknown section [{name}]") for name in unknown])
+        section = "files"
+        try:
+            files = {table: [_source(s) for s in (v if isinstance(v, list) else [v])]
+                     for table, v in doc.get("files", {}).items()}
+            section = "columns"
+            columns = {table: {c: [str(n) for n in (s if isinstance(s, list) else [s])]
+                               for c, s in cols.items()}
+                       for table, cols in doc.get("columns", {}).items()}
+            section = "pivot"
+            pivots = {}
+            for table, spec in doc.get("pivot", {}).items():
+                pivots[table] = [Pivot(test=str(p["test"]), value=str(p["value"]),
+                                       tests={str(k): str(v) for k, v in p["tests"].items()},
+                                       unit=p.get("unit"), file=p.get("file"))
+                                 for p in (spec if isinstance(spec, list) else [spec])]
+            section = "dates"
+            dates = doc.get("dates", {})
+            formats = dates.get("formats", dates.get("format", []))
+            section = "values"
+            values = {c: {str(k): str(v) for k, v in vals.items()}
+                      for c, vals in doc.get("values", {}).items()}
+            section = "arm_labels"
+            arm_labels = {arm: {str(lang): str(text) for lang, text in labels.items()}
+                          for arm, labels in doc.get("arm_labels", {}).items()}
+            section = "visits, arms, units or study"
+            mapping = cls(files=files, columns=columns,
+                          visits={str(k): str(v) for k, v in doc.get("visits", {}).items()},
+                          arms={str(k): str(v) for k, v in doc.get("arms", {}).items()},
+                          arm_labels=arm_labels, values=values,
+                          units={str(k): str(v) for k, v in doc.get("units", {}).items()},
+                          date_formats=[formats] if isinstance(formats, str) else
+                          [str(f) for f in formats],
+                          excel_serial=bool(dates.get("excel_serial", False)),
+                          pivots=pivots, study=dict(doc.get("study", {})), path=path, text=text)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            what = f"missing key {exc}" if isinstance(exc, KeyError) else "unexpected form"
+            raise MappingError(MappedProblem(
+                path, None, f"[{section}]", f"[{section}] has the form shown in docs/STUDY.md "
+                "section 2a", f"{what} ({type(exc).__name__})")) from None
         mapping.check()
         return mapping
 
@@ -441,7 +477,13 @@ def apply_mapping(raw_dir: str | Path, mapping) -> MappedExport:
             continue
         parts = []
         for source in sources:
-            frame = read_source(raw_dir / source.file, problems, source.sheet)
+            path = raw_dir / source.file
+            if not path.resolve().is_relative_to(raw_dir.resolve()):
+                problems.add(mapping.path, mapping.line_of("files", table), "[files]",
+                             "[files] names files inside the export's folder",
+                             f"{source.file!r} is outside {raw_dir.name}", table, source.file)
+                continue
+            frame = read_source(path, problems, source.sheet)
             if frame is not None:
                 part = _part(table, frame, source.label, mapping, problems, warnings)
                 if part is not None:
@@ -499,7 +541,8 @@ def _source_column(names: list[str], frame: pd.DataFrame) -> str | None:
 def _part(table: str, frame: pd.DataFrame, file: str, mapping: Mapping, problems: _Collect,
           warnings: list) -> _Part | None:
     """Rename, pivot, recode and convert one file of ``table``."""
-    wanted = mapping.columns.get(table, {})
+    # A header that already has the contract's name needs no [columns] entry.
+    wanted = {c: [c] for c in TABLES[table].column_names} | mapping.columns.get(table, {})
     chosen = {c: _source_column(names, frame) for c, names in wanted.items()}
     chosen = {c: s for c, s in chosen.items() if s is not None}
     pivot = _pivot_for(table, frame, file, mapping)

@@ -23,7 +23,8 @@ import pytest
 
 from analytics import baseline, disposition, medications, response, safety, survival, trajectories
 from analytics.build import build_study
-from analytics.mapping import Mapping, MappedProblem, MappingError, apply_mapping, unit_factor
+from analytics.mapping import (Mapping, MappedProblem, MappingError, apply_mapping,
+                               problems_table, unit_factor)
 from analytics.mapping_draft import draft_mapping, split_unit, visit_code
 from analytics.reconciliation import reconcile
 from analytics.schema import TABLES
@@ -249,6 +250,16 @@ def test_mapping_mistake_is_named_and_study_untouched(cohort, tmp_path, existing
     assert sorted(p.name for p in existing_out.parent.iterdir()) == ["study.duckdb"]
 
 
+def test_problems_as_a_table(cohort, tmp_path):
+    text = MISTAKES["unmapped_visit_label"][0](mapping_text())
+    mapped = apply_mapping(cohort["export"], Mapping.from_toml(text))
+    table = problems_table(mapped.problems)
+    assert mapped.total == 2 * 110 and len(table) == len(mapped.problems) == 50  # capped
+    first = table.iloc[0]
+    assert (first.file, first.row, first.column, first.contract, first.value) == (
+        JOINTS, 4, "访视", "visits.visit", "第12周")
+
+
 def test_cli_reports_a_mapping_mistake(cohort, tmp_path, existing_out):
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(MISTAKES["unmapped_visit_label"][0](mapping_text()), encoding="utf-8")
@@ -409,3 +420,45 @@ def test_mapping_round_trips_through_toml(cohort):
     for name in ("files", "columns", "visits", "arms", "arm_labels", "values", "units",
                  "date_formats", "excel_serial", "pivots", "study"):
         assert getattr(again, name) == getattr(mapping, name), name
+
+
+@pytest.mark.parametrize("text, column, rule", [
+    ('[column.visits]\ntjc28 = "TJC"\n', "[column]", "the mapping's sections are"),
+    ('[[pivot.visits]]\ntest = "LBTESTCD"\ntests = { CRP = "crp" }\n', "[pivot]",
+     "[pivot] has the form"),
+    ('[files]\nvisits = [{ sheet = "x" }]\n', "[files]", "[files] has the form"),
+    ("[visits\n", None, "the mapping is valid TOML"),
+])
+def test_a_malformed_mapping_is_a_named_error(text, column, rule):
+    with pytest.raises(MappingError) as info:
+        Mapping.from_toml(text)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.column) == ("mapping.toml", column) and rule in problem.rule
+
+
+def test_a_file_outside_the_export_is_refused(cohort, tmp_path):
+    text = mapping_text().replace('medications = "cm.parquet"', 'medications = "../clean.duckdb"')
+    mapped = apply_mapping(cohort["export"], Mapping.from_toml(text))
+    assert [(p.file, p.column, p.source_value) for p in mapped.problems] == [
+        ("mapping.toml", "[files]", "../clean.duckdb")]
+
+
+def test_contract_named_headers_need_no_entry_and_study_json_labels(cohort, tmp_path):
+    """A partly clean export: the clean CSVs with only the arms recoded need a mapping of just
+    [arms]; arm labels may also come from study.json."""
+    raw = Path(shutil.copytree(cohort["clean"], tmp_path / "raw"))
+    subjects = pd.read_csv(raw / "subjects.csv", dtype=str, keep_default_na=False)
+    subjects["arm"] = subjects["arm"].map({"MSC": "A组", "MSC_IFNG": "B组"})
+    subjects.to_csv(raw / "subjects.csv", index=False)
+    (raw / "study.json").write_text(json.dumps(
+        {"name": "partly clean", "arm_labels": {"MSC": {"en": "Arm A", "zh": "A组"}}}),
+        encoding="utf-8")
+    mapping = Mapping.from_toml(
+        '[files]\nsubjects = "subjects.csv"\nvisits = "visits.csv"\n'
+        'adverse_events = "adverse_events.csv"\nmedications = "medications.csv"\n\n'
+        '[arms]\n"A组" = "MSC"\n"B组" = "MSC_IFNG"\n')
+    out = build_study(raw, tmp_path / "s.duckdb", mapping=mapping)
+    assert_same_tables(cohort["clean_db"], out)
+    info = info_of(out)
+    assert (info["arm_label.MSC.en"], info["arm_label.MSC.zh"]) == ("Arm A", "A组")
+    assert info["name"] == "partly clean" and "arm_labels" not in info
