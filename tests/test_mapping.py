@@ -462,3 +462,14 @@ def test_contract_named_headers_need_no_entry_and_study_json_labels(cohort, tmp_
     info = info_of(out)
     assert (info["arm_label.MSC.en"], info["arm_label.MSC.zh"]) == ("Arm A", "A组")
     assert info["name"] == "partly clean" and "arm_labels" not in info
+
+
+def test_the_documented_example_is_a_valid_mapping():
+    """docs/STUDY.md section 2a: its example is the mapping of the test export, abridged."""
+    text = (PROJECT_DIR / "docs" / "STUDY.md").read_text(encoding="utf-8")
+    section = text.split("## 2a.", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    documented, tested = Mapping.from_toml(example), Mapping.from_toml(mapping_text())
+    for name in ("files", "columns", "arms", "arm_labels", "values", "date_formats", "pivots"):
+        assert getattr(documented, name) == getattr(tested, name), name
+    assert documented.visits.items() - tested.visits.items() == {("第8周", "ignore")}
