@@ -611,24 +611,21 @@ def _unpivot(table, frame, file, pivot: Pivot, keys: pd.DataFrame, key_source: d
 def _convert_rows(values: pd.Series, units: pd.Series, column: str, file: str, pivot: Pivot,
                   table: str, problems: _Collect) -> pd.Series:
     """Convert each row's value from its own unit."""
-    out = values.copy()
     contract_unit, known = UNITS.get(column, (None, {}))
+    factors = {unit: unit_factor(column, unit) for unit in set(units.dropna())}
+    out = []
     for row, value, unit in zip(values.index, values, units):
-        if value is None:
-            continue
-        if unit is None:
+        factor = factors.get(unit)
+        if value is not None and unit is None:
             problems.add(file, row, pivot.unit, f"a {column} value has a unit",
                          "unit is missing", f"{table}.{column}")
-            continue
-        factor = unit_factor(column, unit)
-        if factor is None:
+        elif value is not None and factor is None:
             problems.add(file, row, pivot.unit, f"the unit of {column} converts to "
                          f"{contract_unit or 'its contract unit'}"
                          + (f" (from {', '.join(known)})" if known else ""),
                          f"unit {unit!r} cannot be converted", f"{table}.{column}", unit)
-            continue
-        out[row] = _scale(value, factor)
-    return out
+        out.append(value if value is None or factor is None else _scale(value, factor))
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _scale(text: str, factor: Decimal) -> str:
@@ -706,22 +703,29 @@ def _recode(table: str, part: _Part, mapping: Mapping, problems: _Collect, warni
             if factor is not None and factor != 1:
                 values[name] = [None if v is None else _scale(v, factor) for v in values[name]]
         if col.kind == "date" and (mapping.date_formats or mapping.excel_serial):
-            values[name] = [_date(v, mapping) for v in values[name]]
+            values[name] = _dates(values[name], mapping)
 
 
-def _date(text: str | None, mapping: Mapping) -> str | None:
-    """A date in any of the mapping's formats (or an Excel serial number) as YYYY-MM-DD; text
-    that matches none is returned as is, for the importer to report."""
-    if text is None or _ISO.fullmatch(text):
-        return text
-    if mapping.excel_serial and _SERIAL.fullmatch(text):
-        return (EXCEL_EPOCH + dt.timedelta(days=int(float(text)))).isoformat()
+def _dates(texts: pd.Series, mapping: Mapping) -> pd.Series:
+    """Dates in any of the mapping's formats (or Excel serial numbers) as YYYY-MM-DD; text that
+    matches none is kept as is, for the importer to report."""
+    out = texts.astype(object).copy()
+    present = texts.notna()
+    todo = present & ~texts.where(present, "").str.fullmatch(_ISO.pattern)
+    if mapping.excel_serial:
+        serial = todo & texts.where(todo, "").str.fullmatch(_SERIAL.pattern)
+        days = pd.to_numeric(texts[serial]).astype(int)
+        out[serial] = (pd.Timestamp(EXCEL_EPOCH) + pd.to_timedelta(days, unit="D")).dt.strftime(
+            "%Y-%m-%d")
+        todo &= ~serial
     for fmt in mapping.date_formats:
-        try:
-            return dt.datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return text
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(texts[todo], format=fmt, errors="coerce")
+        done = parsed.notna()
+        out[done.index[done]] = parsed[done].dt.strftime("%Y-%m-%d")
+        todo[done.index[done]] = False
+    return out
 
 
 # -- the files of a table together ----------------------------------------------------------

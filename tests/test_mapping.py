@@ -473,3 +473,13 @@ def test_the_documented_example_is_a_valid_mapping():
     for name in ("files", "columns", "arms", "arm_labels", "values", "date_formats", "pivots"):
         assert getattr(documented, name) == getattr(tested, name), name
     assert documented.visits.items() - tested.visits.items() == {("第8周", "ignore")}
+
+
+def test_dates_in_the_mapping_formats_and_excel_serials():
+    from analytics.mapping import _dates
+
+    mapping = Mapping(date_formats=["%Y/%m/%d", "%d.%m.%Y"], excel_serial=True)
+    texts = pd.Series(["2019/3/5", None, "43529", "2019-03-05", "5.3.2019", "yesterday",
+                       "2019/2/30"], dtype=object)
+    assert _dates(texts, mapping).tolist() == ["2019-03-05", None, "2019-03-05", "2019-03-05",
+                                               "2019-03-05", "yesterday", "2019/2/30"]
