@@ -483,3 +483,13 @@ def test_dates_in_the_mapping_formats_and_excel_serials():
                        "2019/2/30"], dtype=object)
     assert _dates(texts, mapping).tolist() == ["2019-03-05", None, "2019-03-05", "2019-03-05",
                                                "2019-03-05", "yesterday", "2019/2/30"]
+
+
+def test_a_contract_shaped_folder_drafts_an_identity_mapping(cohort, tmp_path):
+    draft = draft_mapping(cohort["clean"])
+    assert draft.unmapped == [] and draft.ignored == []
+    for table in TABLES:
+        assert draft.mapping.columns[table] == {c: [c] for c in draft.mapping.columns[table]}
+    out = build_study(cohort["clean"], tmp_path / "s.duckdb",
+                      mapping=Mapping.from_toml(draft.to_toml()))
+    assert_same_tables(cohort["clean_db"], out)
