@@ -493,3 +493,18 @@ def test_a_contract_shaped_folder_drafts_an_identity_mapping(cohort, tmp_path):
     out = build_study(cohort["clean"], tmp_path / "s.duckdb",
                       mapping=Mapping.from_toml(draft.to_toml()))
     assert_same_tables(cohort["clean_db"], out)
+
+
+def test_sas7bdat_is_read_as_text():
+    from analytics.importer import _Problems
+    from analytics.readers import read_source
+
+    problems = _Problems()
+    frame = read_source(PROJECT_DIR / "tests" / "data" / "pyreadstat_sample.sas7bdat", problems)
+    assert not problems.items
+    assert list(frame.columns) == ["mychar", "mynum", "mydate", "dtime", "mylabl", "myord",
+                                   "mytime"]
+    assert frame.index.tolist() == [2, 3, 4, 5, 6]  # spreadsheet rows: header = 1
+    assert frame.loc[2, ["mychar", "mynum", "mydate", "mylabl"]].tolist() == [
+        "a", "1.1", "2018-05-06", "1"]
+    assert frame.loc[4, "mynum"] == "-1000.3" and frame.loc[6, "mydate"] is None
