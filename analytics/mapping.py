@@ -662,7 +662,7 @@ def _recode(table: str, part: _Part, mapping: Mapping, problems: _Collect, warni
             if code == IGNORE_VISIT:
                 keep[i] = False
                 ignored[label] = ignored.get(label, 0) + 1
-            elif code is None:
+            elif code is None and label is not None:  # a missing label: the importer says so
                 report("visit", row, "[visits] maps every visit label to a contract visit "
                        "or 'ignore'", f"visit label {label!r} is not mapped", label)
             recoded.append(code)

@@ -338,6 +338,32 @@ def test_extra_visits_are_an_error_unless_mapped_to_ignore(cohort, tmp_path, exi
                         "are left out)"]
 
 
+def test_a_missing_visit_label_is_the_importers_required_value(cohort, tmp_path, existing_out):
+    export = _copy_export(cohort, tmp_path)
+
+    def blank_visit(rows):
+        rows[2][1] = ""
+        return rows
+    _edit_joints(export, blank_visit)
+    with pytest.raises(MappingError) as info:
+        build_study(export, existing_out, mapping=cohort["mapping"])
+    assert f"{JOINTS}, row 3, column 访视 (contract visits.visit): value is missing (rule: visit " \
+        "is required)" in str(info.value)
+
+
+def test_cli_build_prints_the_warnings(cohort, tmp_path):
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(mapping_text().replace('adverse_events = "不良事件.xlsx"\n', ""),
+                       encoding="utf-8")
+    result = run_cli("build", str(cohort["export"]), "--mapping", str(mapping),
+                     "--out", str(tmp_path / "s.duckdb"))
+    assert result.returncode == 0, result.stderr
+    assert "0 adverse events" in result.stdout
+    assert result.stderr == ("warning: mapping.toml, column [files] adverse_events (contract "
+                             "adverse_events): no file for adverse_events: analyses of it will "
+                             "show no events (rule: adverse_events may be empty)\n")
+
+
 def test_a_schedule_that_stops_early_builds_and_analyses_run(cohort, tmp_path):
     raw = Path(shutil.copytree(cohort["clean"], tmp_path / "raw"))
     visits = pd.read_csv(raw / "visits.csv", dtype=str, keep_default_na=False)
