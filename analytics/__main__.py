@@ -25,14 +25,18 @@ EXIT_CONTRACT = 2  # raw data breaks the data contract
 EXIT_USAGE = 2  # bad command-line arguments (as argparse)
 
 
-def _summary(path: Path) -> str:
+def _study_info(path: Path) -> dict[str, str]:
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
     try:
-        info = dict(con.execute("SELECT key, value FROM study_info").fetchall())
+        return dict(con.execute("SELECT key, value FROM study_info").fetchall())
     finally:
         con.close()
+
+
+def _summary(path: Path) -> str:
+    info = _study_info(path)
     counts = ", ".join(f"{info.get('n_' + t, '?')} {t.replace('_', ' ')}"
                        for t in ("subjects", "visits", "adverse_events", "medications"))
     kind = " (synthetic)" if info.get("synthetic") == "true" else ""
@@ -65,23 +69,11 @@ def _run_build(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_CONTRACT
     print(_summary(out))
-    warnings = _import_warnings(out)
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    return EXIT_OK
-
-
-def _import_warnings(path: Path) -> list[str]:
     import json
 
-    import duckdb
-
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        rows = con.execute("SELECT value FROM study_info WHERE key = 'import_warnings'").fetchall()
-    finally:
-        con.close()
-    return json.loads(rows[0][0]) if rows else []
+    for warning in json.loads(_study_info(out).get("import_warnings", "[]")):
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
 
 
 # -- map ---------------------------------------------------------------------------------------

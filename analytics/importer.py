@@ -257,7 +257,7 @@ def _read_xlsx(path: Path, problems: _Problems, contract_names: bool = True,
     records = [(i, v) for i, v in records if any(_cell_text(x) is not None for x in v)]
     if not records:
         problems.add(path.name, None, None, "a table has a header and at least one data row",
-                     f"the sheet {_show(sheet) if sheet else 'first sheet'} is empty")
+                     f"the sheet {_show(sheet)} is empty" if sheet else "the first sheet is empty")
         return None
     return _frame(records[0][1], records[1:], path.name, problems, contract_names)
 
