@@ -24,7 +24,9 @@ from .schema import TABLES, VISIT_MONTHS, VISITS
 
 _ID = ["subject_id", "subjectid", "subject", "usubjid", "subjid", "patientid", "patient",
        "受试者编号", "受试者id", "受试者代码", "患者编号", "病例编号", "受试者"]
-# contract column -> synonyms (compared after normalise(): case, blanks, _-. and brackets dropped)
+# contract column -> synonyms (compared after normalise(): case, blanks, _-. and brackets dropped).
+# Ambiguous abbreviations are left out on purpose (PGA is the patient's global in some forms and
+# the physician's in others): an unrecognised column is listed, a wrongly guessed one is not.
 SYNONYMS: dict[str, dict[str, list[str]]] = {
     "subjects": {
         "subject_id": _ID,
@@ -69,7 +71,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
                   "肿胀关节数28"],
         "esr": ["esr", "血沉", "红细胞沉降率"],
         "crp": ["crp", "c反应蛋白", "creactiveprotein"],
-        "patient_global": ["patient_global", "patientglobal", "ptga", "ptglobal", "pga",
+        "patient_global": ["patient_global", "patientglobal", "ptga", "ptglobal",
                            "患者总体评估", "患者整体评估", "患者总体评价"],
         "physician_global": ["physician_global", "physicianglobal", "phga", "phglobal", "ega",
                              "mdga", "医生总体评估", "医生整体评估", "医师总体评估"],
