@@ -31,8 +31,7 @@ from analytics.schema import TABLES
 from analytics.study import open_study
 from analytics.synth import DEFAULT_SEED, write_cohort
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from messy_export import mapping_text, write_messy_export  # noqa: E402
+from messy_export import mapping_text, write_messy_export
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 JOINTS = "关节评估.csv"
