@@ -353,6 +353,41 @@ class Mapping:
                 out.append(f"tests = {{ {', '.join(f'{_key(k)} = {_value(v)}' for k, v in pivot.tests.items())} }}")
         return "\n".join(out).lstrip("\n") + "\n"
 
+    # -- as an editable table (for a page's data editor) -------------------------------------
+    def to_rows(self) -> pd.DataFrame:
+        """One row per entry: ``section`` (``files``, ``columns.visits``, ``pivot.visits.1`` …),
+        ``key`` and ``value`` (as TOML text, e.g. ``"受试者编号"`` or ``["a.csv", "b.xpt"]``)."""
+        rows, section, pivots = [], None, {}
+        for line in self.to_toml().splitlines():
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            if text.startswith("[["):
+                name = text.strip("[]")
+                pivots[name] = pivots.get(name, 0) + 1
+                section = f"{name}.{pivots[name]}"
+            elif text.startswith("["):
+                section = text.strip("[]")
+            else:
+                key, value = text.split(" = ", 1)
+                rows.append({"section": section,
+                             "key": json.loads(key) if key.startswith('"') else key,
+                             "value": value})
+        return pd.DataFrame(rows, columns=["section", "key", "value"])
+
+    @classmethod
+    def from_rows(cls, rows: pd.DataFrame, path: str = MAPPING_FILE) -> "Mapping":
+        """The mapping of an edited :meth:`to_rows` table (checked as :meth:`from_toml`)."""
+        lines, current = [], None
+        for section, key, value in rows[["section", "key", "value"]].itertuples(index=False):
+            if section != current:
+                name, _, number = str(section).rpartition(".")
+                array = name.startswith("pivot.") and number.isdigit()
+                lines += ["", f"[[{name}]]" if array else f"[{section}]"]
+                current = section
+            lines.append(f"{_key(str(key))} = {value}")
+        return cls.from_toml("\n".join(lines) + "\n", path)
+
     def study_info(self) -> dict[str, str]:
         """``study_info`` entries the mapping supplies: the study name and arm display labels."""
         info = {k: v for k, v in self.study.items() if isinstance(v, (str, int, float, bool))}

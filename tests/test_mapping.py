@@ -533,3 +533,19 @@ def test_sas7bdat_is_read_as_text():
     assert frame.loc[2, ["mychar", "mynum", "mydate", "mylabl"]].tolist() == [
         "a", "1.1", "2018-05-06", "1"]
     assert frame.loc[4, "mynum"] == "-1000.3" and frame.loc[6, "mydate"] is None
+
+
+def test_mapping_as_an_editable_table(cohort):
+    """A page shows the mapping as rows (section, key, value); one edited cell changes it."""
+    mapping = Mapping.load(cohort["mapping"])
+    rows = mapping.to_rows()
+    again = Mapping.from_rows(rows)
+    for name in ("files", "columns", "visits", "arms", "values", "pivots", "date_formats"):
+        assert getattr(again, name) == getattr(mapping, name), name
+    cell = (rows.section == "columns.visits") & (rows.key == "tjc28")
+    assert rows.loc[cell, "value"].tolist() == ['"压痛关节数"']
+    assert set(rows.section) >= {"files", "visits", "arms", "pivot.visits.1", "pivot.visits.2"}
+    rows.loc[(rows.section == "arms") & (rows.key == "A组"), "value"] = '"MSC_IFNG"'
+    assert Mapping.from_rows(rows).arms == {"A组": "MSC_IFNG", "B组": "MSC_IFNG"}
+    rows.loc[cell, "value"] = '"TJC"'
+    assert Mapping.from_rows(rows).columns["visits"]["tjc28"] == ["TJC"]
