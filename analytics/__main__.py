@@ -130,11 +130,22 @@ def _args_synth(p: argparse.ArgumentParser) -> None:
 
 
 def _run_synth(args: argparse.Namespace) -> int:
-    from .synth import DEFAULT_SEED, write_cohort  # imported lazily: heavy, and optional here
+    import warnings
+
+    # imported lazily: heavy, and optional here
+    from .synth import DEFAULT_SEED, SynthRelaxed, check_arguments, write_cohort
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_cohort(args.out, seed=seed, subjects=args.subjects)
+    try:
+        check_arguments(seed, args.subjects)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SynthRelaxed)
+        write_cohort(args.out, seed=seed, subjects=args.subjects)
+    for w in caught:  # each names the published figure the cohort could not meet exactly
+        print(f"warning: {w.message}", file=sys.stderr)
     print(f"wrote synthetic cohort (seed {seed}) to {args.out}")
     return EXIT_OK
 
