@@ -9,7 +9,7 @@ checked against R in ``tests/r/survival_reference.R``:
 * :func:`survival_quantile` - a port of R's ``quantile.survfit``: the median of a curve that sits
   exactly at 0.5 over a flat stretch is the midpoint of that stretch (the R and SAS rule), and the
   CI is the same rule applied to the confidence curves;
-* :func:`logrank` - lifelines' log-rank test (R ``survdiff``);
+* :func:`logrank` - statsmodels' log-rank test (R ``survdiff``);
 * :func:`cox_hazard_ratio` - lifelines' Cox model with Efron ties, fitted to 1e-9 rather than
   lifelines' default stopping rule, optionally stratified; a partial likelihood without a finite
   maximum (monotone likelihood) is detected from the risk sets before fitting;
@@ -161,8 +161,9 @@ def survival_quantile(curve: pd.DataFrame, p: float = 0.5,
 # -- between-arm tests ---------------------------------------------------------------------------
 
 def logrank(time, event, group) -> Estimate:
-    """Log-rank chi-square and p between two groups (R ``survdiff``, rho = 0)."""
-    from lifelines.statistics import logrank_test
+    """Log-rank chi-square and p between two groups (statsmodels ``survdiff``; R ``survdiff``,
+    rho = 0)."""
+    from statsmodels.duration.survfunc import survdiff
 
     time, event, group = (np.asarray(v) for v in (time, event, group))
     event = event.astype(bool)
@@ -171,9 +172,24 @@ def logrank(time, event, group) -> Estimate:
         return Estimate(math.nan, reason="no_subjects")
     if not event.any():
         return Estimate(math.nan, reason="no_events")
-    a, b = group == levels[0], group == levels[1]
-    r = logrank_test(time[a], time[b], event[a], event[b])
-    return Estimate(math.nan, p=float(r.p_value), statistic=float(r.test_statistic))
+    second = group == levels[1]
+    if _logrank_variance(time, event, second) <= 0:
+        return Estimate(math.nan, reason="no_information")
+    chi2, p = survdiff(time.astype(float), event.astype(float), second)
+    return Estimate(math.nan, p=float(p), statistic=float(chi2))
+
+
+def _logrank_variance(time: np.ndarray, event: np.ndarray, second: np.ndarray) -> float:
+    """The hypergeometric variance of the log-rank statistic; 0 when no event time had both
+    groups at risk and someone at risk without the event (survdiff's matrix is then singular)."""
+    total = 0.0
+    for u in np.unique(time[event]):
+        at_risk = time >= u
+        n, n2 = at_risk.sum(), (at_risk & second).sum()
+        d = (event & (time == u)).sum()
+        if n > 1:
+            total += (n - n2) * n2 * d * (n - d) / (n * n * (n - 1))
+    return float(total)
 
 
 def monotone_likelihood(time, event, exposed, strata=None) -> bool:
@@ -227,13 +243,16 @@ def cox_hazard_ratio(time, event, exposed, strata=None, alpha: float = ALPHA) ->
     # order of the risk sets, which is all the partial likelihood sees.
     df.loc[df["time"] <= 0, "time"] = 1e-9
     cph = CoxPHFitter(alpha=alpha, strata=["stratum"] if strata is not None else None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", category=Warning)
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             cph.fit(df, "time", "event", fit_options={
                 "precision": COX_PRECISION, "r_precision": 0.0, "max_steps": COX_MAX_STEPS})
-        except Exception:  # noqa: BLE001 - ConvergenceWarning/-Error, singular matrix
+        except (ConvergenceError, np.linalg.LinAlgError, ValueError):
             return Estimate(math.nan, reason="not_converged")
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return Estimate(math.nan, reason="not_converged")
     row = cph.summary.loc["x"]
     coef, se = float(row["coef"]), float(row["se(coef)"])
     if not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > MAX_ABS_LOG_HR:
