@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import survival_stats as ss
 from .annotate import annotate
-from .caution import MIN_ARM_FOR_TEST, not_estimable, reason_text, small_arm_caution
+from .caution import MIN_ARM_FOR_TEST, not_estimable, small_arm_caution
 from .i18n import fmt_number, fmt_p, t
 from .measures import RESPONSE_ENDPOINTS
 from .population import select
@@ -128,6 +128,9 @@ class SurvivalResult:
     logrank_reason: str = ""
 
     def median(self, arm: str) -> dict:
+        """The arm's median time and CI (not for a competing-risk endpoint, which has none)."""
+        if is_competing_risk(self.endpoint):
+            raise ValueError(f"{self.endpoint} is summarised by its cumulative incidence")
         row = self.summary.set_index("arm").loc[arm]
         return {"median": row["median"], "ci_low": row["median_ci_low"],
                 "ci_high": row["median_ci_high"], "reached": bool(row["median_reached"])}
@@ -545,7 +548,7 @@ def curves_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
         t("survival.col.estimate", lang): c["estimate"].to_numpy(),
         t("survival.col.ci_low", lang): c["ci_low"].to_numpy(),
         t("survival.col.ci_high", lang): c["ci_high"].to_numpy(),
-        t("survival.col.ci_note", lang): [reason_text(r, lang) if r else "" for r in
+        t("survival.col.ci_note", lang): [not_estimable(r, lang) if r else "" for r in
                                           c["ci_reason"]],
         t("survival.col.n_at_risk", lang): c["n_at_risk"].to_numpy(),
         t("survival.col.n_events", lang): c["n_events"].to_numpy(),

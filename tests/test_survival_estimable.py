@@ -233,7 +233,10 @@ def _filter_values(study) -> dict[str, list]:
     """Each subgroup filter's values as the sidebar offers them, read from the study (so a
     filter added later, such as the trial, is scanned too)."""
     values = {}
-    for name, (column, _) in SUBGROUP_FILTERS.items():
+    columns = set(study.query("SELECT * FROM subject_info LIMIT 0").columns)
+    for name, (column, *_) in SUBGROUP_FILTERS.items():
+        if column not in columns:
+            continue
         found = study.query(f"SELECT DISTINCT {column} AS v FROM subject_info "
                             f"WHERE {column} IS NOT NULL ORDER BY 1")["v"].tolist()
         values[name] = [None, *found]
