@@ -148,10 +148,10 @@ def disease_activity(study, lang, population, timepoint, filters, details=False)
 # -- survival ------------------------------------------------------------------------------------
 def survival(study, lang, population, timepoint, filters, details=False) -> list[Item]:
     from .charts.survival import survival_figure
-    from .survival import (ENDPOINTS, at_risk_display, curves_display, default_scale,
+    from .survival import (at_risk_display, curves_display, default_scale, endpoints_for,
                            horizon_for_visit, summary_display)
 
-    endpoint = ENDPOINTS[0]
+    endpoint = endpoints_for(population)[0]
     horizon = horizon_for_visit(timepoint)  # "whole follow-up" is off by default
     res = study.survival(endpoint, population, horizon_years=horizon, lang=lang, **filters)
     if res.summary["n"].sum() == 0:
