@@ -35,7 +35,7 @@ ZH_MAY_BE_LATIN = {
     "baseline.das28_esr", "baseline.haq_di",
     # Templates whose words all come from placeholders (arm, time point, drug names).
     "efficacy.rates.metric", "efficacy.rates.metric_value", "efficacy.col.arm_rate",
-    "efficacy.meds.col.arm", "efficacy.meds.hover",
+    "efficacy.meds.col.arm", "efficacy.meds.hover", "provenance.filter_value",
 }
 
 
