@@ -298,7 +298,26 @@ def slide_figure(fig, width_px: int = 1190, height_px: int = 480) -> dict:
                         "color": "#1a1a1a"},
                   margin={"t": max(50, int(margin.get("t", 60) * 0.9)), "b": 80,
                           "l": max(80, margin.get("l", 0)), "r": max(60, margin.get("r", 0))})
+    _wrap_axis_titles(layout)
     return spec
+
+
+def _wrap_axis_titles(layout: dict) -> None:
+    """Break an x-axis title that is wider than its axis (a narrow panel) onto two lines."""
+    margin = layout["margin"]
+    plot_px = layout["width"] - margin["l"] - margin["r"]
+    for name, axis in layout.items():
+        if not (name.startswith("xaxis") and isinstance(axis, dict)):
+            continue
+        title = axis.get("title") or {}
+        text = title.get("text") if isinstance(title, dict) else None
+        if not text or "<br>" in text:
+            continue
+        start, end = axis.get("domain", (0, 1))
+        size = (title.get("font") or {}).get("size") or layout["font"]["size"]
+        room = plot_px * (end - start)
+        if slide_text.width_pt(text, size) > room:
+            title["text"] = "<br>".join(slide_text.wrap(text, max(room, size * 6), size))
 
 
 def figure_plain_title(item: views.Item) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from analytics import deck
 from analytics.deck import deck_items
 from analytics.i18n import t
 from analytics.views import PAGE_KEYS
+from deck_support import slide_runs, slide_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -52,18 +53,8 @@ def _cli(tmp_path: Path, name: str, *args: str) -> Presentation:
     return Presentation(str(out))
 
 
-def _texts(slide) -> list[str]:
-    out = []
-    for shape in slide.shapes:
-        if shape.has_text_frame:
-            out.append(shape.text_frame.text)
-        if shape.has_table:
-            out += [cell.text for row in shape.table.rows for cell in row.cells]
-    return out
-
-
 def _all_text(prs) -> str:
-    return "\n".join(x for s in prs.slides for x in _texts(s))
+    return "\n".join(x for s in prs.slides for x in slide_texts(s))
 
 
 def _slide_titles(item, lang) -> list[str]:
@@ -76,13 +67,13 @@ def _slide_titles(item, lang) -> list[str]:
 
 def _check_slides(prs, study, lang, population, timepoint, filters, pages):
     slides = deck_items(study, lang, population, timepoint, filters, pages)
-    title = "\n".join(_texts(prs.slides[0]))
+    title = "\n".join(slide_texts(prs.slides[0]))
     assert t(f"population.{population}", lang) in title
     assert t(f"visit.{timepoint}", lang) in title
     remaining = list(prs.slides)[1:]
     for _, item in slides:
         slide = remaining.pop(0)
-        texts = _texts(slide)
+        texts = slide_texts(slide)
         if item is None:
             assert t("deck.empty", lang) in texts
             continue
@@ -96,7 +87,7 @@ def _check_slides(prs, study, lang, population, timepoint, filters, pages):
             assert abs(pic.image.size[0] - deck.SLIDE_FIG_SCALE * css_width) <= 2  # 2× render
         else:
             assert any(s.has_table for s in slide.shapes)
-            while remaining and cont in _texts(remaining[0]):
+            while remaining and cont in slide_texts(remaining[0]):
                 remaining.pop(0)  # the table continues
         # method and footnote in the speaker notes; the short source line on the slide
         assert item.caption in slide.notes_slide.notes_text_frame.text
@@ -106,16 +97,10 @@ def _check_slides(prs, study, lang, population, timepoint, filters, pages):
     assert not remaining
     # projector-readable type: nothing below 11 pt (tables), titles 24 pt or more
     for slide in prs.slides:
-        for shape in slide.shapes:
-            frames = [shape.text_frame] if shape.has_text_frame else []
-            if shape.has_table:
-                frames += [c.text_frame for r in shape.table.rows for c in r.cells]
-            for frame in frames:
-                for para in frame.paragraphs:
-                    for run in para.runs:
-                        assert run.font.size is not None and run.font.size >= Pt(11)
-                        if shape.top == deck.TITLE_TOP:
-                            assert run.font.size >= Pt(24)
+        for shape, run, _ in slide_runs(slide):
+            assert run.font.size is not None and run.font.size >= Pt(11)
+            if shape.top == deck.TITLE_TOP:
+                assert run.font.size >= Pt(24)
     return slides
 
 
@@ -135,7 +120,7 @@ def test_cli_deck_zh_with_filters(tmp_path, study):
     assert len(CJK.findall(text)) > 200
     found = [w for w in ENGLISH_UI_WORDS if w in text]
     assert not found, found
-    assert t("filter.sex.F", "zh") in "\n".join(_texts(prs.slides[0]))
+    assert t("filter.sex.F", "zh") in "\n".join(slide_texts(prs.slides[0]))
 
 
 def test_cli_deck_subset_of_pages(tmp_path, study):

@@ -21,6 +21,7 @@ from pptx.util import Pt
 
 from analytics import deck, export
 from analytics.i18n import t
+from deck_support import slide_runs, slide_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts" / "deck"
@@ -103,28 +104,6 @@ def _overlap(a: dict, b: dict) -> bool:
     return dx > OVERLAP_PT and dy > OVERLAP_PT
 
 
-def _slide_texts(slide) -> list[str]:
-    out = []
-    for shape in slide.shapes:
-        if shape.has_text_frame:
-            out.append(shape.text_frame.text)
-        if shape.has_table:
-            out += [c.text for r in shape.table.rows for c in r.cells]
-    return out
-
-
-def _runs(slide):
-    """(run, in a table?) for every run of the slide."""
-    for shape in slide.shapes:
-        frames = [(shape.text_frame, False)] if shape.has_text_frame else []
-        if shape.has_table:
-            frames += [(c.text_frame, True) for r in shape.table.rows for c in r.cells]
-        for frame, in_table in frames:
-            for para in frame.paragraphs:
-                for run in para.runs:
-                    yield shape, run, in_table
-
-
 # -- the test -----------------------------------------------------------------------------------
 def test_deck_renders_for_projection(rendered, study):
     import pdfplumber
@@ -140,7 +119,7 @@ def test_deck_renders_for_projection(rendered, study):
             if (shape.left < 0 or shape.top < 0 or shape.left + shape.width > prs.slide_width
                     or shape.top + shape.height > prs.slide_height):
                 problems.append(f"slide {n}: shape {shape.name} extends past the slide")
-        for shape, run, in_table in _runs(slide):
+        for shape, run, in_table in slide_runs(slide):
             size = run.font.size
             if size is None or size < Pt(11):
                 problems.append(f"slide {n}: {run.text[:30]!r} at {size and size.pt} pt "
@@ -185,7 +164,7 @@ def test_deck_renders_for_projection(rendered, study):
                                         bottom=img["bottom"])):
                         problems.append(f"slide {n}: {s['text'][:40]!r} over the figure")
             words = [w["text"] for w in page.extract_words()]
-            for number in {m for x in _slide_texts(slide) for m in NUMBER.findall(x)}:
+            for number in {m for x in slide_texts(slide) for m in NUMBER.findall(x)}:
                 if not any(number in w for w in words):
                     problems.append(f"slide {n}: the number {number} is split across lines")
             title_lines = {round(c["top"]) for c in page.chars if c["size"] >= 23.5}
@@ -215,7 +194,7 @@ def test_slides_state_the_view(rendered, study):
         assert sum(subgroup in x for x in expected) >= len(expected) - 1  # all but the flow
     method = t("caption.method", lang, method="").strip()
     for n, slide in enumerate(list(prs.slides)[1:], start=2):
-        texts = _slide_texts(slide)
+        texts = slide_texts(slide)
         sources = [x for x in texts if x in expected]
         assert len(sources) == 1, (name, n, texts[:3])
         assert study.path.name in sources[0]
