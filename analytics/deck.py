@@ -410,8 +410,10 @@ def _layout_table(header: list[str], body: list[list[str]], size: float,
     def height(texts, bold=False):
         lines = max(slide_text.line_count(x, (w - pad) / WIDTH_SAFETY, size, bold)
                     for x, w in zip(texts, widths))
-        if lines > 1 and lang == "zh":
-            lines += 1  # Chinese line breaking keeps brackets and punctuation with their text
+        if bold and lines > 1 and lang == "zh":
+            # Chinese line breaking keeps brackets and punctuation with their neighbours: long
+            # wrapped headers can take a line more than the greedy estimate
+            lines += 1
         return _emu(lines * line + pad_y)
 
     return TableLayout(size, [_emu(w) for w in widths], height(header, True),
