@@ -298,6 +298,10 @@ def slide_figure(fig, width_px: int = 1190, height_px: int = 480) -> dict:
                         "color": "#1a1a1a"},
                   margin={"t": max(50, int(margin.get("t", 60) * 0.9)), "b": 80,
                           "l": max(80, margin.get("l", 0)), "r": max(60, margin.get("r", 0))})
+    axes = [v for k, v in layout.items() if re.match(r"[xy]axis\d*$", k) and isinstance(v, dict)]
+    if axes and all(a.get("visible") is False for a in axes):
+        # a diagram drawn in data coordinates (the flow of subjects): no room for ticks needed
+        layout["margin"].update(t=20, b=20, l=20, r=20)
     _wrap_axis_titles(layout)
     return spec
 
