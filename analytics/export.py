@@ -30,6 +30,7 @@ CHROMIUM_PATH = Path("/usr/bin/chromium")
 DEFAULT_WIDTH = 1000   # px, when the figure's layout does not say
 DEFAULT_HEIGHT = 480
 RENDER_TIMEOUT = 90    # s per figure
+START_TIMEOUT = 150    # s to start Chromium (slow on a loaded machine)
 EXTRA_CHROMIUM_FLAGS = ("--disable-background-networking",)  # on top of choreographer's own
 
 
@@ -83,7 +84,8 @@ class _Renderer:
             return k
 
         try:
-            self._kaleido = asyncio.run_coroutine_threadsafe(open_browser(), loop).result(60)
+            self._kaleido = asyncio.run_coroutine_threadsafe(open_browser(), loop).result(
+                START_TIMEOUT)
         except BaseException:
             loop.call_soon_threadsafe(loop.stop)
             raise
