@@ -265,6 +265,7 @@ def ae_summary(study, population: str = POPULATION, years=None, lang: str = "en"
     df = df[["category", "label", "arm", *_NUMERIC]].reset_index(drop=True)
     return _finish(df, study, selection, lang=lang,
                    title=t("safety.summary.title", lang, window=window_label(years, lang)),
+                   window=window,
                    footnote_parts=[_window_note(years, lang), t("safety.footnote.percent", lang),
                                    t("safety.footnote.categories", lang),
                                    t("safety.footnote.withdrawal", lang)],
@@ -297,7 +298,7 @@ def ae_rates(study, by: str = "soc", serious_only: bool = False, years=None,
     return _finish(df, study, selection, lang=lang, title=title,
                    footnote_parts=[_window_note(years, lang), t("safety.footnote.percent", lang),
                                    t("safety.footnote.meddra", lang)],
-                   by=by, serious_only=bool(serious_only),
+                   by=by, serious_only=bool(serious_only), window=window,
                    years=None if years is None else window)
 
 
@@ -358,6 +359,7 @@ def sae_listing(study, years=None, population: str = POPULATION, lang: str = "en
     df["end_day"] = df["end_day"].astype("Int64")
     return _finish(df, study, selection, lang=lang,
                    title=t("safety.listing.title", lang, window=window_label(years, lang)),
+                   window=(start, end),
                    footnote_parts=[t("safety.footnote.listing", lang),
                                    _window_note(years, lang)],
                    years=None if years is None else (start, end))

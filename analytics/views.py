@@ -34,6 +34,7 @@ class Item:
     display: pd.DataFrame | None = None  # what the page shows of it
     detail: bool = False           # shown in a collapsed expander on the page
     extra: dict = field(default_factory=dict)
+    attrs: dict = field(default_factory=dict)  # the result frame's attrs (slide source line)
 
     @property
     def shown(self) -> pd.DataFrame | None:
@@ -48,13 +49,13 @@ def plain(text: str) -> str:
 
 def _figure(fig, key: str, attrs: dict) -> Item:
     title = plain(fig.layout.title.text or attrs.get("title", ""))
-    return Item("figure", title, key, caption(attrs), figure=fig)
+    return Item("figure", title, key, caption(attrs), figure=fig, attrs=dict(attrs))
 
 
 def _table(df: pd.DataFrame, key: str, display: pd.DataFrame | None = None,
            detail: bool = False) -> Item:
     return Item("table", df.attrs.get("title", ""), key, caption(df.attrs), frame=df,
-                display=display, detail=detail)
+                display=display, detail=detail, attrs=dict(df.attrs))
 
 
 # -- overview ------------------------------------------------------------------------------------
