@@ -160,8 +160,6 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"safety.widget.by.{b}" for b in v["term_level"]}
     keys |= {f"safety.col.{b}" for b in v["term_level"]}
     keys |= {f"safety.terms.title.{b}.{k}" for b in v["term_level"] for k in ("any", "serious")}
-    from analytics.caution import NOT_ESTIMABLE_REASONS
-    keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
     keys |= {f"survival.scale.{s}" for s in v["scale"]}
     keys |= {f"survival.axis.{s}" for s in v["scale"]}
     keys |= {f"filter.{f}" for f in v["filters"]}
