@@ -88,9 +88,12 @@ def _year(value: float) -> str:
 
 
 def when_text(attrs: dict, lang: str) -> str:
-    """The time point (one visit) or the safety window the result is for; '' when neither."""
+    """The time point (one visit), the safety window or the survival horizon the result is
+    for; '' when none applies."""
     if attrs.get("timepoint"):
         return t(f"visit.{attrs['timepoint']}", lang)
+    if attrs.get("horizon_years"):
+        return t("provenance.horizon", lang, end=_year(float(attrs["horizon_years"])))
     window = attrs.get("window")
     if window:
         start, end = (float(x) for x in window)
