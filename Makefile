@@ -15,11 +15,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Debian's Chromium (browser tests, static figure export) and CJK fonts; needs root and apt.
+# Debian's Chromium (browser tests, static figure export), CJK fonts, and strace + unshare (the
+# network test); needs root and apt.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+	    || ! command -v strace >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk strace util-linux >/dev/null; \
 	  else echo "note: chromium / fonts-noto-cjk missing and cannot apt-get; browser tests will skip"; fi; \
 	fi
 
@@ -28,8 +30,9 @@ $(STUDY): install
 
 study: $(STUDY)
 
+# The launcher sets every server option (127.0.0.1 unless ADDRESS or MSC_RA_ADDRESS says otherwise).
 run: install $(STUDY)
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m dashboard.launcher --port $(PORT) $(if $(ADDRESS),--address $(ADDRESS))
 
 test: install system-deps
 	$(PY) -m pytest -n 2 -q

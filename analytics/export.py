@@ -27,7 +27,25 @@ CHROMIUM_PATH = Path("/usr/bin/chromium")
 DEFAULT_WIDTH = 1000   # px, when the figure's layout does not say
 DEFAULT_HEIGHT = 480
 RENDER_TIMEOUT = 90    # s per figure
-EXTRA_CHROMIUM_FLAGS = ("--disable-background-networking",)  # on top of choreographer's own
+# On top of choreographer's own: the export browser talks to nobody. Chromium otherwise looks up
+# update.googleapis.com, optimizationguide-pa.googleapis.com, clients2.google.com and probes the
+# default search engine at start; the host-resolver rule makes any other name unresolvable.
+EXTRA_CHROMIUM_FLAGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-search-engine-choice-screen",
+    "--no-default-browser-check",
+    "--no-pings",
+    "--no-proxy-server",
+    "--dns-prefetch-disable",
+    "--disable-features=OptimizationHints,OptimizationGuideModelDownloading,MediaRouter,"
+    "DialMediaRouteProvider,Translate,NetworkTimeServiceQuerying,AutofillServerCommunication,"
+    "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,SafeBrowsing",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+)
 
 
 class ExportUnavailable(RuntimeError):
