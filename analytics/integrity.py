@@ -10,6 +10,9 @@ traceback) go to the server log under that id, never to the reader.
 
 The connection it returns is read-only and cannot reach outside the file: no external access
 (``COPY … TO``, ``read_text``, httpfs), no extension install or autoload, configuration locked.
+The file is ATTACHed (as :data:`CATALOG`) to a connection of its own rather than opened with
+``duckdb.connect(path)``: DuckDB keeps one database instance per path and process, so a file
+replaced on disk would otherwise keep being read through the instance opened on the old one.
 """
 from __future__ import annotations
 
@@ -28,13 +31,14 @@ from .schema import TABLES
 LOG = logging.getLogger("msc_ra.study")
 
 # A read-only study connection that cannot read or write other files, install or load
-# extensions, or loosen these settings afterwards (SET … fails once locked).
+# extensions, or loosen these settings afterwards (SET … fails once locked). The first two are
+# connection options; the last two are set once the study file is attached.
 SAFE_CONFIG: dict[str, object] = {
-    "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
-    "lock_configuration": True,
 }
+LOCKED_SETTINGS = ("SET enable_external_access = false", "SET lock_configuration = true")
+CATALOG = "study"  # the attached study file's name in the connection
 
 # Every DuckDB database file carries this magic at byte offset 8 (main header).
 DUCKDB_MAGIC = b"DUCK"
@@ -110,7 +114,15 @@ def file_identity(path: Path | str) -> FileIdentity:
     return identity
 
 
-def content_hash(con: duckdb.DuckDBPyConnection) -> str:
+def cursor(con: duckdb.DuckDBPyConnection, catalog: str | None = None):
+    """A cursor of its own (safe across threads) whose unqualified names are the study's."""
+    cur = con.cursor()
+    if catalog:
+        cur.execute(f'USE "{catalog}"')
+    return cur
+
+
+def content_hash(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> str:
     """sha256 (hex) of the raw tables' content: for each contract table in order, its name, its
     column names, then every row in contract column order, rows sorted, each row's ``repr``.
     Computed by the build on the written file and again on open, from the same DuckDB types."""
@@ -118,13 +130,13 @@ def content_hash(con: duckdb.DuckDBPyConnection) -> str:
     for name, table in TABLES.items():
         columns = ", ".join(f'"{c}"' for c in table.column_names)
         digest.update(f"table {name}: {columns}\n".encode())
-        cursor = con.cursor()
-        cursor.execute(f'SELECT {columns} FROM "{name}" ORDER BY ALL')
-        while rows := cursor.fetchmany(10_000):
+        cur = cursor(con, catalog)
+        cur.execute(f'SELECT {columns} FROM "{name}" ORDER BY ALL')
+        while rows := cur.fetchmany(10_000):
             for row in rows:
                 digest.update(repr(row).encode())
                 digest.update(b"\n")
-        cursor.close()
+        cur.close()
     return digest.hexdigest()
 
 
@@ -138,7 +150,7 @@ def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     present: dict[str, set[str]] = {}
     for table, column in con.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'main'").fetchall():
+            "WHERE table_catalog = ? AND table_schema = 'main'", [CATALOG]).fetchall():
         present.setdefault(table, set()).add(column)
     missing = []
     for name, table in TABLES.items():
@@ -155,8 +167,19 @@ def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def connect_safely(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A read-only connection confined to the file (see :data:`SAFE_CONFIG`)."""
-    return duckdb.connect(str(path), read_only=True, config=dict(SAFE_CONFIG))
+    """A connection with the file attached read-only as :data:`CATALOG` (and in use), confined
+    to it (see :data:`SAFE_CONFIG`)."""
+    con = duckdb.connect(":memory:", config=dict(SAFE_CONFIG))
+    try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS \"{CATALOG}\" (READ_ONLY)")
+        con.execute(f'USE "{CATALOG}"')
+        for statement in LOCKED_SETTINGS:
+            con.execute(statement)
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def open_verified(path: Path | str) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
@@ -184,7 +207,7 @@ def open_verified(path: Path | str) -> tuple[duckdb.DuckDBPyConnection, dict[str
             stored = info.get("content_hash")
             if not stored:
                 raise StudyFileError("no_checksum", path, "study_info has no content_hash")
-            actual = content_hash(con)
+            actual = content_hash(con, CATALOG)
             if actual != stored:
                 raise StudyFileError("checksum", path, f"stored {stored}, content {actual}")
         except StudyFileError:

@@ -51,8 +51,9 @@ class Study:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path,
-                 info: dict[str, str] | None = None):
+                 info: dict[str, str] | None = None, catalog: str | None = None):
         self.con = con
+        self.catalog = catalog  # the attached study file's name in ``con`` (None: its main)
         self.path = Path(path)
         self.info: dict[str, str] = info if info is not None else dict(
             con.execute("SELECT key, value FROM study_info").fetchall())
@@ -64,7 +65,8 @@ class Study:
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         """Run SQL with bound parameters on a cursor of its own (safe across threads)."""
-        return self.con.cursor().execute(sql, list(params)).df()
+        from .integrity import cursor
+        return cursor(self.con, self.catalog).execute(sql, list(params)).df()
 
     def close(self) -> None:
         self.con.close()
@@ -177,7 +179,7 @@ def open_study(path: str | Path | None = None) -> Study:
         default is built when missing (or rebuilt when it predates content hashes); any other
         missing or bad file raises :class:`~analytics.integrity.StudyFileError`.
     """
-    from .integrity import StudyFileError, open_verified
+    from .integrity import CATALOG, StudyFileError, open_verified
 
     path = Path(default_study_path() if path is None else path)
     if is_default_path(path) and not path.exists():
@@ -191,4 +193,4 @@ def open_study(path: str | Path | None = None) -> Study:
         from .build import build_default  # an embedded file from an older build: rebuild it
         build_default(path, force=True, unless_verified=True)
         con, info = open_verified(path)
-    return Study(con, path, info)
+    return Study(con, path, info, CATALOG)

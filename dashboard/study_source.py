@@ -9,6 +9,7 @@ message in the reader's language with a reference id (:class:`StudyFileError`), 
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import astuple
 
 import streamlit as st
@@ -21,12 +22,32 @@ from analytics.study import default_study_path, is_default_path
 _SEEN = "_study_seen"  # session key: (identity, built_at) of the study this session last showed
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+_LOCK = threading.Lock()
+_SERVED: dict[str, Study] = {}  # path -> the study open on it (its ``identity`` set)
+
+
 def _open(path: str, identity: tuple) -> Study:
-    """The study at ``path`` as it was when it had ``identity`` (a new identity opens anew)."""
-    study = open_study(path)
-    study.identity = identity
-    return study
+    """The study at ``path`` as it is now (``identity``). A file with a new identity is opened
+    anew, after the connection to its previous version is closed: DuckDB refuses to attach a
+    file (same inode, e.g. overwritten in place) that is still attached in the process."""
+    with _LOCK:
+        study = _SERVED.get(path)
+        if study is not None and study.identity == identity:
+            return study
+        if study is not None:
+            del _SERVED[path]
+            study.close()
+        study = open_study(path)
+        study.identity = identity
+        _SERVED[path] = study
+        return study
+
+
+def _close_all() -> None:
+    with _LOCK:
+        for study in _SERVED.values():
+            study.close()
+        _SERVED.clear()
 
 
 def served_study() -> Study:
@@ -43,7 +64,7 @@ def served_study() -> Study:
     return _open(str(path), identity)
 
 
-served_study.clear = _open.clear  # the old name's API: ui.get_study.clear() reopens the file
+served_study.clear = _close_all  # the old name's API: ui.get_study.clear() reopens the file
 
 
 # Analyses whose results are memoised per arguments: they are small, and a view a reader returns
@@ -56,9 +77,11 @@ CACHED_ANALYSES = frozenset({
 
 @st.cache_data(show_spinner=False, max_entries=2000)
 def _cached_result(path: str, identity: tuple, content_hash: str, method: str, args: tuple,
-                   kwargs: tuple):
-    # identity and content hash key the cache to one verified version of the file
-    return getattr(_open(path, identity), method)(*args, **dict(kwargs))
+                   kwargs: tuple, _study: Study | None = None):
+    # identity and content hash key the cache to one verified version of the file (``_study``,
+    # not hashed, is that version open)
+    study = _study if _study is not None else _open(path, identity)
+    return getattr(study, method)(*args, **dict(kwargs))
 
 
 class CachedStudy:
@@ -76,7 +99,7 @@ class CachedStudy:
 
         def call(*args, **kwargs):
             return _cached_result(str(study.path), identity, study.info["content_hash"], name,
-                                  args, tuple(sorted(kwargs.items())))
+                                  args, tuple(sorted(kwargs.items())), study)
         return call
 
 
