@@ -29,7 +29,8 @@ DEFAULT_HEIGHT = 480
 RENDER_TIMEOUT = 90    # s per figure
 # On top of choreographer's own: the export browser talks to nobody. Chromium otherwise looks up
 # update.googleapis.com, optimizationguide-pa.googleapis.com, clients2.google.com and probes the
-# default search engine at start; the host-resolver rule makes any other name unresolvable.
+# default search engine at start; the host-resolver rule makes every host name unresolvable
+# (the exports load only local files).
 EXTRA_CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
@@ -44,7 +45,7 @@ EXTRA_CHROMIUM_FLAGS = (
     "--disable-features=OptimizationHints,OptimizationGuideModelDownloading,MediaRouter,"
     "DialMediaRouteProvider,Translate,NetworkTimeServiceQuerying,AutofillServerCommunication,"
     "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,SafeBrowsing",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
 )
 
 
