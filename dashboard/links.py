@@ -42,5 +42,5 @@ def show_notices(lang: str) -> list[str]:
         shown.append(t("link.unrecognised", lang, param=name, name=filter_name,
                        value=given[:40], used=value_words(name, used, lang)))
     if shown:
-        st.warning("\n\n".join(shown), icon="🔗")
+        st.warning("\n\n".join(shown), icon=":material/link:")
     return shown

@@ -105,7 +105,8 @@ class CachedStudy:
 
 def show_study_error(error: StudyFileError, lang: str) -> None:
     """The reader's message for a study that cannot be served (details are in the log)."""
-    st.error(f"**{t('study_error.title', lang)}**\n\n{error.message(lang)}", icon="⛔")
+    st.error(f"**{t('study_error.title', lang)}**\n\n{error.message(lang)}",
+             icon=":material/error:")
 
 
 def page_study(lang: str) -> CachedStudy:
@@ -120,6 +121,7 @@ def page_study(lang: str) -> CachedStudy:
     seen = (study.identity, study.info.get("content_hash"))
     previous = st.session_state.get(_SEEN)
     if previous is not None and previous != seen:
-        st.info(t("study.updated", lang, built_at=study.info.get("built_at", "?")), icon="🔄")
+        st.info(t("study.updated", lang, built_at=study.info.get("built_at", "?")),
+                icon=":material/sync:")
     st.session_state[_SEEN] = seen
     return CachedStudy(study)
