@@ -10,6 +10,7 @@ Outside CI the browser tests skip, saying why, when Chromium or Playwright is mi
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import json
 import os
@@ -76,6 +77,19 @@ def skip_or_fail(reason: str) -> None:
     if in_ci():
         pytest.fail(f"browser tests must run in CI but cannot: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def chromium_context(**options):
+    """A context of Debian's headless Chromium (a fresh browser, closed afterwards)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=LAUNCH_ARGS)
+        try:
+            yield browser.new_context(viewport=VIEWPORT, **options)
+        finally:
+            browser.close()
 
 
 # -- the Streamlit server ------------------------------------------------------------------------

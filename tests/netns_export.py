@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_support import (CHROMIUM, LAUNCH_ARGS, VIEWPORT, StreamlitServer,  # noqa: E402
-                             error_texts, open_page, rerun)
+from browser_support import (StreamlitServer, chromium_context, error_texts,  # noqa: E402
+                             open_page, rerun)
 
 from analytics.i18n import t  # noqa: E402
 
@@ -29,11 +29,8 @@ def main(trace: str) -> int:
     server.start()
     result = {"png_bytes": 0, "errors": []}
     try:
-        from playwright.sync_api import sync_playwright
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                         args=LAUNCH_ARGS)
-            page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+        with chromium_context(accept_downloads=True) as context:
+            page = context.new_page()
             open_page(page, f"{server.url}/response-rates")
             main_area = page.locator('[data-testid="stMain"]')
             prepare = main_area.locator("button").filter(
@@ -47,7 +44,6 @@ def main(trace: str) -> int:
                 png.locator("button").click()
             result["png_bytes"] = len(Path(info.value.path()).read_bytes())
             result["errors"] = error_texts(page)
-            browser.close()
     finally:
         server.stop()
     print(json.dumps(result))

@@ -10,7 +10,7 @@ import pytest
 from analytics import open_study
 from analytics.i18n import t
 from analytics.study import STUDY_ENV_VAR
-from browser_support import (CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, VIEWPORT, StreamlitServer,
+from browser_support import (SCREENSHOTS, StreamlitServer, chromium_context,
                              full_page_screenshot, open_page, skip_or_fail, unavailable_reason)
 
 pytestmark = pytest.mark.browser
@@ -23,13 +23,8 @@ REFERENCE = re.compile(r"S-[0-9A-F]{6}")
 def context():
     if _REASON:
         skip_or_fail(_REASON)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=LAUNCH_ARGS)
-        ctx = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    with chromium_context(locale="en-GB") as ctx:
         yield ctx
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,8 @@ from analytics import open_study
 from analytics.i18n import t
 from analytics.integrity import content_hash
 from analytics.study import DEFAULT_STUDY_PATH, STUDY_ENV_VAR
-from browser_support import (ARTIFACTS, CHROMIUM, LAUNCH_ARGS, VIEWPORT, StreamlitServer,
-                             error_texts, free_port, open_page, rerun, skip_or_fail,
-                             unavailable_reason)
+from browser_support import (ARTIFACTS, StreamlitServer, chromium_context, error_texts,
+                             free_port, open_page, rerun, skip_or_fail, unavailable_reason)
 from dashboard import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,13 +138,8 @@ _REASON = unavailable_reason()
 def browser_page():
     if _REASON:
         skip_or_fail(_REASON)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=LAUNCH_ARGS)
-        context = browser.new_context(viewport=VIEWPORT)
+    with chromium_context() as context:
         yield context
-        browser.close()
 
 
 def _main_text(page) -> str:
