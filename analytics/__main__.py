@@ -152,8 +152,8 @@ def _run_deck(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         study = open_study(args.study)
-    except StudyFileError as exc:
-        print("error: " + exc.message(args.lang), file=sys.stderr)
+    except StudyFileError as exc:  # the file named here, the rest in words (no traceback)
+        print(f"error: {args.study}: " + exc.message(args.lang), file=sys.stderr)
         return EXIT_USAGE
     with study:
         data = build_deck(study, args.lang, args.population, args.timepoint, filters, pages)
@@ -188,6 +188,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    # A refused study file is logged with its traceback for the server's log; on the command
+    # line the message printed says it all.
+    logging.getLogger("msc_ra").addHandler(logging.NullHandler())
+    logging.getLogger("msc_ra").propagate = False
     args = make_parser().parse_args(argv)
     return args.run(args)
 

@@ -8,6 +8,8 @@ import logging
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -273,3 +275,16 @@ def test_replaced_file_is_reopened_and_deleted_file_is_a_message(good_file, tmp_
     path.unlink()
     at.run()
     assert t("study_error.missing", "en") in _shown_error(at)
+
+
+def test_command_line_names_the_problem(good_file, tmp_path):
+    """``analytics deck --study BAD``: the message and reference, exit 2, no traceback."""
+    bad = _text(good_file, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "analytics", "deck", "--study", str(bad),
+                           "--out", str(tmp_path / "deck.pptx"), "--lang", "zh"],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert t("study_error.not_duckdb", "zh") in done.stderr and REFERENCE.search(done.stderr)
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "deck.pptx").exists()
