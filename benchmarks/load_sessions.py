@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -32,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from analytics.i18n import t  # noqa: E402
 from browser_support import (_IDLE_JS, _WATCH_RUN_JS, CHROMIUM, ERROR_SELECTORS,  # noqa: E402
@@ -42,7 +45,15 @@ POPULATIONS = ("completers", "nri")
 TIMEPOINTS = ("M6", "Y1", "Y2", "Y3", "Y5")
 SEXES = ("all", "F", "M")
 LANG = "en"
+FOREGROUND_ARGS = ["--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+                   "--disable-backgrounding-occluded-windows"]
+TIMEOUT_MS = 120_000  # an interaction that has not finished by then counts as a timeout
 STAGGER_S = 1.0  # sessions arrive a second apart (20 first loads at once swamp 2 cores' Chromium)
+
+
+def exactly(text: str) -> re.Pattern:
+    """Match an option's whole label ("Male" must not pick "Female")."""
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -59,7 +70,7 @@ def header(population: str, timepoint: str, sex: str) -> str:
     return " · ".join(parts)
 
 
-async def wait_run(page, action, timeout_ms: int = 120_000) -> None:
+async def wait_run(page, action, timeout_ms: int = 120_000) -> None:  # noqa: D103
     await page.evaluate(_WATCH_RUN_JS)
     await action()
     try:
@@ -95,6 +106,18 @@ async def session(index: int, browser, url: str, rounds: int, stats: dict) -> No
     chosen = {state}
     page_index = index % len(PAGES)
 
+    async def step(label: str, action) -> bool:
+        """Run one interaction; a timeout is counted (and the session goes on) instead of
+        ending the session."""
+        t0 = time.perf_counter()
+        try:
+            await action()
+        except PlaywrightTimeout as exc:
+            stats["timeouts"].append(f"session {index} {label}: {str(exc).splitlines()[0]}")
+            return False
+        await check(label, t0)
+        return True
+
     async def check(label: str, t0: float) -> None:
         stats["latency"].append(time.perf_counter() - t0)
         stats["interactions"] += 1
@@ -114,23 +137,22 @@ async def session(index: int, browser, url: str, rounds: int, stats: dict) -> No
         else:
             stats["leaks"].append(f"session {index} {label}: shows {got!r}, chose {want!r}")
 
-    t0 = time.perf_counter()
-    await page.goto(f"{url}/{PAGES[page_index]}", wait_until="domcontentloaded",
-                    timeout=180_000)
-    await page.wait_for_function(_IDLE_JS, timeout=180_000, polling=250)
-    await check("open", t0)
+    async def open_first():
+        await page.goto(f"{url}/{PAGES[page_index]}", wait_until="domcontentloaded",
+                        timeout=TIMEOUT_MS)
+        await page.wait_for_function(_IDLE_JS, timeout=TIMEOUT_MS, polling=250)
+
+    await step("open", open_first)
     sidebar = page.locator('[data-testid="stSidebar"]')
     for r in range(rounds):
         population, timepoint, sex = (rng.choice(POPULATIONS), rng.choice(TIMEPOINTS),
                                       rng.choice(SEXES))
         if population != state[0]:
             option = sidebar.locator('[data-testid="stRadioOption"]').filter(
-                has_text=t(f"population.{population}", LANG))
-            t0 = time.perf_counter()
-            await wait_run(page, option.click)
+                has_text=exactly(t(f"population.{population}", LANG)))
             state = (population, *state[1:])
             chosen.add(state)
-            await check(f"round {r} population", t0)
+            await step(f"round {r} population", lambda: wait_run(page, option.click))
         for label, value, widget, text in (
                 ("time point", timepoint, t("filter.timepoint", LANG),
                  t(f"visit.{timepoint}", LANG)),
@@ -140,28 +162,30 @@ async def session(index: int, browser, url: str, rounds: int, stats: dict) -> No
                 continue
             box = sidebar.locator('[data-testid="stSelectbox"]').filter(
                 has=page.locator('[data-testid="stWidgetLabel"]', has_text=widget))
-            await box.locator('[role="combobox"]').click()
-            item = page.locator('[role="option"]').filter(has_text=text).first
-            t0 = time.perf_counter()
-            await wait_run(page, item.click)
+            item = page.locator('[role="option"]').filter(has_text=exactly(text)).first
+
+            async def choose(box=box, item=item):
+                await box.locator('[role="combobox"]').click(timeout=TIMEOUT_MS)
+                await wait_run(page, lambda: item.click(timeout=TIMEOUT_MS))
+
             state = (state[0], value, state[2]) if label == "time point" else (*state[:2], value)
             chosen.add(state)
-            await check(f"round {r} {label}", t0)
+            await step(f"round {r} {label}", choose)
         page_index = (page_index + 1) % len(PAGES)
         link = sidebar.locator(f'a[href$="/{PAGES[page_index]}"]').first
-        t0 = time.perf_counter()
-        await wait_run(page, link.click)
-        await check(f"round {r} page {PAGES[page_index]}", t0)
+        await step(f"round {r} page {PAGES[page_index]}",
+                   lambda: wait_run(page, lambda: link.click(timeout=TIMEOUT_MS)))
     await context.close()
 
 
 async def run(url: str, sessions: int, rounds: int) -> dict:
     from playwright.async_api import async_playwright
     stats = {"latency": [], "interactions": 0, "errors": [], "dropped": [], "late": [],
-             "leaks": []}
+             "leaks": [], "timeouts": []}
     async with async_playwright() as pw:
+        # every tab is "in front": background tabs would not draw their charts
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                           args=LAUNCH_ARGS)
+                                           args=[*LAUNCH_ARGS, *FOREGROUND_ARGS])
         warm = await browser.new_page()  # the server's first session loads the modules
         await warm.goto(f"{url}/{PAGES[0]}", timeout=180_000)
         await warm.wait_for_function(_IDLE_JS, timeout=180_000, polling=250)
@@ -192,14 +216,17 @@ def main() -> int:
     lat = sorted(stats["latency"])
     n = stats["interactions"]
     p = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: 0)
-    print("| sessions | interactions | errors | dropped | late | cross-session leaks | "
-          "failed sessions | p50 | p95 | server CPU per interaction | wall |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| {args.sessions} | {n} | {len(stats['errors'])} | {len(stats['dropped'])} | "
-          f"{len(stats['late'])} | {len(stats['leaks'])} | {len(stats['failed_sessions'])} | "
+    print("| sessions | interactions done | timed out | errors | dropped | late | "
+          "cross-session leaks | failed sessions | p50 | p95 | server CPU per interaction | wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.sessions} | {n} | {len(stats['timeouts'])} | {len(stats['errors'])} | "
+          f"{len(stats['dropped'])} | {len(stats['late'])} | {len(stats['leaks'])} | "
+          f"{len(stats['failed_sessions'])} | "
           f"{p(0.5):.0f} ms | {p(0.95):.0f} ms | {cpu / max(n, 1) * 1000:.0f} ms | "
           f"{wall:.0f} s |")
-    for kind in ("errors", "dropped", "late", "leaks", "failed_sessions"):
+    print(f"  server CPU {cpu:.1f} s in {wall:.0f} s wall; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end")
+    for kind in ("errors", "dropped", "late", "leaks", "timeouts", "failed_sessions"):
         for line in stats[kind][:10]:
             print(f"  {kind}: {line}")
     if lat:

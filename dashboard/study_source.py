@@ -26,17 +26,26 @@ _LOCK = threading.Lock()
 _SERVED: dict[str, Study] = {}  # path -> the study open on it (its ``identity`` set)
 
 
+RETIRE_AFTER_S = 60  # a replaced file's connection stays open this long for runs still using it
+
+
 def _open(path: str, identity: tuple) -> Study:
     """The study at ``path`` as it is now (``identity``). A file with a new identity is opened
-    anew, after the connection to its previous version is closed: DuckDB refuses to attach a
-    file (same inode, e.g. overwritten in place) that is still attached in the process."""
+    anew. The connection to the previous version is closed: at once when the file was rewritten
+    in place (DuckDB refuses to attach a file, same inode, that is still attached in the
+    process), else a minute later, so that runs still reading it can finish."""
     with _LOCK:
         study = _SERVED.get(path)
         if study is not None and study.identity == identity:
             return study
         if study is not None:
             del _SERVED[path]
-            study.close()
+            if study.identity[:2] == identity[:2]:  # same device and inode
+                study.close()
+            else:
+                timer = threading.Timer(RETIRE_AFTER_S, study.close)
+                timer.daemon = True
+                timer.start()
         study = open_study(path)
         study.identity = identity
         _SERVED[path] = study
