@@ -12,9 +12,11 @@ every interaction it waits for Streamlit to finish and reads the page header (po
 point · subgroups), which must describe this session's own choice:
 
 * error: a Streamlit error or exception box, or a dialog, on the page;
-* dropped update: the header still shows this session's previous view after the run ended
-  (``late`` when it is right one second later);
-* cross-session leak: the header shows a view this session never chose;
+* dropped update: the header shows another combination of this session's own choices after
+  the run ended (``late`` when it is right one second later);
+* cross-session leak: the header shows a filter value this session never chose;
+* timed out: an interaction not finished within two minutes (the session then takes what the
+  page shows as its view and goes on);
 * latency: from the click to the end of the run (p50/p95), and the server's CPU time (user +
   system, its process and children) per interaction.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import re
@@ -103,8 +106,21 @@ async def session(index: int, browser, url: str, rounds: int, stats: dict) -> No
     context = await browser.new_context(viewport=VIEWPORT)
     page = await context.new_page()
     state = ("completers", "Y1", "all")
-    chosen = {state}
+    chosen = [{state[0]}, {state[1]}, {state[2]}]  # every value this session chose, per filter
     page_index = index % len(PAGES)
+
+    def own_view(shown: str):
+        """The combination of this session's own choices the header shows, or None."""
+        for combo in itertools.product(*chosen):
+            if header(*combo) == shown:
+                return combo
+        return None
+
+    def choose(new_state):  # this session's new view
+        nonlocal state
+        state = new_state
+        for values, value in zip(chosen, state):
+            values.add(value)
 
     async def step(label: str, action) -> bool:
         """Run one interaction; a timeout is counted (and the session goes on) instead of
@@ -114,9 +130,25 @@ async def session(index: int, browser, url: str, rounds: int, stats: dict) -> No
             await action()
         except PlaywrightTimeout as exc:
             stats["timeouts"].append(f"session {index} {label}: {str(exc).splitlines()[0]}")
+            await resync(label)
             return False
         await check(label, t0)
         return True
+
+    async def resync(label: str) -> None:
+        """After a timeout the view is unknown: wait, then take what the page shows (one of
+        this session's own combinations, else a leak)."""
+        nonlocal state
+        try:
+            await page.wait_for_function(_IDLE_JS, timeout=TIMEOUT_MS, polling=250)
+        except PlaywrightTimeout:
+            return
+        shown = await shown_header(page)
+        combo = own_view(shown)
+        if combo is not None:
+            state = combo
+        elif shown:
+            stats["leaks"].append(f"session {index} {label} (after a timeout): shows {shown!r}")
 
     async def check(label: str, t0: float) -> None:
         stats["latency"].append(time.perf_counter() - t0)
@@ -132,7 +164,7 @@ async def session(index: int, browser, url: str, rounds: int, stats: dict) -> No
         late = await shown_header(page)
         if late == want:
             stats["late"].append(f"session {index} {label}")
-        elif got in {header(*s) for s in chosen}:
+        elif own_view(got) is not None:
             stats["dropped"].append(f"session {index} {label}: shows {got!r}, chose {want!r}")
         else:
             stats["leaks"].append(f"session {index} {label}: shows {got!r}, chose {want!r}")
@@ -150,8 +182,7 @@ async def session(index: int, browser, url: str, rounds: int, stats: dict) -> No
         if population != state[0]:
             option = sidebar.locator('[data-testid="stRadioOption"]').filter(
                 has_text=exactly(t(f"population.{population}", LANG)))
-            state = (population, *state[1:])
-            chosen.add(state)
+            choose((population, *state[1:]))
             await step(f"round {r} population", lambda: wait_run(page, option.click))
         for label, value, widget, text in (
                 ("time point", timepoint, t("filter.timepoint", LANG),
@@ -164,13 +195,12 @@ async def session(index: int, browser, url: str, rounds: int, stats: dict) -> No
                 has=page.locator('[data-testid="stWidgetLabel"]', has_text=widget))
             item = page.locator('[role="option"]').filter(has_text=exactly(text)).first
 
-            async def choose(box=box, item=item):
+            async def pick(box=box, item=item):
                 await box.locator('[role="combobox"]').click(timeout=TIMEOUT_MS)
                 await wait_run(page, lambda: item.click(timeout=TIMEOUT_MS))
 
-            state = (state[0], value, state[2]) if label == "time point" else (*state[:2], value)
-            chosen.add(state)
-            await step(f"round {r} {label}", choose)
+            choose((state[0], value, state[2]) if label == "time point" else (*state[:2], value))
+            await step(f"round {r} {label}", pick)
         page_index = (page_index + 1) % len(PAGES)
         link = sidebar.locator(f'a[href$="/{PAGES[page_index]}"]').first
         await step(f"round {r} page {PAGES[page_index]}",
