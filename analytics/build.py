@@ -81,7 +81,12 @@ def study_info(raw_dir: Path, tables: dict[str, pd.DataFrame], info: dict | None
     """
     merged: dict = {"source": raw_dir.resolve().name, "name": raw_dir.resolve().name,
                     "synthetic": False, "format_version": FORMAT_VERSION}
-    merged.update(read_study_json(raw_dir))
+    from_json = read_study_json(raw_dir)
+    if isinstance(from_json.get("arm_labels"), dict):  # {"MSC": {"en": ..., "zh": ...}}
+        from .mapping import arm_label_info
+
+        from_json.update(arm_label_info(from_json.pop("arm_labels")))
+    merged.update(from_json)
     if "built_at" in merged:
         merged["raw_built_at"] = merged.pop("built_at")
     merged["built_at"] = _built_at()
@@ -248,8 +253,9 @@ def build_lock(out: Path, wait: bool):
         os.close(fd)
 
 
-# -- building ---------------------------------------------------------------------------------------
-def build_study(raw_dir: str | Path, out: str | Path, info: dict | None = None) -> Path:
+# -- building --------------------------------------------------------------------------------------
+def build_study(raw_dir: str | Path, out: str | Path, info: dict | None = None,
+                mapping=None) -> Path:
     """Build the study file ``out`` from the raw tables in ``raw_dir``.
 
     Parameters
@@ -258,20 +264,40 @@ def build_study(raw_dir: str | Path, out: str | Path, info: dict | None = None) 
         or Parquet, and optionally ``study.json`` (metadata merged into ``study_info``).
     out : the DuckDB file to create or replace.
     info : extra ``study_info`` entries; a ``built_at`` here replaces the build time.
+    mapping : a :class:`~analytics.mapping.Mapping` (or the path of its TOML file) that turns an
+        export with its own files, headers, codes and units into the contract's tables; its
+        study name and arm labels go into ``study_info``. Accepted-with-a-warning findings (an
+        empty adverse-event table, dropped extra visits) are stored as ``import_warnings``.
 
     Raises :class:`~analytics.importer.ContractError` for raw data that breaks the contract,
     :class:`BuildBusy` when another build of ``out`` is running and :class:`BuildError` for a
     full disk or missing permissions; on any failure an existing ``out`` is left as it was.
     """
     raw_dir, out = Path(raw_dir), Path(out)
-    tables = importer.load(raw_dir)
-    rows = study_info(raw_dir, tables, info)
+    tables, rows = _tables_and_info(raw_dir, info, mapping)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with _cleanup_on_signals(), build_lock(out, wait=False):
             return _write_locked(tables, rows, out)
     except OSError as exc:
         raise (_as_build_error(exc, out) or exc) from exc
+
+
+def _tables_and_info(raw_dir: Path, info: dict | None, mapping
+                     ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The validated tables and the ``study_info`` rows of a build (see :func:`build_study`)."""
+    warnings: list[Problem] = []
+    if mapping is None:
+        tables = importer.parse(importer.read_raw(raw_dir), warnings)
+    else:
+        from .mapping import load_mapped
+
+        tables, mapped_info = load_mapped(raw_dir, mapping, warnings)
+        info = {**mapped_info, **(info or {})}
+    rows = study_info(raw_dir, tables, info)
+    if warnings:
+        rows["import_warnings"] = _info_text([str(w) for w in warnings])
+    return tables, rows
 
 
 def _write_locked(tables: dict[str, pd.DataFrame], rows: dict[str, str], out: Path) -> Path:
@@ -321,7 +347,6 @@ def build_default(path: str | Path, force: bool = False, unless_verified: bool =
                 pass
         with tempfile.TemporaryDirectory(prefix="msc-ra-synth-") as tmpdir:
             write_cohort(Path(tmpdir), seed=DEFAULT_SEED)
-            tables = importer.load(Path(tmpdir))
-            rows = study_info(Path(tmpdir), tables,
-                              {"source": "analytics.synth (default cohort)"})
+            tables, rows = _tables_and_info(
+                Path(tmpdir), {"source": "analytics.synth (default cohort)"}, None)
             return _write_locked(tables, rows, path)
