@@ -16,13 +16,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import Study, export, open_study
+from analytics import Study, export
 from analytics.annotate import caption
 from analytics.code import snippet
 from analytics.i18n import LANGUAGES, t
 from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES
 from analytics.schema import POST_BASELINE_VISITS
 from analytics.study import DEFAULT_STUDY_PATH
+from dashboard import links, study_source
 
 EFFICACY_POPULATIONS = ("completers", "nri")
 ALL = "all"
@@ -40,41 +41,11 @@ FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
 _STATE = "filter_"  # canonical values; widget keys are separate so page switches keep them
 
 
-@st.cache_resource(show_spinner=False)
-def get_study() -> Study:
-    return open_study()
-
-
-# Analyses whose results are memoised per arguments: they are small, and a view a reader returns
-# to (or a widget change that does not touch the analysis) should not recompute.
-CACHED_ANALYSES = frozenset({
-    "disposition", "baseline", "response_rates", "compare_rates", "disease_activity",
-    "transitions", "flows", "trajectories", "medications", "survival", "ae_summary", "ae_rates",
-    "ae_rates_by_year", "sae_listing"})
-
-
-@st.cache_data(show_spinner=False, max_entries=2000)
-def _cached_result(path: str, mtime: float, method: str, args: tuple, kwargs: tuple):
-    # path and mtime key the cache to the study file as built; a rebuilt file misses it
-    return getattr(get_study(), method)(*args, **dict(kwargs))
-
-
-class CachedStudy:
-    """The study as pages see it: the same attributes, analyses memoised (results are copies)."""
-
-    def __init__(self, study: Study):
-        self._study = study
-
-    def __getattr__(self, name):
-        value = getattr(self._study, name)
-        if name not in CACHED_ANALYSES:
-            return value
-        path = self._study.path
-
-        def call(*args, **kwargs):
-            return _cached_result(str(path), path.stat().st_mtime, name, args,
-                                  tuple(sorted(kwargs.items())))
-        return call
+# The served study and the memoised analyses live in dashboard.study_source (verified on open,
+# reopened when the file is replaced); the old names stay for the tests and benchmarks.
+get_study = study_source.served_study
+_cached_result = study_source._cached_result
+CachedStudy = study_source.CachedStudy
 
 
 @dataclass
@@ -107,8 +78,7 @@ class Context:
 
 def _initial(name: str) -> str:
     default, allowed = FILTERS[name]
-    value = st.query_params.get(name)
-    return value if value in allowed else default
+    return links.checked(name, st.query_params.get(name), default, allowed)
 
 
 def _sync(name: str) -> None:
@@ -148,14 +118,15 @@ def sidebar() -> Context:
                          format_func=lambda v, label=label: t(f"filter.{label}.{v}", lang))
 
     values = {name: st.session_state[_STATE + name] for name in FILTERS}
+    links.show_notices(values["lang"])
     st.query_params.from_dict({k: v for k, v in values.items() if v != FILTERS[k][0]})
     subgroups = {}
     for name, arg in (("sex", "sex"), ("age", "age_band"), ("act", "baseline_activity"),
                       ("bio", "prior_bdmard")):
         if values[name] != ALL:
             subgroups[arg] = int(values[name]) if arg == "prior_bdmard" else values[name]
-    ctx = Context(CachedStudy(get_study()), values["lang"], values["pop"], values["tp"],
-                  subgroups)
+    ctx = Context(study_source.page_study(values["lang"]), values["lang"], values["pop"],
+                  values["tp"], subgroups)
     st.session_state[SHOWN] = []  # the tables this run shows (for "Show code" checks)
     with st.sidebar:
         st.divider()

@@ -173,6 +173,10 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"da.col.{c}" for c in (*TRANSITION_COLUMNS, "step", "timepoint", "years",
                                        "category")}
     keys |= _reconciliation_keys()
+    from analytics.build import BUILD_ERRORS
+    from analytics.integrity import STUDY_ERRORS
+    keys |= {f"study_error.{c}{todo}" for c in STUDY_ERRORS for todo in ("", ".todo")}
+    keys |= {f"build.error.{c}" for c in BUILD_ERRORS}
     from analytics.caution import NOT_ESTIMABLE_REASONS
     keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
     from dashboard.pages import PAGES
