@@ -1,20 +1,27 @@
 """What every result frame carries in ``attrs``, and the caption built from it.
 
 ``attrs`` keys: ``title``, ``population`` (code), ``population_label``, ``n_per_arm``
-(``{"MSC": n, "MSC_IFNG": n}``), ``method``, ``footnote``, ``lang``, and ``synthetic`` when the
-study holds the synthetic cohort. Tables, charts, downloads and slides all read the same keys.
+(``{"MSC": n, "MSC_IFNG": n}``), ``method``, ``footnote``, ``lang``, ``filters`` (the active
+subgroup filters as analytics keywords), ``comparison`` (``all`` | ``randomised``) and
+``comparison_label`` (in words, naming the trial(s) of the randomised comparison), and
+``synthetic`` when the study holds the synthetic cohort. Tables, charts, downloads and slides all
+read the same keys.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from .i18n import t
+from .population import randomised_trials, select
 from .schema import ARMS
 
 
 def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
-             n_per_arm: dict, method: str, footnote: str = "", **extra) -> pd.DataFrame:
-    """Attach the reader-facing metadata to ``df`` (in place) and return it."""
+             n_per_arm: dict, method: str, footnote: str = "", filters: dict | None = None,
+             **extra) -> pd.DataFrame:
+    """Attach the reader-facing metadata to ``df`` (in place) and return it. ``filters`` are the
+    analysis' ``**filters`` (subgroups and ``comparison``), as passed to it."""
+    selection = select(population, **(filters or {}))
     df.attrs.update(
         title=title,
         population=population,
@@ -24,17 +31,46 @@ def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
         footnote=footnote,
         lang=lang,
         synthetic=bool(getattr(study, "synthetic", False)),
+        filters=dict(selection.filters),
+        comparison=selection.comparison,
+        comparison_label=comparison_label(study, selection.comparison, lang),
         **extra,
     )
     return df
 
 
+def comparison_label(study, comparison: str, lang: str) -> str:
+    """The comparison in words: all subjects (as published), or the randomised comparison
+    naming its trial(s) as found in the study file."""
+    if comparison == "randomised":
+        trials = ", ".join(randomised_trials(study)) or t("comparison.no_trial", lang)
+        return t("comparison.randomised", lang, trials=trials)
+    return t("comparison.all", lang)
+
+
+def filter_labels(filters: dict, lang: str) -> list[str]:
+    """Each active subgroup filter in words (a trial is named by its id)."""
+    labels = []
+    for name, value in filters.items():
+        if name == "study_id":
+            labels.append(t("filter.study_id.value", lang, trial=value))
+        else:
+            labels.append(t(f"filter.{name}.{value}", lang))
+    return labels
+
+
 def caption(attrs: dict) -> str:
-    """One paragraph for under a table or figure: population, N per arm, method, footnote."""
+    """One paragraph for under a table or figure: population, comparison, subgroup filters,
+    N per arm, method, footnote."""
     lang = attrs.get("lang", "en")
     n = attrs.get("n_per_arm", {})
     parts = [
         t("caption.population", lang, population=attrs.get("population_label", "")),
+        t("caption.comparison", lang, comparison=attrs["comparison_label"])
+        if attrs.get("comparison_label") else "",
+        t("caption.subgroups", lang, subgroups=t("common.list_separator", lang).join(
+            filter_labels(attrs["filters"], lang)))
+        if attrs.get("filters") else "",
         t("footnote.n_per_arm", lang, msc=n.get("MSC", 0), ifng=n.get("MSC_IFNG", 0)),
     ]
     if attrs.get("method"):

@@ -226,7 +226,8 @@ def _finish(df, study, selection, *, lang, title, footnote_parts, **extra) -> pd
     sel_sql, params = selection.sql
     return annotate(df, study, lang=lang, title=title, population=selection.population,
                     n_per_arm=arm_counts(study, sel_sql, params), method=_method(lang),
-                    footnote=" ".join(p for p in footnote_parts if p), **extra)
+                    footnote=" ".join(p for p in footnote_parts if p),
+                    filters=selection.keywords, **extra)
 
 
 # -- analyses ---------------------------------------------------------------------------------

@@ -329,3 +329,16 @@ def mean_ci(values: Iterable[float], alpha: float = 0.05) -> tuple[float, float,
         return mean, NAN, NAN
     half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * float(arr.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
+
+
+def holm_adjust(p_values: Iterable[float]) -> np.ndarray:
+    """Holm step-down adjusted p-values (statsmodels ``multipletests(method="holm")``) across the
+    finite p-values given; a NaN (no test) stays NaN and does not count as a test."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(list(p_values), dtype=float)
+    out = np.full(p.shape, NAN)
+    finite = np.isfinite(p)
+    if finite.any():
+        out[finite] = multipletests(p[finite], method="holm")[1]
+    return out

@@ -358,7 +358,8 @@ def survival(study, endpoint: str, population: str = "completers",
     n_per_arm = {arm: int(n) for arm, n in subjects["arm"].value_counts().items()}
     label = endpoint_label(endpoint, lang)
     common = dict(lang=lang, population=population, n_per_arm=n_per_arm, method=method,
-                  footnote=footnote, endpoint=endpoint, horizon_years=horizon_years)
+                  footnote=footnote, endpoint=endpoint, horizon_years=horizon_years,
+                  filters=filters)
     annotate(curves, study, title=t("survival.curve.title", lang, endpoint=label), **common)
     annotate(summary, study, title=t("survival.summary.title", lang, endpoint=label), **common)
     annotate(at_risk, study, title=t("survival.at_risk", lang), **common)

@@ -173,6 +173,8 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"da.col.{c}" for c in (*TRANSITION_COLUMNS, "step", "timepoint", "years",
                                        "category")}
     keys |= _reconciliation_keys()
+    from analytics.caution import NOT_ESTIMABLE_REASONS
+    keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
     from dashboard.pages import PAGES
     keys |= {title for _, title, _ in PAGES}  # nav.{key}
     return keys
