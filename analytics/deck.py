@@ -21,6 +21,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from . import export, views
+from .annotate import comparison_label, filter_labels
 from .charts.theme import FONT_FAMILY
 from .i18n import t
 
@@ -190,9 +191,10 @@ def _fill_cell(cell, text: str, size: int, lang: str, *, bold=False, fill=WHITE)
 
 # -- the deck -----------------------------------------------------------------------------------
 def describe_subgroups(filters: dict, lang: str) -> str:
-    if not filters:
+    subgroups = {k: v for k, v in filters.items() if k != "comparison"}
+    if not subgroups:
         return t("deck.subgroups.none", lang)
-    return " · ".join(t(f"filter.{name}.{value}", lang) for name, value in filters.items())
+    return " · ".join(filter_labels(subgroups, lang))
 
 
 def _title_slide(prs, study, lang, population, timepoint, filters, synthetic) -> None:
@@ -202,6 +204,8 @@ def _title_slide(prs, study, lang, population, timepoint, filters, synthetic) ->
     lines = [
         t("deck.population", lang, population=t(f"population.{population}", lang)),
         t("deck.timepoint", lang, timepoint=t(f"visit.{timepoint}", lang)),
+        t("caption.comparison", lang, comparison=comparison_label(
+            study, filters.get("comparison", "all"), lang)),
         t("deck.subgroups", lang, subgroups=describe_subgroups(filters, lang)),
         t("deck.date", lang, date=_dt.date.today().isoformat()),
         t("deck.study_file", lang, name=Path(study.path).name),

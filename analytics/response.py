@@ -218,23 +218,6 @@ def _compare_note(df: pd.DataFrame, lang: str) -> str:
     return " ".join(parts)
 
 
-def material_difference(pooled: pd.DataFrame, randomised: pd.DataFrame,
-                        timepoint: str) -> bool:
-    """Whether the pooled comparison (all subjects) differs materially from the randomised one
-    at ``timepoint``: the pooled difference lies outside the randomised 95 % CI, or the two
-    differences point in opposite directions (STUDY.md section 4). Both are
-    :func:`compare_rates` frames; False when either cannot be estimated there."""
-    a = pooled.set_index("timepoint")
-    b = randomised.set_index("timepoint")
-    if timepoint not in a.index or timepoint not in b.index:
-        return False
-    diff, r_diff = a.at[timepoint, "diff"], b.at[timepoint, "diff"]
-    low, high = b.at[timepoint, "diff_ci_low"], b.at[timepoint, "diff_ci_high"]
-    if diff != diff or r_diff != r_diff or low != low or high != high:
-        return False
-    return bool(not (low <= diff <= high) or diff * r_diff < 0)
-
-
 # -- display ----------------------------------------------------------------------------------
 def percent_points(value: float, lang: str = "en") -> str:
     """A proportion (0–1) shown in percentage points, one decimal."""

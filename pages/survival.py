@@ -2,6 +2,7 @@
 import streamlit as st
 
 from analytics.charts.survival import survival_figure
+from analytics.design import survival_note
 from analytics.survival import (ENDPOINTS, SCALES, at_risk_display, curves_display,
                                 default_scale, horizon_for_visit, is_response,
                                 summary_display)
@@ -37,6 +38,10 @@ res = ctx.study.survival(endpoint, ctx.population, horizon_years=horizon, lang=c
 if res.summary["n"].sum() == 0:
     st.info(ctx.t("survival.no_subjects"))
     st.stop()
+
+if ctx.comparison == "all" and (note := survival_note(
+        ctx.study, endpoint, ctx.population, horizon, ctx.lang, **ctx.filters)):
+    st.info(note)
 
 fig = survival_figure(res, scale=scale, ci_bands=ci_bands, censor_marks=censor_marks,
                       lang=ctx.lang)
