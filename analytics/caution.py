@@ -30,6 +30,14 @@ def arms_too_small(n_per_arm: dict) -> bool:
     return min(n_per_arm.values(), default=0) < MIN_ARM_FOR_TEST
 
 
+def untestable_reason(n_per_arm: dict) -> str:
+    """Why a between-arm test or CI cannot be given ('no_subjects', 'arm_too_small'), or ''."""
+    smallest = min(n_per_arm.values(), default=0)
+    if smallest == 0:
+        return "no_subjects"
+    return "arm_too_small" if smallest < MIN_ARM_FOR_TEST else ""
+
+
 def needs_caution(n_per_arm: dict) -> bool:
     """True when some arm is small enough that the comparison needs a caution."""
     return min(n_per_arm.values(), default=0) < CAUTION_ARM_BELOW

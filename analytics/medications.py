@@ -21,7 +21,9 @@ import pandas as pd
 
 from .annotate import annotate, arm_counts
 from .i18n import fmt_p, t
+from .caution import needs_caution, not_estimable, untestable_reason
 from .population import follow_up_sql, select
+from .response import CAUTION_MARK, small_numbers_note
 from .schema import ARMS, DRUG_CLASSES, VISITS
 from .stats import fisher_exact_p
 
@@ -95,21 +97,29 @@ def medications(study, population: str = "completers", lang: str = "en", timepoi
               list(DRUG_CLASSES)]
     df = study.query(sql, params)
     df["percent"] = [100.0 * c / n if n else float("nan") for c, n in zip(df["count"], df["n"])]
-    p_values = {}
+    tests = {}  # (class, time point) -> (p, reason it cannot be tested, caution)
     for (cls, tp), g in df.groupby(["drug_class", "timepoint"], sort=False):
         by_arm = g.set_index("arm")
         k1, n1 = int(by_arm.at[REFERENCE_ARM, "count"]), int(by_arm.at[REFERENCE_ARM, "n"])
         k2, n2 = int(by_arm.at[TEST_ARM, "count"]), int(by_arm.at[TEST_ARM, "n"])
-        p_values[(cls, tp)] = fisher_exact_p(k1, n1, k2, n2) if n1 and n2 else float("nan")
-    df["p_value"] = [p_values[(c, tp)] for c, tp in zip(df["drug_class"], df["timepoint"])]
+        n_per_arm = {REFERENCE_ARM: n1, TEST_ARM: n2}
+        reason = untestable_reason(n_per_arm)
+        p = float("nan") if reason else fisher_exact_p(k1, n1, k2, n2)
+        tests[(cls, tp)] = (p, reason, not reason and needs_caution(n_per_arm))
+    keys = list(zip(df["drug_class"], df["timepoint"]))
+    df["p_value"] = [tests[k][0] for k in keys]
+    df["not_estimable"] = [tests[k][1] for k in keys]
+    df["caution"] = [tests[k][2] for k in keys]
     left_note = _left_out_note(df, population, lang)
-    df = df[["drug_class", "timepoint", "arm", "count", "n", "percent", "p_value"]]
+    df = df[["drug_class", "timepoint", "arm", "count", "n", "percent", "p_value",
+             "not_estimable", "caution"]]
     footnote = t("efficacy.meds.footnote.completers" if population == "completers"
                  else "efficacy.meds.footnote.followed", lang)
     return annotate(
         df, study, lang=lang, title=t("efficacy.meds.title", lang), population=population,
         n_per_arm=arm_counts(study, sel_sql, sel_params), method=t("efficacy.meds.method", lang),
-        footnote=" ".join(p for p in (footnote, left_note) if p), timepoints=timepoints,
+        footnote=" ".join(p for p in (footnote, left_note, small_numbers_note(df, lang)) if p),
+        timepoints=timepoints,
         filters=filters)
 
 
@@ -151,7 +161,10 @@ def medications_display(df: pd.DataFrame) -> pd.DataFrame:
                 col = t("efficacy.meds.col.arm", lang, timepoint=tp_name,
                         arm=t(f"arm.{arm}", lang))
                 row[col] = _cell(g.at[arm, "count"], g.at[arm, "n"], g.at[arm, "percent"], lang)
-            row[t("efficacy.meds.col.p", lang, timepoint=tp_name)] = fmt_p(
-                g["p_value"].iloc[0], lang)
+            first = g.iloc[0]
+            row[t("efficacy.meds.col.p", lang, timepoint=tp_name)] = (
+                not_estimable(first["not_estimable"], lang) if first["not_estimable"]
+                else fmt_p(first["p_value"], lang) + (f" {CAUTION_MARK}" if first["caution"]
+                                                       else ""))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -23,7 +23,7 @@ from .i18n import fmt_number, fmt_p, fmt_percent, t
 from .measures import RESPONSE_ENDPOINTS
 from .population import follow_up_sql, select
 from .schema import ARMS, POST_BASELINE_VISITS
-from .caution import (CAUTION_ARM_BELOW, arms_too_small, needs_caution, not_estimable)
+from .caution import CAUTION_ARM_BELOW, needs_caution, not_estimable, untestable_reason
 from .stats import clopper_pearson, fisher_exact_p, holm_adjust, newcombe_diff_ci
 
 EFFICACY_POPULATIONS = ("completers", "nri")
@@ -188,11 +188,7 @@ def compare_rates(study, endpoint: str, population: str = "completers", lang: st
         row["diff"], row["diff_ci_low"], row["diff_ci_high"] = newcombe_diff_ci(k1, n1, k2, n2)
         row["p_value"] = fisher_exact_p(k1, n1, k2, n2) if n1 and n2 else float("nan")
         n_per_arm = {REFERENCE_ARM: n1, TEST_ARM: n2}
-        reason = ""
-        if min(n1, n2) == 0:
-            reason = "no_subjects"
-        elif arms_too_small(n_per_arm):
-            reason = "arm_too_small"
+        reason = untestable_reason(n_per_arm)
         if reason:
             row["diff_ci_low"] = row["diff_ci_high"] = row["p_value"] = float("nan")
         row["not_estimable"] = reason
@@ -208,7 +204,14 @@ def compare_rates(study, endpoint: str, population: str = "completers", lang: st
 def _compare_note(df: pd.DataFrame, lang: str) -> str:
     """Multiplicity and small-number sentences for a comparison's footnote."""
     tested = int(df["p_value"].notna().sum())
-    parts = [t("efficacy.footnote.nominal", lang, k=tested)]
+    return " ".join(p for p in (t("efficacy.footnote.nominal", lang, k=tested),
+                                small_numbers_note(df, lang)) if p)
+
+
+def small_numbers_note(df: pd.DataFrame, lang: str) -> str:
+    """The caution mark's meaning and why some comparisons give no test or CI ('' if none);
+    ``df`` has the columns ``caution`` and ``not_estimable``."""
+    parts = []
     if df["caution"].any():
         parts.append(t("efficacy.footnote.caution_mark", lang, mark=CAUTION_MARK,
                        threshold=CAUTION_ARM_BELOW))

@@ -302,7 +302,8 @@ def test_table4_cell(table4, cls, tp):
 
 def test_table4_shape_and_display(study, table4):
     assert list(table4.columns) == ["drug_class", "timepoint", "arm", "count", "n", "percent",
-                                    "p_value"]
+                                    "p_value", "not_estimable", "caution"]
+    assert not table4["caution"].any() and (table4["not_estimable"] == "").all()
     assert len(table4) == 5 * 4 * 2  # five classes incl. NSAID, four time points, two arms
     assert table4.attrs["n_per_arm"] == {"MSC": 69, "MSC_IFNG": 28}
     assert "Fisher" in table4.attrs["method"]

@@ -280,3 +280,19 @@ def test_response_note_appears_only_when_material(study):
     for tp in ("Y1", "Y3", "Y5"):
         assert response_note(study, "ACR20", "completers", tp) == ""
     assert survival_note(study, "ACR20", "completers") == ""
+
+
+def test_medications_small_arms(study):
+    meds = study.medications("nri", timepoints=["Y1", "Y6"], sex="M",
+                             comparison="randomised")
+    per_tp = meds.drop_duplicates(["timepoint", "arm"]).pivot(index="timepoint", columns="arm",
+                                                              values="n")
+    n_min = per_tp.min(axis=1)
+    assert 0 < n_min["Y6"] < MIN_ARM_FOR_TEST <= n_min["Y1"] < CAUTION_ARM_BELOW
+    y6, y1 = meds[meds["timepoint"] == "Y6"], meds[meds["timepoint"] == "Y1"]
+    assert y6["p_value"].isna().all() and set(y6["not_estimable"]) == {"arm_too_small"}
+    assert y1["p_value"].notna().all() and y1["caution"].all()
+    from analytics.medications import medications_display
+    shown = medications_display(meds).to_string()
+    assert "not estimable" in shown and "†" in shown
+    assert "fewer than 10 subjects" in meds.attrs["footnote"]
