@@ -9,8 +9,9 @@ Counting rules (stated in every footnote):
 * **NRI**: every randomised, treated subject is counted at every time point (``n`` = the whole
   arm). A subject without an observed DAS28-ESR at the visit is ``withdrawn`` when the withdrawal
   date lies before the visit's nominal day (:data:`analytics.schema.VISIT_DAYS`, day 0 = infusion),
-  otherwise ``missing`` (missed visit, or follow-up ended before the visit). The rule is the one
-  every efficacy view shares: :func:`analytics.population.follow_up_sql`.
+  ``ended`` when a completer's follow-up ended before that day (not a failure), otherwise
+  ``missing`` (missed visit). The rule is the one every efficacy view shares:
+  :func:`analytics.population.follow_up_sql`.
 
 The per-subject categories come from one SQL query with bound parameters
 (:func:`subject_categories`); :mod:`analytics.transitions` uses the same function, so the
@@ -26,7 +27,7 @@ from .population import follow_up_sql, select
 from .schema import ARMS, VISIT_MONTHS, VISITS
 
 OBSERVED_CATEGORIES: tuple[str, ...] = ("remission", "low", "moderate", "high")
-NRI_CATEGORIES: tuple[str, ...] = ("withdrawn", "missing")
+NRI_CATEGORIES: tuple[str, ...] = ("withdrawn", "missing", "ended")
 CATEGORIES: tuple[str, ...] = OBSERVED_CATEGORIES + NRI_CATEGORIES
 EFFICACY_POPULATIONS: tuple[str, ...] = ("completers", "nri")
 
@@ -66,14 +67,13 @@ def subject_categories(study, population: str, timepoints=VISITS, **filters) -> 
     if not timepoints:
         return pd.DataFrame(columns=cols)
     # Who is in follow-up at each time point: the one rule shared by every efficacy view.
-    # A subject whose follow-up had ended is shown as 'missing' here (descriptive counts).
     fu_sql, tp_params = follow_up_sql(timepoints)
     sql = f"""
         WITH sel AS ({sel_sql}),
         {fu_sql}
         SELECT f.subject_id, f.arm, f.timepoint, f.visit_order, f.years, vm.das28_esr,
             CASE WHEN vm.das28_category IS NOT NULL THEN vm.das28_category
-                 WHEN f.state = 'withdrawn' THEN 'withdrawn'
+                 WHEN f.state IN ('withdrawn', 'ended') THEN f.state
                  ELSE 'missing' END AS category
         FROM follow_up f
         LEFT JOIN visit_measures vm
