@@ -296,3 +296,32 @@ def test_medications_small_arms(study):
     shown = medications_display(meds).to_string()
     assert "not estimable" in shown and "†" in shown
     assert "fewer than 10 subjects" in meds.attrs["footnote"]
+
+
+class _FakeSurvivalStudy:
+    """survival() summaries with hazard ratios chosen by the test."""
+
+    def __init__(self, study, pooled, randomised):
+        self._study, self._hr = study, {"all": pooled, "randomised": randomised}
+
+    def query(self, sql, params=()):
+        return self._study.query(sql, params)
+
+    def survival(self, endpoint, population, horizon_years=None, lang="en", **filters):
+        hr, low, high = self._hr[filters.get("comparison", "all")]
+        summary = pd.DataFrame({"arm": list(ARMS), "hazard_ratio": [float("nan"), hr],
+                                "hr_ci_low": [float("nan"), low],
+                                "hr_ci_high": [float("nan"), high]})
+        return type("Result", (), {"summary": summary})()
+
+
+def test_survival_note_appears_only_when_material(study):
+    apart = _FakeSurvivalStudy(study, (3.1, 1.9, 4.9), (1.4, 0.8, 2.3))
+    note = survival_note(apart, "ACR20", "nri")
+    assert "3.10" in note and "0.80" in note and "2.30" in note
+    assert randomised_trials(study)[0] in note
+    same = _FakeSurvivalStudy(study, (1.6, 1.0, 2.5), (1.4, 0.8, 2.3))
+    assert survival_note(same, "ACR20", "nri") == ""
+    # not estimable in the randomised comparison: no claim
+    unknown = _FakeSurvivalStudy(study, (3.1, 1.9, 4.9), (float("nan"),) * 3)
+    assert survival_note(unknown, "ACR20", "nri") == ""
