@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .i18n import t
-from .population import randomised_trials, select
+from .population import check_filters, randomised_trials
 from .schema import ARMS
 
 
@@ -21,7 +21,7 @@ def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
              **extra) -> pd.DataFrame:
     """Attach the reader-facing metadata to ``df`` (in place) and return it. ``filters`` are the
     analysis' ``**filters`` (subgroups and ``comparison``), as passed to it."""
-    selection = select(population, **(filters or {}))
+    active, comparison = check_filters(**(filters or {}))
     df.attrs.update(
         title=title,
         population=population,
@@ -31,9 +31,9 @@ def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
         footnote=footnote,
         lang=lang,
         synthetic=bool(getattr(study, "synthetic", False)),
-        filters=dict(selection.filters),
-        comparison=selection.comparison,
-        comparison_label=comparison_label(study, selection.comparison, lang),
+        filters=active,
+        comparison=comparison,
+        comparison_label=comparison_label(study, comparison, lang),
         **extra,
     )
     return df

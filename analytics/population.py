@@ -89,6 +89,12 @@ def select(population: str, **filters) -> Selection:
     """
     if population not in POPULATIONS:
         raise ValueError(f"unknown population {population!r}; expected one of {POPULATIONS}")
+    chosen, comparison = check_filters(**filters)
+    return Selection(population, chosen, comparison)
+
+
+def check_filters(**filters) -> tuple[dict, str]:
+    """The active subgroup filters (validated, ``None`` dropped) and the comparison."""
     comparison = filters.pop("comparison", None) or DEFAULT_COMPARISON
     if comparison not in COMPARISONS:
         raise ValueError(f"comparison={comparison!r} not in {COMPARISONS}")
@@ -108,7 +114,7 @@ def select(population: str, **filters) -> Selection:
         elif value not in allowed:
             raise ValueError(f"filter {name}={value!r} not in {allowed}")
         chosen[name] = value
-    return Selection(population, chosen, comparison)
+    return chosen, comparison
 
 
 # -- who is in follow-up at a time point (the NRI estimand, STUDY.md section 4) -------------------

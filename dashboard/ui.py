@@ -133,7 +133,7 @@ def current_language() -> str:
 def sidebar() -> Context:
     """Draw the global filters in the sidebar and return the context; call once per run."""
     for name in FILTERS:
-        if _STATE + name not in st.session_state:
+        if st.session_state.get(_STATE + name) not in _allowed(name):  # first run, other study
             st.session_state[_STATE + name] = _initial(name)
         # Streamlit drops widget state of widgets not drawn in a run; re-seed from the canonical
         # value so the choice survives page switches.

@@ -273,7 +273,7 @@ def test_response_note_appears_only_when_material(study):
     assert response_note(same, "ACR20", "nri", "Y1") == ""
     apart = _FakeStudy(study, frame(0.6, 0.3, 0.8), frame(0.2, 0.05, 0.4))
     note = response_note(apart, "ACR20", "nri", "Y1")
-    assert "Randomised comparison" in note and randomised_trials(study)[0] in note
+    assert "randomised comparison" in note and randomised_trials(study)[0] in note
     assert "60.0" in note
     assert "随机对照比较" in response_note(apart, "ACR20", "nri", "Y1", lang="zh")
     # the default cohort: pooled and randomised agree at the published time points
