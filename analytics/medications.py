@@ -21,9 +21,9 @@ import pandas as pd
 
 from .annotate import annotate, arm_counts
 from .i18n import fmt_p, t
-from .caution import needs_caution, not_estimable, untestable_reason
+from .caution import (CAUTION_MARK, needs_caution, not_estimable, small_numbers_note,
+                      untestable_reason)
 from .population import follow_up_sql, select
-from .response import CAUTION_MARK, small_numbers_note
 from .schema import ARMS, DRUG_CLASSES, VISITS
 from .stats import fisher_exact_p
 

@@ -23,14 +23,14 @@ from .i18n import fmt_number, fmt_p, fmt_percent, t
 from .measures import RESPONSE_ENDPOINTS
 from .population import follow_up_sql, select
 from .schema import ARMS, POST_BASELINE_VISITS
-from .caution import CAUTION_ARM_BELOW, needs_caution, not_estimable, untestable_reason
+from .caution import (CAUTION_MARK, needs_caution, not_estimable, small_numbers_note,
+                      untestable_reason)
 from .stats import clopper_pearson, fisher_exact_p, holm_adjust, newcombe_diff_ci
 
 EFFICACY_POPULATIONS = ("completers", "nri")
 REFERENCE_ARM, TEST_ARM = "MSC", "MSC_IFNG"  # diff = TEST_ARM − REFERENCE_ARM
 
 ENDPOINTS = RESPONSE_ENDPOINTS  # defined with the derived measures
-CAUTION_MARK = "†"  # beside a time point where an arm has fewer than CAUTION_ARM_BELOW subjects
 
 
 def check_population(population: str) -> None:
@@ -206,19 +206,6 @@ def _compare_note(df: pd.DataFrame, lang: str) -> str:
     tested = int(df["p_value"].notna().sum())
     return " ".join(p for p in (t("efficacy.footnote.nominal", lang, k=tested),
                                 small_numbers_note(df, lang)) if p)
-
-
-def small_numbers_note(df: pd.DataFrame, lang: str) -> str:
-    """The caution mark's meaning and why some comparisons give no test or CI ('' if none);
-    ``df`` has the columns ``caution`` and ``not_estimable``."""
-    parts = []
-    if df["caution"].any():
-        parts.append(t("efficacy.footnote.caution_mark", lang, mark=CAUTION_MARK,
-                       threshold=CAUTION_ARM_BELOW))
-    for reason in dict.fromkeys(r for r in df["not_estimable"] if r):
-        parts.append(t("efficacy.footnote.not_estimable", lang,
-                       text=not_estimable(reason, lang)))
-    return " ".join(parts)
 
 
 # -- display ----------------------------------------------------------------------------------
