@@ -200,6 +200,16 @@ def test_holm_matches_statsmodels(study):
     out = holm_adjust([0.01, float("nan"), 0.04])
     assert math.isnan(out[1])
     np.testing.assert_allclose(out[[0, 2]], multipletests([0.01, 0.04], method="holm")[1])
+    # ties, unsorted input, values capped at 1, against statsmodels on random sets
+    rng = np.random.default_rng(642)
+    for size in (1, 2, 5, 16, 40):
+        p = rng.uniform(0, 0.2, size) ** rng.uniform(0.5, 3)
+        p[: size // 3] = p[0]  # ties
+        rng.shuffle(p)
+        np.testing.assert_allclose(holm_adjust(p), multipletests(p, method="holm")[1],
+                                   rtol=0, atol=1e-15)
+    np.testing.assert_allclose(holm_adjust([0.6, 0.5, 0.9]),
+                               multipletests([0.6, 0.5, 0.9], method="holm")[1])
 
 
 def test_nominal_and_holm_labels(study):
