@@ -150,19 +150,21 @@ def sidebar() -> Context:
                  help=t("filter.population.help", lang))
         st.selectbox(t("filter.timepoint", lang), POST_BASELINE_VISITS, key="w_tp",
                      on_change=_sync, args=("tp",), format_func=lambda v: t(f"visit.{v}", lang))
-        st.radio(t("filter.comparison", lang), FILTERS["cmp"][1], key="w_cmp", on_change=_sync,
-                 args=("cmp",), help=t("filter.comparison.help", lang),
-                 format_func=lambda v: comparison_label(get_study(), COMPARISON_ARG[v], lang))
         st.markdown(f"**{t('filter.subgroups', lang)}**")
         for name, label in (("sex", "sex"), ("age", "age_band"), ("act", "baseline_activity"),
                             ("bio", "prior_bdmard")):
             st.selectbox(t(f"filter.{label}", lang), FILTERS[name][1], key="w_" + name,
                          on_change=_sync, args=(name,),
                          format_func=lambda v, label=label: t(f"filter.{label}.{v}", lang))
+        # The design choices come below the subgroups, so adding them moved no widget above.
+        st.markdown(f"**{t('filter.design', lang)}**")
         st.selectbox(t("filter.study_id", lang), _allowed("trial"), key="w_trial",
                      on_change=_sync, args=("trial",),
                      format_func=lambda v: (t("filter.study_id.all", lang) if v == ALL
                                             else filter_labels({"study_id": v}, lang)[0]))
+        st.radio(t("filter.comparison", lang), FILTERS["cmp"][1], key="w_cmp", on_change=_sync,
+                 args=("cmp",), help=t("filter.comparison.help", lang),
+                 format_func=lambda v: comparison_label(get_study(), COMPARISON_ARG[v], lang))
 
     values = {name: st.session_state[_STATE + name] for name in FILTERS}
     st.query_params.from_dict({k: v for k, v in values.items() if v != FILTERS[k][0]})
