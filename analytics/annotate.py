@@ -2,10 +2,11 @@
 
 ``attrs`` keys: ``title``, ``population`` (code), ``population_label``, ``n_per_arm``
 (``{"MSC": n, "MSC_IFNG": n}``), ``method``, ``footnote``, ``lang``, ``filters`` (the active
-subgroup filters as analytics keywords), ``comparison`` (``all`` | ``randomised``) and
-``comparison_label`` (in words, naming the trial(s) of the randomised comparison), and
-``synthetic`` when the study holds the synthetic cohort. Tables, charts, downloads and slides all
-read the same keys.
+subgroup filters as analytics keywords), ``comparison`` (``all`` | ``randomised``),
+``comparison_label`` (in words, naming the trial(s) of the randomised comparison), ``synthetic``
+(True when the study holds the synthetic cohort) and ``study`` (file name, study name and build
+date, see :func:`analytics.provenance.study_facts`). Tables, charts, downloads and slides all read
+the same keys; :mod:`analytics.provenance` turns them into the one line that states the view.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from .i18n import t
 from .population import check_filters, randomised_trials
+from .provenance import filter_label, source_line, study_facts
 from .schema import ARMS
 
 
@@ -34,6 +36,7 @@ def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
         filters=active,
         comparison=comparison,
         comparison_label=comparison_label(study, comparison, lang),
+        study=study_facts(study),
         **extra,
     )
     return df
@@ -50,29 +53,15 @@ def comparison_label(study, comparison: str, lang: str) -> str:
 
 def filter_labels(filters: dict, lang: str) -> list[str]:
     """Each active subgroup filter in words (a trial is named by its id)."""
-    labels = []
-    for name, value in filters.items():
-        if name == "study_id":
-            labels.append(t("filter.study_id.value", lang, trial=value))
-        else:
-            labels.append(t(f"filter.{name}.{value}", lang))
-    return labels
+    return [filter_label(name, value, lang) for name, value in filters.items()]
 
 
 def caption(attrs: dict) -> str:
-    """One paragraph for under a table or figure: population, comparison, subgroup filters,
-    N per arm, method, footnote."""
+    """One paragraph for under a table or figure: the view's source line (population,
+    comparison, subgroups, time point or window, N per arm, study file), method, footnote and
+    the synthetic-data notice."""
     lang = attrs.get("lang", "en")
-    n = attrs.get("n_per_arm", {})
-    parts = [
-        t("caption.population", lang, population=attrs.get("population_label", "")),
-        t("caption.comparison", lang, comparison=attrs["comparison_label"])
-        if attrs.get("comparison_label") else "",
-        t("caption.subgroups", lang, subgroups=t("common.list_separator", lang).join(
-            filter_labels(attrs["filters"], lang)))
-        if attrs.get("filters") else "",
-        t("footnote.n_per_arm", lang, msc=n.get("MSC", 0), ifng=n.get("MSC_IFNG", 0)),
-    ]
+    parts = [t("provenance.caption", lang, line=source_line(attrs, lang=lang, synthetic=False))]
     if attrs.get("method"):
         parts.append(t("caption.method", lang, method=attrs["method"]))
     if attrs.get("footnote"):

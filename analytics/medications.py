@@ -25,6 +25,7 @@ from .caution import (CAUTION_MARK, needs_caution, not_estimable, small_numbers_
                       untestable_reason)
 from .population import follow_up_sql, select
 from .schema import ARMS, DRUG_CLASSES, VISITS
+from .empty_tables import no_events_note
 from .stats import fisher_exact_p
 
 DEFAULT_TIMEPOINTS = ("BL", "Y1", "Y3", "Y5")
@@ -118,7 +119,8 @@ def medications(study, population: str = "completers", lang: str = "en", timepoi
     return annotate(
         df, study, lang=lang, title=t("efficacy.meds.title", lang), population=population,
         n_per_arm=arm_counts(study, sel_sql, sel_params), method=t("efficacy.meds.method", lang),
-        footnote=" ".join(p for p in (footnote, left_note, small_numbers_note(df, lang)) if p),
+        footnote=" ".join(p for p in (footnote, left_note, small_numbers_note(df, lang),
+                                      no_events_note(study, "medications", lang)) if p),
         timepoints=timepoints,
         filters=filters)
 

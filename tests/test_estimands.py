@@ -180,7 +180,7 @@ def test_caption_states_comparison_and_subgroups(study):
     df = compare_rates(study, "ACR20", "nri", sex="F", comparison="randomised")
     assert df.attrs["filters"] == {"sex": "F"}
     text = caption(df.attrs)
-    assert "Comparison: randomised comparison (" in text and "Subgroup: Female" in text
+    assert f"randomised comparison ({randomised_trials(study)[0]})" in text and "Female" in text
     zh = caption(compare_rates(study, "ACR20", "nri", sex="F", comparison="randomised",
                                lang="zh").attrs)
     assert "随机对照比较" in zh and "女性" in zh
