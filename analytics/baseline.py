@@ -71,7 +71,8 @@ def baseline(study, population: str = "completers", lang: str = "en", **filters)
     out = pd.DataFrame(rows)
     return annotate(out, study, lang=lang, title=t("baseline.title", lang),
                     population=population, n_per_arm=arm_counts(study, sql, params),
-                    method=t("baseline.method", lang), footnote=t("baseline.footnote", lang))
+                    method=t("baseline.method", lang), footnote=t("baseline.footnote", lang),
+                    filters=filters)
 
 
 def baseline_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

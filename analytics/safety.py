@@ -229,7 +229,8 @@ def _finish(df, study, selection, *, lang, title, footnote_parts, **extra) -> pd
                     n_per_arm=arm_counts(study, sel_sql, params), method=_method(lang),
                     footnote=" ".join(p for p in [*footnote_parts,
                                                   no_events_note(study, "adverse_events", lang)]
-                                      if p), **extra)
+                                      if p),
+                    filters=selection.keywords, **extra)
 
 
 # -- analyses ---------------------------------------------------------------------------------

@@ -329,3 +329,24 @@ def mean_ci(values: Iterable[float], alpha: float = 0.05) -> tuple[float, float,
         return mean, NAN, NAN
     half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * float(arr.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
+
+
+def holm_adjust(p_values: Iterable[float]) -> np.ndarray:
+    """Holm step-down adjusted p-values across the finite p-values given; a NaN (no test) stays
+    NaN and does not count as a test.
+
+    Holm (1979): with the m p-values sorted ascending, ``p_(i)`` becomes
+    ``max_{j <= i} min(1, (m - j + 1) * p_(j))``. This is what statsmodels'
+    ``multipletests(method="holm")`` returns (tests/test_estimands.py compares the two); it is
+    written out here because statsmodels 0.15 runs a full ``gc.collect()`` on every Holm call,
+    which costs a page re-run tenths of a second in the dashboard's process.
+    """
+    p = np.asarray(list(p_values), dtype=float)
+    out = np.full(p.shape, NAN)
+    finite = np.flatnonzero(np.isfinite(p))
+    if finite.size:
+        order = finite[np.argsort(p[finite], kind="stable")]
+        m = order.size
+        stepped = np.maximum.accumulate(p[order] * np.arange(m, 0, -1))
+        out[order] = np.minimum(stepped, 1.0)
+    return out

@@ -10,7 +10,8 @@ _NOTICES = "_link_notices"  # session key: {param: (value given, value used)}, s
 
 # URL parameter -> the catalogue's name of the filter (filter.<label>, filter.<label>.<value>)
 PARAM_LABELS = {"lang": "lang", "pop": "population", "tp": "timepoint", "sex": "sex",
-                "age": "age_band", "act": "baseline_activity", "bio": "prior_bdmard"}
+                "age": "age_band", "act": "baseline_activity", "bio": "prior_bdmard",
+                "cmp": "comparison", "trial": "study_id"}
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
 
@@ -30,6 +31,10 @@ def value_words(name: str, value: str, lang: str) -> str:
         return t(f"population.{value}", lang)
     if name == "tp":
         return t(f"visit.{value}", lang)
+    if name == "cmp":  # URL values all / rand
+        return t("comparison.all" if value == "all" else "filter.comparison", lang)
+    if name == "trial":  # trial ids are shown as the study file names them
+        return t("filter.study_id.all", lang) if value == "all" else value
     return t(f"filter.{PARAM_LABELS.get(name, name)}.{value}", lang)
 
 

@@ -17,10 +17,10 @@ import pandas as pd
 import streamlit as st
 
 from analytics import Study, export
-from analytics.annotate import caption
+from analytics.annotate import caption, comparison_label, filter_labels
 from analytics.code import snippet
 from analytics.i18n import LANGUAGES, t
-from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES
+from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES, trial_ids
 from analytics.schema import POST_BASELINE_VISITS
 from analytics.study import DEFAULT_STUDY_PATH
 from dashboard import links, study_source
@@ -37,7 +37,10 @@ FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "age": (ALL, (ALL, *AGE_BANDS)),
     "act": (ALL, (ALL, *BASELINE_ACTIVITIES)),
     "bio": (ALL, (ALL, "0", "1")),
+    "cmp": ("all", ("all", "rand")),  # all subjects (as published) / randomised comparison
+    "trial": (ALL, (ALL,)),  # the trials are read from the study file: see _allowed
 }
+COMPARISON_ARG = {"all": "all", "rand": "randomised"}  # URL value -> analytics keyword
 _STATE = "filter_"  # canonical values; widget keys are separate so page switches keep them
 
 
@@ -57,28 +60,35 @@ class Context:
     population: str
     timepoint: str
     subgroups: dict = field(default_factory=dict)  # only the active subgroup filters
+    comparison: str = "all"  # analytics keyword: all | randomised
 
     def t(self, key: str, **params) -> str:
         return t(key, self.lang, **params)
 
     @property
     def filters(self) -> dict:
-        """Subgroup filters as analytics keyword arguments."""
-        return dict(self.subgroups)
+        """Subgroup filters and the comparison as analytics keyword arguments."""
+        extra = {"comparison": self.comparison} if self.comparison != "all" else {}
+        return {**self.subgroups, **extra}
 
     def describe(self, safety: bool = False) -> str:
-        """Population, time point and subgroups in words, for headers and slides."""
+        """Population, time point, comparison and subgroups in words, for headers and slides."""
         parts = ([t("population.safety", self.lang)] if safety else
                  [t(f"population.{self.population}", self.lang),
                   t(f"visit.{self.timepoint}", self.lang)])
-        for name, value in self.subgroups.items():
-            parts.append(t(f"filter.{name}.{value}", self.lang))
+        parts.append(comparison_label(self.study, self.comparison, self.lang))
+        parts += filter_labels(self.subgroups, self.lang)
         return " · ".join(parts)
 
 
+def _allowed(name: str) -> tuple[str, ...]:
+    if name == "trial":
+        return (ALL, *trial_ids(get_study()))
+    return FILTERS[name][1]
+
+
 def _initial(name: str) -> str:
-    default, allowed = FILTERS[name]
-    return links.checked(name, st.query_params.get(name), default, allowed)
+    return links.checked(name, st.query_params.get(name), FILTERS[name][0], _allowed(name))
 
 
 def _sync(name: str) -> None:
@@ -93,7 +103,7 @@ def current_language() -> str:
 def sidebar() -> Context:
     """Draw the global filters in the sidebar and return the context; call once per run."""
     for name in FILTERS:
-        if _STATE + name not in st.session_state:
+        if st.session_state.get(_STATE + name) not in _allowed(name):  # first run, other study
             st.session_state[_STATE + name] = _initial(name)
         # Streamlit drops widget state of widgets not drawn in a run; re-seed from the canonical
         # value so the choice survives page switches.
@@ -116,6 +126,15 @@ def sidebar() -> Context:
             st.selectbox(t(f"filter.{label}", lang), FILTERS[name][1], key="w_" + name,
                          on_change=_sync, args=(name,),
                          format_func=lambda v, label=label: t(f"filter.{label}.{v}", lang))
+        # The design choices come below the subgroups, so adding them moved no widget above.
+        st.markdown(f"**{t('filter.design', lang)}**")
+        st.selectbox(t("filter.study_id", lang), _allowed("trial"), key="w_trial",
+                     on_change=_sync, args=("trial",),
+                     format_func=lambda v: (t("filter.study_id.all", lang) if v == ALL
+                                            else filter_labels({"study_id": v}, lang)[0]))
+        st.radio(t("filter.comparison", lang), FILTERS["cmp"][1], key="w_cmp", on_change=_sync,
+                 args=("cmp",), help=t("filter.comparison.help", lang),
+                 format_func=lambda v: comparison_label(get_study(), COMPARISON_ARG[v], lang))
 
     values = {name: st.session_state[_STATE + name] for name in FILTERS}
     links.show_notices(values["lang"])
@@ -125,8 +144,10 @@ def sidebar() -> Context:
                       ("bio", "prior_bdmard")):
         if values[name] != ALL:
             subgroups[arg] = int(values[name]) if arg == "prior_bdmard" else values[name]
+    if values["trial"] != ALL:
+        subgroups["study_id"] = values["trial"]
     ctx = Context(study_source.page_study(values["lang"]), values["lang"], values["pop"],
-                  values["tp"], subgroups)
+                  values["tp"], subgroups, COMPARISON_ARG[values["cmp"]])
     st.session_state[SHOWN] = []  # the tables this run shows (for "Show code" checks)
     with st.sidebar:
         st.divider()
@@ -163,7 +184,7 @@ def deck_block(ctx: Context) -> None:
     st.markdown(f"**{ctx.t('deck.header')}**")
     pages = st.multiselect(ctx.t("deck.pages"), views.PAGE_KEYS, default=list(views.PAGE_KEYS),
                            key="deck_pages", format_func=lambda k: views.page_title(k, ctx.lang))
-    signature = (ctx.lang, ctx.population, ctx.timepoint, tuple(sorted(ctx.subgroups.items())),
+    signature = (ctx.lang, ctx.population, ctx.timepoint, tuple(sorted(ctx.filters.items())),
                  tuple(pages), str(ctx.study.path))
     if st.button(ctx.t("deck.build"), key="deck_build", disabled=not pages):
         from analytics.deck import build_deck

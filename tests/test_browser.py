@@ -232,6 +232,28 @@ def test_subgroup_filter(server, page):
     assert female in caption.inner_text()
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_comparison_choice_changes_header(server, page, lang):
+    from analytics import open_study
+    from analytics.annotate import comparison_label
+    with open_study() as study:
+        pooled = comparison_label(study, "all", lang)
+        randomised = comparison_label(study, "randomised", lang)
+    open_page(page, url(server, "response-rates", lang=lang, pop="nri", tp="Y5"))
+    header = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first
+    assert pooled in header.inner_text()
+    choose_radio(page, randomised)
+    page.wait_for_url(lambda u: parse_qs(urlsplit(u).query).get("cmp") == ["rand"],
+                      timeout=10_000)
+    assert_clean(page, f"response rates, randomised comparison ({lang})")
+    header = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first
+    assert randomised in header.inner_text()
+    assert pooled not in header.inner_text()
+    shot = SCREENSHOTS / lang / "comparison_randomised_response-rates.png"
+    full_page_screenshot(page, shot)
+    assert shot.stat().st_size > 10_000
+
+
 # -- downloads ------------------------------------------------------------------------------------
 def test_csv_download(server, page):
     lang = "en"

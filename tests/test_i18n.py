@@ -318,12 +318,12 @@ ALLOWED_NAMES = [
     r"HR", r"MedDRA", r"SOC", r"PT", r"CSV", r"XLSX", r"PNG", r"SVG", r"PPTX",
     r"ChiCTR-[A-Z]+-\d+", r"S\d{3,}", r"mm/h", r"mg/L", r"kg", r"IU",
     r"(?:cs|ts|b)?DMARDs?", r"NSAIDs?", r"TJC28", r"SJC28", r"VAS", r"SLE", r"CCP",
-    r"log\(−log\)", r"lifelines",  # a formula; the software package named in a method text
+    r"log\(−log\)", r"lifelines", r"statsmodels",  # a formula; software named in a method text
     r"SAS", r"quantile\.survfit", r"conf\.type = log-log",  # software and R's names for a rule
     r"Stem Cell Res(?:earch)? (?:&|and)? ?Ther(?:apy)?",
     # Statistical methods named after people stay in Latin script in Chinese texts.
     r"Kaplan", r"Meier", r"Cox", r"Fisher", r"Welch", r"Clopper", r"Pearson", r"Newcombe",
-    r"Garwood", r"Greenwood", r"Wald", r"Efron", r"Brookmeyer", r"Crowley", r"Poisson", r"Wilson",
+    r"Garwood", r"Greenwood", r"Holm", r"Wald", r"Efron", r"Brookmeyer", r"Crowley", r"Poisson", r"Wilson",
     r"Aalen", r"Johansen", r"Gray",
     r"Yang", r"He", r"Yao",
     r"[\w\-]+\.duckdb",  # the study file's name
