@@ -76,9 +76,9 @@ class Study:
 
     # -- analyses: one module each ------------------------------------------------------------
     @_recorded
-    def disposition(self, lang: str = "en") -> pd.DataFrame:
+    def disposition(self, lang: str = "en", **filters) -> pd.DataFrame:
         from .disposition import disposition
-        return disposition(self, lang=lang)
+        return disposition(self, lang=lang, **filters)
 
     @_recorded
     def baseline(self, population: str = "completers", lang: str = "en", **filters) -> pd.DataFrame:

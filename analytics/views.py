@@ -62,7 +62,7 @@ def overview(study, lang, population, timepoint, filters, details=False) -> list
     from .baseline import baseline_display
     from .charts.consort import consort_figure
 
-    disposition = study.disposition(lang=lang)
+    disposition = study.disposition(lang=lang, **filters)
     items = [_figure(consort_figure(disposition), "consort", disposition.attrs)]
     table1 = study.baseline("completers", lang=lang, **filters)
     items.append(_table(table1, "baseline", baseline_display(table1, lang)))
@@ -98,9 +98,9 @@ def trajectories(study, lang, population, timepoint, filters, details=False) -> 
 
 def medications(study, lang, population, timepoint, filters, details=False) -> list[Item]:
     from .charts.efficacy import medications_figure
-    from .medications import DEFAULT_TIMEPOINTS, medications_display
+    from .medications import medications_display, timepoints_with
 
-    meds = study.medications(population, lang=lang, timepoints=list(DEFAULT_TIMEPOINTS),
+    meds = study.medications(population, lang=lang, timepoints=timepoints_with(timepoint),
                              **filters)
     if sum(meds.attrs["n_per_arm"].values()) == 0:
         return []

@@ -21,6 +21,7 @@ from analytics.annotate import caption
 from analytics.code import snippet
 from analytics.i18n import LANGUAGES, t
 from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES
+from analytics.scope import header_lines
 from analytics.schema import POST_BASELINE_VISITS
 from analytics.study import DEFAULT_STUDY_PATH
 
@@ -95,14 +96,10 @@ class Context:
         """Subgroup filters as analytics keyword arguments."""
         return dict(self.subgroups)
 
-    def describe(self, safety: bool = False) -> str:
-        """Population, time point and subgroups in words, for headers and slides."""
-        parts = ([t("population.safety", self.lang)] if safety else
-                 [t(f"population.{self.population}", self.lang),
-                  t(f"visit.{self.timepoint}", self.lang)])
-        for name, value in self.subgroups.items():
-            parts.append(t(f"filter.{name}.{value}", self.lang))
-        return " · ".join(parts)
+    def describe(self, page: str) -> tuple[str, str]:
+        """The filters ``page`` applies in words, and those it does not apply (see
+        :mod:`analytics.scope`)."""
+        return header_lines(page, self.lang, self.population, self.timepoint, self.subgroups)
 
 
 def _initial(name: str) -> str:
@@ -229,11 +226,15 @@ def synthetic_banner(ctx: Context) -> None:
         st.warning(ctx.t("synthetic.notice"), icon="⚠️")
 
 
-def page_header(ctx: Context, title_key: str, safety: bool = False) -> None:
-    """Title, the view in words, and the synthetic-data notice. Safety pages analyse all treated
-    subjects, so they name that population instead of the efficacy filters."""
+def page_header(ctx: Context, title_key: str, page: str | None = None) -> None:
+    """Title, the filters the page applies in words (and those it does not apply), and the
+    synthetic-data notice. ``page`` (default: ``title_key`` without ``nav.``) is the key the page
+    declares its filters under in :data:`analytics.scope.PAGE_FILTERS`."""
     st.title(ctx.t(title_key))
-    st.caption(ctx.describe(safety=safety))
+    applied, not_applied = ctx.describe(page or title_key.removeprefix("nav."))
+    for line in (applied, not_applied):
+        if line:
+            st.caption(line)
     synthetic_banner(ctx)
 
 
@@ -242,7 +243,7 @@ def safety_page(ctx: Context, title_key: str, window_key: str) -> tuple[int, int
     analyses (``None``: all follow-up) and stops the page on an empty window."""
     from analytics.safety import follow_up_years
 
-    page_header(ctx, title_key, safety=True)
+    page_header(ctx, title_key)
     st.caption(ctx.t("safety.population_note"))
     # Whole years up to the safety population's longest exposure, so the slider keeps its range
     # when a subgroup filter changes.
@@ -294,6 +295,8 @@ def show_table(ctx: Context, df: pd.DataFrame, key: str, display: pd.DataFrame |
     """A result table with its caption and CSV/XLSX downloads of the same frame."""
     if df.attrs.get("title"):
         st.markdown(f"**{df.attrs['title']}**")
+    if df.attrs.get("caution"):  # a small arm: say so above the numbers, not only in the caption
+        st.warning(df.attrs["caution"], icon="⚠️")
     shown = display if display is not None else df
     st.dataframe(shown, hide_index=True, column_config=column_config, key=f"tbl_{key}")
     show_caption(df)
