@@ -154,6 +154,11 @@ class Study:
         from .safety import ae_rates_by_year
         return ae_rates_by_year(self, lang=lang, **filters)
 
+    @_recorded
+    def ae_rate_trend(self, lang: str = "en", **filters):
+        from .safety_trend import ae_rate_trend
+        return ae_rate_trend(self, lang=lang, **filters)
+
 
 def default_study_path() -> Path:
     return Path(os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY_PATH)

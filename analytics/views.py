@@ -172,11 +172,15 @@ def safety_overview(study, lang, population, timepoint, filters, details=False) 
     from . import safety
     from .charts.safety import rates_by_year_figure
 
+    from .safety_trend import trend_display
+
     summary = study.ae_summary(years=None, lang=lang, **filters)
     by_year = study.ae_rates_by_year(lang=lang, **filters)
+    trend = study.ae_rate_trend(lang=lang, **filters)
     return [_table(summary, "ae_summary", safety.summary_display(summary)),
             _figure(rates_by_year_figure(by_year), "ae_by_year", by_year.attrs),
-            _table(by_year, "ae_by_year", safety.by_year_display(by_year))]
+            _table(by_year, "ae_by_year", safety.by_year_display(by_year)),
+            _table(trend, "ae_rate_trend", trend_display(trend))]
 
 
 def ae_terms(study, lang, population, timepoint, filters, details=False) -> list[Item]:

@@ -51,7 +51,7 @@ def get_study() -> Study:
 CACHED_ANALYSES = frozenset({
     "disposition", "baseline", "response_rates", "compare_rates", "disease_activity",
     "transitions", "flows", "trajectories", "medications", "survival", "ae_summary", "ae_rates",
-    "ae_rates_by_year", "sae_listing"})
+    "ae_rates_by_year", "ae_rate_trend", "sae_listing"})
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
