@@ -35,7 +35,7 @@ ZH_MAY_BE_LATIN = {
     "baseline.das28_esr", "baseline.haq_di",
     # Templates whose words all come from placeholders (arm, time point, drug names).
     "efficacy.rates.metric", "efficacy.rates.metric_value", "efficacy.col.arm_rate",
-    "efficacy.meds.col.arm", "efficacy.meds.hover",
+    "efficacy.meds.col.arm", "efficacy.meds.hover", "scope.item",
 }
 
 
@@ -173,6 +173,9 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"da.col.{c}" for c in (*TRANSITION_COLUMNS, "step", "timepoint", "years",
                                        "category")}
     keys |= _reconciliation_keys()
+    from analytics.caution import NOT_ESTIMABLE_REASONS
+    keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
+    keys |= {f"safety.trend.conclusion.{c}" for c in ("constant", "not_constant", "none")}
     from dashboard.pages import PAGES
     keys |= {title for _, title, _ in PAGES}  # nav.{key}
     return keys
