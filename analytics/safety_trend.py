@@ -73,10 +73,11 @@ def ae_rate_trend(study, population: str = POPULATION, lang: str = "en",
                     filters=by_year.attrs.get("filters", {}))
 
 
-def _ratio_text(row, lang: str) -> str:
+def _ratio_text(row, lang: str, key: str = "safety.trend.ratio") -> str:
+    """The trend in words (``key``: a sentence part, or the bare table cell)."""
     if row.reason:
         return not_estimable(row.reason, lang)
-    return t("safety.trend.ratio", lang, rr=fmt_number(row.rate_ratio_per_year, 2, lang),
+    return t(key, lang, rr=fmt_number(row.rate_ratio_per_year, 2, lang),
              low=fmt_number(row.ci_low, 2, lang), high=fmt_number(row.ci_high, 2, lang),
              p=fmt_p(row.p_value, lang))
 
@@ -100,7 +101,8 @@ def trend_display(df: pd.DataFrame) -> pd.DataFrame:
         t("safety.col.arm", lang): [t(f"arm.{a}", lang) for a in df["arm"]],
         t("safety.trend.col.years", lang): df["years"],
         t("safety.trend.col.events", lang): df["events"],
-        t("safety.trend.col.ratio", lang): [_ratio_text(r, lang) for r in df.itertuples()],
+        t("safety.trend.col.ratio", lang): [_ratio_text(r, lang, "safety.trend.cell")
+                                            for r in df.itertuples()],
         t("safety.trend.col.conclusion", lang): [_conclusion_text(r, lang)
                                                  for r in df.itertuples()],
     })

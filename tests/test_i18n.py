@@ -36,6 +36,7 @@ ZH_MAY_BE_LATIN = {
     # Templates whose words all come from placeholders (arm, time point, drug names).
     "efficacy.rates.metric", "efficacy.rates.metric_value", "efficacy.col.arm_rate",
     "efficacy.meds.col.arm", "efficacy.meds.hover", "scope.item",
+    "safety.trend.cell",
 }
 
 
