@@ -73,8 +73,11 @@ def baseline(study, population: str = "completers", lang: str = "en", **filters)
                    "p_value": p, "p_reason": p_reason,
                    "p_display": t("not_estimable.short", lang) if p_reason else fmt_p(p, lang)}
             if r is not None and kind == "mean":
+                # one subject has no SD: show the dash, never "nan"
+                sd = (f"{r.sd:.{sd_decimals}f}" if pd.notna(r.sd)
+                      else t("common.missing_value", lang))
                 row.update(mean=float(r.mean), sd=float(r.sd),
-                           display=f"{r.mean:.{decimals}f} ± {r.sd:.{sd_decimals}f}")
+                           display=f"{r.mean:.{decimals}f} ± {sd}")
             elif r is not None:
                 count = int(r.count)
                 pct = 100 * count / n if n else float("nan")
