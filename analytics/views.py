@@ -18,6 +18,7 @@ import pandas as pd
 
 from .annotate import caption
 from .i18n import t
+from .scope import header_lines
 from .schema import ARMS, VISITS
 
 
@@ -228,4 +229,11 @@ def page_items(study, key: str, *, lang: str = "en", population: str = "complete
     """The figures and tables of one page, in page order."""
     if key not in VIEWS:
         raise KeyError(key)
-    return VIEWS[key](study, lang, population, timepoint, dict(filters or {}), details=details)
+    filters = dict(filters or {})
+    items = VIEWS[key](study, lang, population, timepoint, filters, details=details)
+    # as on the page's header: a slide names the deck's choices its page does not apply
+    _, not_applied = header_lines(key, lang, population, timepoint, filters)
+    if not_applied:
+        for item in items:
+            item.caption = f"{not_applied} {item.caption}".strip()
+    return items

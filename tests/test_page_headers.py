@@ -108,3 +108,17 @@ def test_overview_flow_and_metrics_follow_the_subgroup(study):
     for arm in ("MSC", "MSC_IFNG"):
         assert f"{raw.at[arm, 'c']} / {raw.at[arm, 'n']}" in values
     assert any(t("filter.sex.M", "en") in c.value for c in at.caption[1:])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_slides_name_what_their_page_does_not_apply(study, lang):
+    from analytics import views
+    not_applied = t("scope.not_applied", lang, filters="").rstrip("。.")
+    for key, expect_line in (("safety_overview", True), ("response_rates", False)):
+        items = views.page_items(study, key, lang=lang, population="nri", timepoint="Y3",
+                                 filters={"sex": "F"})
+        assert items
+        for item in items:
+            assert (not_applied in item.caption) == expect_line, (key, item.caption)
+            if expect_line:
+                assert t("visit.Y3", lang) in item.caption
