@@ -172,7 +172,6 @@ def survival(study, lang, population, timepoint, filters, details=False) -> list
 def safety_overview(study, lang, population, timepoint, filters, details=False) -> list[Item]:
     from . import safety
     from .charts.safety import rates_by_year_figure
-
     from .safety_trend import trend_display
 
     summary = study.ae_summary(years=None, lang=lang, **filters)
