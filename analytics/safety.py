@@ -25,6 +25,7 @@ import pandas as pd
 
 from .annotate import annotate, arm_counts
 from .caution import MIN_ARM_FOR_TEST, not_estimable, small_arm_caution
+from .empty_tables import no_events_note
 from .i18n import t, term
 from .population import select
 from .schema import ARMS, DAYS_PER_YEAR
@@ -255,7 +256,9 @@ def _finish(df, study, selection, *, lang, title, footnote_parts, **extra) -> pd
     caution = small_arm_caution(n_per_arm, lang)
     return annotate(df, study, lang=lang, title=title, population=selection.population,
                     n_per_arm=n_per_arm, method=_method(lang),
-                    footnote=" ".join(p for p in [*footnote_parts, caution] if p),
+                    footnote=" ".join(p for p in [*footnote_parts, caution,
+                                                  no_events_note(study, "adverse_events", lang)]
+                                      if p),
                     caution=caution, filters=dict(selection.filters), **extra)
 
 
@@ -292,6 +295,7 @@ def ae_summary(study, population: str = POPULATION, years=None, lang: str = "en"
     df = df[["category", "label", "arm", *_RATE_COLUMNS]].reset_index(drop=True)
     return _finish(df, study, selection, lang=lang,
                    title=t("safety.summary.title", lang, window=window_label(years, lang)),
+                   window=window,
                    footnote_parts=[_window_note(years, lang), t("safety.footnote.percent", lang),
                                    t("safety.footnote.categories", lang),
                                    t("safety.footnote.withdrawal", lang)],
@@ -324,7 +328,7 @@ def ae_rates(study, by: str = "soc", serious_only: bool = False, years=None,
     return _finish(df, study, selection, lang=lang, title=title,
                    footnote_parts=[_window_note(years, lang), t("safety.footnote.percent", lang),
                                    t("safety.footnote.meddra", lang)],
-                   by=by, serious_only=bool(serious_only),
+                   by=by, serious_only=bool(serious_only), window=window,
                    years=None if years is None else window)
 
 
@@ -385,6 +389,7 @@ def sae_listing(study, years=None, population: str = POPULATION, lang: str = "en
     df["end_day"] = df["end_day"].astype("Int64")
     return _finish(df, study, selection, lang=lang,
                    title=t("safety.listing.title", lang, window=window_label(years, lang)),
+                   window=(start, end),
                    footnote_parts=[t("safety.footnote.listing", lang),
                                    _window_note(years, lang)],
                    years=None if years is None else (start, end))

@@ -9,6 +9,7 @@ here", so a header never claims a filter that the view ignores.
 from __future__ import annotations
 
 from .i18n import t
+from .provenance import filter_label
 
 POPULATION, TIMEPOINT, SUBGROUPS = "population", "timepoint", "subgroups"
 GLOBAL_FILTERS = (POPULATION, TIMEPOINT, SUBGROUPS)
@@ -35,7 +36,7 @@ WHOLE_STUDY = frozenset({"reconciliation"})
 
 def describe_filters(filters: dict, lang: str) -> str:
     """The active subgroup filters in words ('Female · < 45 years'); '' when none."""
-    return " · ".join(t(f"filter.{name}.{value}", lang) for name, value in filters.items())
+    return " · ".join(filter_label(name, value, lang) for name, value in filters.items())
 
 
 def header_lines(page: str, lang: str, population: str, timepoint: str,

@@ -35,6 +35,7 @@ class Item:
     display: pd.DataFrame | None = None  # what the page shows of it
     detail: bool = False           # shown in a collapsed expander on the page
     extra: dict = field(default_factory=dict)
+    attrs: dict = field(default_factory=dict)  # the result frame's attrs (slide source line)
 
     @property
     def shown(self) -> pd.DataFrame | None:
@@ -49,13 +50,13 @@ def plain(text: str) -> str:
 
 def _figure(fig, key: str, attrs: dict) -> Item:
     title = plain(fig.layout.title.text or attrs.get("title", ""))
-    return Item("figure", title, key, caption(attrs), figure=fig)
+    return Item("figure", title, key, caption(attrs), figure=fig, attrs=dict(attrs))
 
 
 def _table(df: pd.DataFrame, key: str, display: pd.DataFrame | None = None,
            detail: bool = False) -> Item:
     return Item("table", df.attrs.get("title", ""), key, caption(df.attrs), frame=df,
-                display=display, detail=detail)
+                display=display, detail=detail, attrs=dict(df.attrs))
 
 
 # -- overview ------------------------------------------------------------------------------------
@@ -149,10 +150,10 @@ def disease_activity(study, lang, population, timepoint, filters, details=False)
 # -- survival ------------------------------------------------------------------------------------
 def survival(study, lang, population, timepoint, filters, details=False) -> list[Item]:
     from .charts.survival import survival_figure
-    from .survival import (ENDPOINTS, at_risk_display, curves_display, default_scale,
+    from .survival import (at_risk_display, curves_display, default_scale, endpoints_for,
                            horizon_for_visit, summary_display)
 
-    endpoint = ENDPOINTS[0]
+    endpoint = endpoints_for(population)[0]
     horizon = horizon_for_visit(timepoint)  # "whole follow-up" is off by default
     res = study.survival(endpoint, population, horizon_years=horizon, lang=lang, **filters)
     if res.summary["n"].sum() == 0:

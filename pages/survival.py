@@ -1,10 +1,10 @@
-"""Survival: time to first response / time to withdrawal, Kaplan–Meier by arm."""
+"""Survival: time to first response / time to withdrawal, Kaplan–Meier or Aalen–Johansen by arm."""
 import streamlit as st
 
+from analytics.caution import needs_caution, small_arm_caution
 from analytics.charts.survival import survival_figure
-from analytics.survival import (ENDPOINTS, SCALES, at_risk_display, curves_display,
-                                default_scale, horizon_for_visit, is_response,
-                                summary_display)
+from analytics.survival import (at_risk_display, curves_display, default_scale, endpoints_for,
+                                horizon_for_visit, is_response, scales_for, summary_display)
 from dashboard import ui
 
 ctx = ui.context()
@@ -16,11 +16,22 @@ def _endpoint_label(code: str) -> str:
     return f"{group}: {ctx.t(f'endpoint.{code}')}"
 
 
+# Withdrawal cannot happen among completers: the list offers what the population can show, and
+# says so; a withdrawal endpoint chosen under NRI gives way to the first one, with a note.
+endpoints = endpoints_for(ctx.population)
+asked = st.session_state.get("surv_endpoint")
+if asked is not None and asked not in endpoints:
+    st.session_state["surv_endpoint"] = endpoints[0]
+    st.info(ctx.t("survival.endpoint.switched", endpoint=ctx.t(f"endpoint.{asked}"),
+                  shown=ctx.t(f"endpoint.{endpoints[0]}")))
 c1, c2 = st.columns([3, 2])
-endpoint = c1.selectbox(ctx.t("survival.endpoint"), ENDPOINTS, key="surv_endpoint",
+endpoint = c1.selectbox(ctx.t("survival.endpoint"), endpoints, key="surv_endpoint",
                         format_func=_endpoint_label)
-scale = c2.radio(ctx.t("survival.scale"), SCALES, key=f"surv_scale_{endpoint}",
-                 index=SCALES.index(default_scale(endpoint)),
+if len(endpoints) < len(endpoints_for("nri")):
+    c1.caption(ctx.t("survival.endpoints.completers_note"))
+scales = scales_for(endpoint)
+scale = c2.radio(ctx.t("survival.scale"), scales, key=f"surv_scale_{endpoint}",
+                 index=scales.index(default_scale(endpoint)),
                  format_func=lambda s: ctx.t(f"survival.scale.{s}"))
 c3, c4, c5 = st.columns(3)
 ci_bands = c3.toggle(ctx.t("survival.ci_bands"), value=True, key="surv_ci")
@@ -37,6 +48,9 @@ res = ctx.study.survival(endpoint, ctx.population, horizon_years=horizon, lang=c
 if res.summary["n"].sum() == 0:
     st.info(ctx.t("survival.no_subjects"))
     st.stop()
+n_per_arm = res.summary.attrs["n_per_arm"]
+if needs_caution(n_per_arm):
+    st.warning(small_arm_caution(n_per_arm, ctx.lang))
 
 fig = survival_figure(res, scale=scale, ci_bands=ci_bands, censor_marks=censor_marks,
                       lang=ctx.lang)
