@@ -28,7 +28,15 @@ from .schema import ARMS, DRUG_CLASSES, VISITS
 from .empty_tables import no_events_note
 from .stats import fisher_exact_p
 
-DEFAULT_TIMEPOINTS = ("BL", "Y1", "Y3", "Y5")
+DEFAULT_TIMEPOINTS = ("BL", "Y1", "Y3", "Y5")  # the paper's Table 4
+
+
+def timepoints_with(timepoint: str) -> list[str]:
+    """Table 4's time points plus ``timepoint`` (the sidebar's), in visit order: a clinician who
+    chose a time point expects to see it beside baseline and the published ones."""
+    if timepoint not in VISITS:
+        raise ValueError(f"unknown time point {timepoint!r}; expected visit codes {VISITS}")
+    return [v for v in VISITS if v in DEFAULT_TIMEPOINTS or v == timepoint]
 REFERENCE_ARM, TEST_ARM = "MSC", "MSC_IFNG"
 
 

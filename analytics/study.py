@@ -79,9 +79,9 @@ class Study:
 
     # -- analyses: one module each ------------------------------------------------------------
     @_recorded
-    def disposition(self, lang: str = "en") -> pd.DataFrame:
+    def disposition(self, lang: str = "en", **filters) -> pd.DataFrame:
         from .disposition import disposition
-        return disposition(self, lang=lang)
+        return disposition(self, lang=lang, **filters)
 
     @_recorded
     def baseline(self, population: str = "completers", lang: str = "en", **filters) -> pd.DataFrame:
@@ -156,6 +156,11 @@ class Study:
     def ae_rates_by_year(self, lang: str = "en", **filters):
         from .safety import ae_rates_by_year
         return ae_rates_by_year(self, lang=lang, **filters)
+
+    @_recorded
+    def ae_rate_trend(self, lang: str = "en", **filters):
+        from .safety_trend import ae_rate_trend
+        return ae_rate_trend(self, lang=lang, **filters)
 
 
 def default_study_path() -> Path:

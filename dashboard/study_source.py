@@ -81,7 +81,7 @@ served_study.clear = _close_all  # the old name's API: ui.get_study.clear() reop
 CACHED_ANALYSES = frozenset({
     "disposition", "baseline", "response_rates", "compare_rates", "disease_activity",
     "transitions", "flows", "trajectories", "medications", "survival", "ae_summary", "ae_rates",
-    "ae_rates_by_year", "sae_listing"})
+    "ae_rates_by_year", "ae_rate_trend", "sae_listing"})
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)

@@ -21,6 +21,7 @@ from analytics.annotate import caption, comparison_label, filter_labels
 from analytics.code import snippet
 from analytics.i18n import LANGUAGES, t
 from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES, trial_ids
+from analytics.scope import header_lines
 from analytics.schema import POST_BASELINE_VISITS
 from analytics.study import DEFAULT_STUDY_PATH
 from dashboard import links, study_source
@@ -71,14 +72,11 @@ class Context:
         extra = {"comparison": self.comparison} if self.comparison != "all" else {}
         return {**self.subgroups, **extra}
 
-    def describe(self, safety: bool = False) -> str:
-        """Population, time point, comparison and subgroups in words, for headers and slides."""
-        parts = ([t("population.safety", self.lang)] if safety else
-                 [t(f"population.{self.population}", self.lang),
-                  t(f"visit.{self.timepoint}", self.lang)])
-        parts.append(comparison_label(self.study, self.comparison, self.lang))
-        parts += filter_labels(self.subgroups, self.lang)
-        return " · ".join(parts)
+    def describe(self, page: str) -> tuple[str, str]:
+        """The filters ``page`` applies in words (with the comparison), and those it does not
+        apply (see :mod:`analytics.scope`)."""
+        return header_lines(page, self.lang, self.population, self.timepoint, self.subgroups,
+                            comparison_label(self.study, self.comparison, self.lang))
 
 
 def _allowed(name: str) -> tuple[str, ...]:
@@ -221,11 +219,15 @@ def synthetic_banner(ctx: Context) -> None:
         st.warning(ctx.t("synthetic.notice"), icon="⚠️")
 
 
-def page_header(ctx: Context, title_key: str, safety: bool = False) -> None:
-    """Title, the view in words, and the synthetic-data notice. Safety pages analyse all treated
-    subjects, so they name that population instead of the efficacy filters."""
+def page_header(ctx: Context, title_key: str, page: str | None = None) -> None:
+    """Title, the filters the page applies in words (and those it does not apply), and the
+    synthetic-data notice. ``page`` (default: ``title_key`` without ``nav.``) is the key the page
+    declares its filters under in :data:`analytics.scope.PAGE_FILTERS`."""
     st.title(ctx.t(title_key))
-    st.caption(ctx.describe(safety=safety))
+    applied, not_applied = ctx.describe(page or title_key.removeprefix("nav."))
+    for line in (applied, not_applied):
+        if line:
+            st.caption(line)
     synthetic_banner(ctx)
 
 
@@ -234,7 +236,7 @@ def safety_page(ctx: Context, title_key: str, window_key: str) -> tuple[int, int
     analyses (``None``: all follow-up) and stops the page on an empty window."""
     from analytics.safety import follow_up_years
 
-    page_header(ctx, title_key, safety=True)
+    page_header(ctx, title_key)
     st.caption(ctx.t("safety.population_note"))
     # Whole years up to the safety population's longest exposure, so the slider keeps its range
     # when a subgroup filter changes.
@@ -286,6 +288,8 @@ def show_table(ctx: Context, df: pd.DataFrame, key: str, display: pd.DataFrame |
     """A result table with its caption and CSV/XLSX downloads of the same frame."""
     if df.attrs.get("title"):
         st.markdown(f"**{df.attrs['title']}**")
+    if df.attrs.get("caution"):  # a small arm: say so above the numbers, not only in the caption
+        st.warning(df.attrs["caution"], icon="⚠️")
     shown = display if display is not None else df
     st.dataframe(shown, hide_index=True, column_config=column_config, key=f"tbl_{key}")
     show_caption(df)

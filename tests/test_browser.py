@@ -254,6 +254,23 @@ def test_comparison_choice_changes_header(server, page, lang):
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("path", ["", "safety"])  # "": the overview (the default page)
+def test_small_subgroup_says_not_estimable(server, page, lang, path):
+    # Men aged 45-54 with a prior biologic: one completer per arm. The flow, Table 1 and the
+    # safety rate ratios follow the subgroup; nothing is tested, and the header says so.
+    open_page(page, url(server, path, lang=lang, sex="M", age="45to54", bio="1"))
+    assert_clean(page, f"{path}, small subgroup ({lang})")
+    shot = SCREENSHOTS / "subgroup" / f"{lang}_{path or 'overview'}.png"
+    full_page_screenshot(page, shot)
+    main = page.locator('[data-testid="stMain"]')
+    header = main.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+    assert t("filter.sex.M", lang) in header
+    text = main.inner_text()
+    assert t("not_estimable.short", lang) in text
+    assert t("scope.not_applied", lang, filters="").rstrip("。.") in text
+
+
 # -- downloads ------------------------------------------------------------------------------------
 def test_csv_download(server, page):
     lang = "en"

@@ -35,7 +35,8 @@ ZH_MAY_BE_LATIN = {
     "baseline.das28_esr", "baseline.haq_di",
     # Templates whose words all come from placeholders (arm, time point, drug names).
     "efficacy.rates.metric", "efficacy.rates.metric_value", "efficacy.col.arm_rate",
-    "efficacy.meds.col.arm", "efficacy.meds.hover", "provenance.filter_value",
+    "efficacy.meds.col.arm", "efficacy.meds.hover", "provenance.filter_value", "scope.item",
+    "safety.trend.cell",
 }
 
 
@@ -179,6 +180,7 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"build.error.{c}" for c in BUILD_ERRORS}
     from analytics.caution import NOT_ESTIMABLE_REASONS
     keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
+    keys |= {f"safety.trend.conclusion.{c}" for c in ("constant", "not_constant", "none")}
     from dashboard.pages import PAGES
     keys |= {title for _, title, _ in PAGES}  # nav.{key}
     return keys
