@@ -46,7 +46,8 @@ def comparison_label(study, comparison: str, lang: str) -> str:
     """The comparison in words: all subjects (as published), or the randomised comparison
     naming its trial(s) as found in the study file."""
     if comparison == "randomised":
-        trials = ", ".join(randomised_trials(study)) or t("comparison.no_trial", lang)
+        found = randomised_trials(study) if study is not None else []
+        trials = ", ".join(found) or t("comparison.no_trial", lang)
         return t("comparison.randomised", lang, trials=trials)
     return t("comparison.all", lang)
 

@@ -79,7 +79,7 @@ def comparison_text(attrs: dict, lang: str) -> str:
     if attrs.get("comparison_label"):
         return str(attrs["comparison_label"])
     if attrs.get("comparison", "all") == "all":
-        return t("provenance.comparison.all", lang)
+        return t("comparison.all", lang)
     return str(attrs["comparison"])
 
 

@@ -20,6 +20,7 @@ from analytics import Study, export
 from analytics.annotate import caption, comparison_label, filter_labels
 from analytics.code import snippet
 from analytics.i18n import LANGUAGES, t
+from analytics.integrity import StudyFileError
 from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES, trial_ids
 from analytics.scope import header_lines
 from analytics.schema import POST_BASELINE_VISITS
@@ -79,9 +80,19 @@ class Context:
                             comparison_label(self.study, self.comparison, self.lang))
 
 
+def _study_or_none() -> Study | None:
+    """The served study for the sidebar's choices, or None when it cannot be served (the page
+    then says why, through :func:`dashboard.study_source.page_study`)."""
+    try:
+        return get_study()
+    except StudyFileError:
+        return None
+
+
 def _allowed(name: str) -> tuple[str, ...]:
     if name == "trial":
-        return (ALL, *trial_ids(get_study()))
+        study = _study_or_none()
+        return (ALL, *(trial_ids(study) if study is not None else ()))
     return FILTERS[name][1]
 
 
@@ -132,7 +143,7 @@ def sidebar() -> Context:
                                             else filter_labels({"study_id": v}, lang)[0]))
         st.radio(t("filter.comparison", lang), FILTERS["cmp"][1], key="w_cmp", on_change=_sync,
                  args=("cmp",), help=t("filter.comparison.help", lang),
-                 format_func=lambda v: comparison_label(get_study(), COMPARISON_ARG[v], lang))
+                 format_func=lambda v: comparison_label(_study_or_none(), COMPARISON_ARG[v], lang))
 
     values = {name: st.session_state[_STATE + name] for name in FILTERS}
     links.show_notices(values["lang"])

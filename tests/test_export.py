@@ -159,7 +159,7 @@ def _expected_facts(study, lang: str, *, population: str, when: str, raw_sex: st
         date = dt.datetime.fromtimestamp(mtime, dt.timezone.utc).date().isoformat()
     facts = {
         "population": t(f"population.{population}", lang),
-        "comparison": t("provenance.comparison.all", lang),
+        "comparison": t("comparison.all", lang),
         "subgroup": t("filter.sex.F", lang) if raw_sex else t("provenance.subgroups.none", lang),
         "when": when,
         "n_per_arm": t("provenance.n_per_arm", lang, msc=int(n.get("MSC", 0)),
