@@ -75,7 +75,8 @@ def test_header_without_subgroup_names_only_what_is_set():
     at = run_page("pages/safety_overview.py", lang="en", population="completers",
                   timepoint="Y1")
     captions = [c.value for c in at.caption]
-    assert captions[0] == t("population.safety", "en")
+    # the safety population and the comparison (every page but the whole-study one follows it)
+    assert captions[0] == " · ".join([t("population.safety", "en"), t("comparison.all", "en")])
     assert captions[1] == t("scope.not_applied", "en", filters=" · ".join([
         t("scope.item", "en", name=t("filter.population", "en"),
           value=t("population.completers", "en")),
