@@ -213,30 +213,51 @@ def _title_slide(prs, study, lang, population, timepoint, filters, synthetic) ->
                  t("synthetic.notice", lang), BODY_PT, bold=True, color=LABEL_COLOR, lang=lang)
 
 
-def deck_items(study, lang: str, population: str, timepoint: str, filters: dict | None,
-               pages=None) -> list[tuple[str, views.Item | None]]:
-    """(page key, item) per slide after the title; ``None`` marks a page with nothing to show."""
+def deck_states(study, lang: str, population: str = "completers", timepoint: str = "Y1",
+                filters: dict | None = None, pages=None, states=None) -> list:
+    """The view states of a deck: ``states`` (each put in ``lang``), or ``pages`` (default: every
+    view of the default deck) at their defaults under the given global filters."""
+    if states is not None:
+        return [s if s.lang == lang else s.with_values(study, lang=lang) for s in states]
+    return [views.default_state(key, study, lang=lang, population=population,
+                                timepoint=timepoint, filters=filters)
+            for key in (pages or views.PAGE_KEYS)]
+
+
+def deck_items(study, lang: str, population: str = "completers", timepoint: str = "Y1",
+               filters: dict | None = None, pages=None,
+               states=None) -> list[tuple[str, views.Item | None]]:
+    """(view key, item) per slide after the title; ``None`` marks a view with nothing to show.
+    Each item carries its view state (``item.state``)."""
     out: list[tuple[str, views.Item | None]] = []
-    for key in (pages or views.PAGE_KEYS):
-        items = views.page_items(study, key, lang=lang, population=population,
-                                 timepoint=timepoint, filters=filters or {})
-        out += [(key, item) for item in items] or [(key, None)]
+    for state in deck_states(study, lang, population, timepoint, filters, pages, states):
+        out += [(state.view, item) for item in views.state_items(study, state)] or \
+            [(state.view, None)]
     return out
 
 
 def build_deck(study, lang: str = "en", population: str = "completers", timepoint: str = "Y1",
-               filters: dict | None = None, pages=None) -> bytes:
-    """The PPTX of a view: title slide, then one slide per figure and table of ``pages``
-    (page keys of :data:`analytics.views.PAGE_KEYS`; default all) at their default settings."""
+               filters: dict | None = None, pages=None, states=None,
+               comments: list[str] | None = None) -> bytes:
+    """The PPTX of a set of views: title slide, then one slide per figure and table. Either
+    ``states`` (:class:`analytics.views.ViewState`, e.g. from ``deck --view`` or the report
+    basket; ``comments`` beside them go to the speaker notes) or ``pages`` (view keys of
+    :data:`analytics.views.PAGE_KEYS`; default all) at their defaults under the global filters."""
     pages = list(pages or views.PAGE_KEYS)
     unknown = [p for p in pages if p not in views.VIEWS]
     if unknown:
         raise ValueError(t("deck.cli.unknown_page", lang, page=unknown[0],
                            choices=", ".join(views.PAGE_KEYS)))
+    if states:
+        states = deck_states(study, lang, states=states)
+        # the title slide names the first view's global filters
+        first = states[0]
+        population, timepoint, filters = first.population, first.timepoint, first.filters
     filters = dict(filters or {})
     synthetic = bool(getattr(study, "synthetic", False))
     export.prestart()  # Chromium starts while the analyses run
-    slides = deck_items(study, lang, population, timepoint, filters, pages)
+    slides = deck_items(study, lang, population, timepoint, filters, pages, states or None)
+    notes = _speaker_notes(states, comments)
     figures = [item for _, item in slides if item is not None and item.kind == "figure"]
     pngs = dict(zip(map(id, figures),
                     export.figures_png([slide_figure(i.figure) for i in figures], scale=2)))
@@ -245,6 +266,7 @@ def build_deck(study, lang: str = "en", population: str = "completers", timepoin
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
     _title_slide(prs, study, lang, population, timepoint, filters, synthetic)
     for key, item in slides:
+        before = len(prs.slides)
         if item is None:
             slide = _new_slide(prs, lang, synthetic)
             _slide_title(slide, views.page_title(key, lang), lang)
@@ -254,6 +276,18 @@ def build_deck(study, lang: str = "en", population: str = "completers", timepoin
             _figure_slide(prs, item, pngs[id(item)], lang, synthetic)
         else:
             _table_slide(prs, item, lang, synthetic)
+        note = notes.get(id(item.state)) if item is not None else None
+        if note:
+            for slide in list(prs.slides)[before:]:
+                frame = slide.notes_slide.notes_text_frame
+                frame.text = note + (f"\n\n{frame.text}" if frame.text else "")
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
+
+
+def _speaker_notes(states, comments) -> dict:
+    """id(state) -> the reader's comment on it (report basket), for the speaker notes."""
+    if not states or not comments:
+        return {}
+    return {id(s): c for s, c in zip(states, comments) if c}
