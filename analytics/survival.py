@@ -373,7 +373,10 @@ def survival(study, endpoint: str, population: str = "completers",
 # -- display -----------------------------------------------------------------------------------
 
 def _fmt_time(x: float, lang: str) -> str:
-    return t("survival.not_reached", lang) if x is None or not math.isfinite(x) else f"{x:.2f}"
+    if x is None or not math.isfinite(x):
+        return t("survival.not_reached", lang)
+    from .display import fmt_duration
+    return fmt_duration(x, lang)
 
 
 def summary_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:

@@ -70,21 +70,37 @@ def show_code(ctx, df: pd.DataFrame) -> str | None:
     return code
 
 
+def table_columns(shown: pd.DataFrame) -> dict:
+    """Every column visible at any width: the first (the row's label) pinned while the rest
+    scroll horizontally, each at least as wide as its header."""
+    config = {}
+    for i, col in enumerate(shown.columns):
+        config[str(col)] = st.column_config.Column(pinned=True if i == 0 else None)
+    return config
+
+
+def download_row():
+    """A row whose buttons take the width of their label (never cut), wrapping when narrow."""
+    return st.container(horizontal=True, gap="small")
+
+
 def show_table(ctx, df: pd.DataFrame, key: str, display: pd.DataFrame | None = None,
                column_config: dict | None = None) -> None:
     """A result table with its caption and CSV/XLSX downloads of the same frame."""
     if df.attrs.get("title"):
         st.markdown(f"**{df.attrs['title']}**")
     shown = display if display is not None else df
-    st.dataframe(shown, hide_index=True, column_config=column_config, key=f"tbl_{key}")
+    st.dataframe(shown, hide_index=True, key=f"tbl_{key}",
+                 column_config={**table_columns(shown), **(column_config or {})})
     st.caption(caption(df.attrs))
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(ctx.t("download.csv"), export.table_csv(df, shown),
-                       file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}",
-                       on_click="ignore")
-    c2.download_button(ctx.t("download.xlsx"), export.table_xlsx(df, shown),
-                       file_name=f"{key}.xlsx", key=f"xlsx_{key}", on_click="ignore",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    with download_row():
+        st.download_button(ctx.t("download.csv"), export.table_csv(df, shown),
+                           file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}",
+                           on_click="ignore")
+        st.download_button(ctx.t("download.xlsx"), export.table_xlsx(df, shown),
+                           file_name=f"{key}.xlsx", key=f"xlsx_{key}", on_click="ignore",
+                           mime="application/vnd.openxmlformats-officedocument."
+                                "spreadsheetml.sheet")
     show_code(ctx, df)
 
 
@@ -98,7 +114,8 @@ def show_chart(ctx, fig, key: str, df: pd.DataFrame | None = None) -> None:
     chart is drawn from) is given."""
     st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False})
     held_key = f"_img_{key}"
-    c1, c2, c3, _ = st.columns([2, 1, 1, 3])
+    row = download_row()
+    c1 = c2 = c3 = row
     if c1.button(ctx.t("export.prepare_images"), key=f"prep_{key}"):
         try:
             with st.spinner(ctx.t("export.preparing")):

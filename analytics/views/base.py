@@ -16,6 +16,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..annotate import caption
+from ..display import with_dashes
 from ..i18n import t
 
 
@@ -204,9 +205,12 @@ def figure(fig, key: str, source: pd.DataFrame, state=None) -> Item:
 
 
 def table(df: pd.DataFrame, key: str, display: pd.DataFrame | None = None,
-          detail: bool = False, state=None) -> Item:
+          detail: bool = False, state=None, ongoing: tuple[str, ...] = ()) -> Item:
+    """A table item; what it shows reads "–" where a value is missing (``ongoing``: columns
+    where a missing end means it has not ended)."""
+    shown = with_dashes(df if display is None else display, df.attrs.get("lang", "en"), ongoing)
     return Item("table", df.attrs.get("title", ""), key, caption(df.attrs), frame=df,
-                display=display, detail=detail, attrs=dict(df.attrs), state=state)
+                display=shown, detail=detail, attrs=dict(df.attrs), state=state)
 
 
 def visit_label(value: str, lang: str) -> str:

@@ -13,7 +13,8 @@ def build(ctx) -> list:
     listing = ctx.study.sae_listing(years=years, lang=ctx.lang, **ctx.filters)
     if listing.empty:
         blocks.append(Note("info", ctx.t("safety.empty_sae")))
-    return blocks + [table(listing, "sae_listing", safety.listing_display(listing))]
+    return blocks + [table(listing, "sae_listing", safety.listing_display(listing),
+                           ongoing=(ctx.t("safety.col.end_day"),))]
 
 
 VIEW = View("sae_listing", "serious-adverse-events", (window_control("sae_listing"),), build,

@@ -134,15 +134,11 @@ def from_query(view: str, study, query: dict[str, str], *, strict: bool = False,
     values: dict = {}
     for control in controls:
         text = query.get(control.url)
-        if text is None:
-            continue
-        value = control.decode(text, study, values)
-        if value is None:
-            if strict:
-                raise AddressError(t("view.address.bad_value", lang, name=control.url,
-                                     value=text))
-            continue
-        values[control.key] = value
+        value = None if text is None else control.decode(text, study, values)
+        if value is None and text is not None and strict:
+            raise AddressError(t("view.address.bad_value", lang, name=control.url, value=text))
+        # later choices' options and defaults may depend on this one
+        values[control.key] = control.default_value(study, values) if value is None else value
     return resolve(view, study, values, strict=strict)
 
 
