@@ -88,10 +88,11 @@ class ViewState:
                 if self.values[c.key] != self.defaults.get(c.key)}
 
     def address(self) -> str:
-        """``path?query``, as in the browser's address bar."""
+        """``path?query``, as in the browser's address bar (the first view is the app's default
+        page, served at the root: its path is empty)."""
         from .registry import VIEWS
         query = urlencode(self.query())
-        path = VIEWS[self.view].path
+        path = "" if self.view == next(iter(VIEWS)) else VIEWS[self.view].path
         return f"{path}?{query}" if query else path
 
     def with_values(self, study, **changes) -> "ViewState":
