@@ -19,9 +19,15 @@ def _missing(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def with_dashes(df: pd.DataFrame, lang: str, ongoing: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy of ``df`` whose missing cells read "–" (in the ``ongoing`` columns: "ongoing");
-    columns without a missing cell keep their type."""
+    a column with a missing cell becomes text, the others keep their type."""
     out = df.copy()
     for col in out.columns:
         column = out[col]
@@ -29,9 +35,8 @@ def with_dashes(df: pd.DataFrame, lang: str, ongoing: tuple[str, ...] = ()) -> p
         if not any(missing):
             continue
         word = t("common.ongoing" if col in ongoing else "common.missing_value", lang)
-        out[col] = [word if m else (int(v) if isinstance(v, float) and v.is_integer()
-                                    and pd.api.types.is_float_dtype(column) else v)
-                    for v, m in zip(column, missing)]
+        # one type per column (a table cell is text once a word stands among the numbers)
+        out[col] = [word if m else _text(v) for v, m in zip(column, missing)]
     out.attrs = dict(df.attrs)
     return out
 

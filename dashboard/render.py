@@ -17,15 +17,15 @@ from .study_cache import CachedStudy, get_study
 from .widgets import control_widget, show_chart, show_table
 
 
-def sidebar_filters() -> dict:
+def sidebar_filters(study) -> dict:
     """Draw the global filters in the sidebar; return their values (by state key)."""
-    values = url_state.seed_globals()
+    values = url_state.seed_globals(study)
     lang = values["lang"]
     with st.sidebar:
         for i, control in enumerate(GLOBAL_CONTROLS):
             if control.key == "sex":  # the subgroup filters, under their heading
                 st.markdown(f"**{t('filter.subgroups', lang)}**")
-            control_widget(control, "", values, None, lang, on_change=url_state.sync_global,
+            control_widget(control, "", values, study, lang, on_change=url_state.sync_global,
                            args=(control.url, control.widget_key))
             if i == 0:  # a new language applies to every label below at once
                 lang = st.session_state[url_state.STATE + control.url]
@@ -94,7 +94,7 @@ def render(view_key: str) -> None:
     """Draw the view ``view_key`` in its current state."""
     view = VIEWS[view_key]
     study = CachedStudy(get_study())
-    values = sidebar_filters()
+    values = sidebar_filters(study)
     state = url_state.seed_view(view, study, values)
     url_state.write_url(state)
     ctx = ViewContext(study, state)

@@ -56,11 +56,11 @@ def report_page() -> None:
     """The Report page: the cards, their order, the deck of exactly them."""
     from .render import sidebar_filters
 
-    values = sidebar_filters()
+    study = CachedStudy(get_study())
+    values = sidebar_filters(study)
     lang = values["lang"]
     st.query_params.from_dict({"lang": lang} if lang != "en" else {})
     st.session_state[url_state.LAST_VIEW] = "report"
-    study = CachedStudy(get_study())
     st.title(t("nav.report", lang))
     st.caption(t("report.intro", lang))
     basket = cards()

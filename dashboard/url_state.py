@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from analytics.views import GLOBAL_CONTROLS, View, ViewState, controls_of, resolve
+from analytics.views import GLOBAL_CONTROLS, View, ViewState, resolve
 
 STATE = "filter_"
 LAST_VIEW = "_view_shown"  # the view of the previous run: a different one means arrival
@@ -29,13 +29,13 @@ def current_language() -> str:
     return st.session_state.get(STATE + lang.url) or _from_url(lang, None, {})
 
 
-def seed_globals() -> dict:
+def seed_globals(study) -> dict:
     """The global filter values (canonical state first, else the URL); their widgets are
     re-seeded because Streamlit drops the state of widgets not drawn in a run."""
     values: dict = {}
     for control in GLOBAL_CONTROLS:
         if STATE + control.url not in st.session_state:
-            st.session_state[STATE + control.url] = _from_url(control, None, values)
+            st.session_state[STATE + control.url] = _from_url(control, study, values)
         st.session_state[control.widget_key] = st.session_state[STATE + control.url]
         values[control.key] = st.session_state[STATE + control.url]
     return values
@@ -93,6 +93,3 @@ def requested_path() -> str | None:
     parts = [p for p in urlsplit(url).path.split("/") if p][len(root):]
     return "/".join(parts)
 
-
-__all__ = ["STATE", "controls_of", "current_language", "seed_globals", "seed_view",
-           "sync_global", "write_url", "canonical_url", "requested_path"]
