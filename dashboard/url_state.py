@@ -91,5 +91,6 @@ def requested_path() -> str | None:
         return None
     root = [p for p in (st.get_option("server.baseUrlPath") or "").split("/") if p]
     parts = [p for p in urlsplit(url).path.split("/") if p][len(root):]
-    return "/".join(parts)
+    # page paths are one segment; the last is the page asked for
+    return parts[-1] if parts else ""
 
