@@ -258,3 +258,20 @@ def test_report_basket_end_to_end(study, chromium):
     notes = [s.notes_slide.notes_text_frame.text for s in list(prs.slides)[1:]]
     assert all("KM of ACR70 in women" in n for n in notes)
     assert any(b.proto.label == t("deck.download", "en") for b in at.get("download_button"))
+
+
+def test_sidebar_deck_is_the_view_on_screen(study, chromium):
+    """The sidebar's deck button builds the view in its on-screen state, not its defaults."""
+    at = run_page("pages/survival.py", population="nri", timepoint="Y3", timeout=400,
+                  surv_endpoint="ACR70", filter_sex="F")
+    at.button(key="deck_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    prs = Presentation(io.BytesIO(at.session_state["_deck"][1]))
+    state = _app_state(at, study, "survival")
+    assert state["endpoint"] == "ACR70" and state["sex"] == "F"
+    from analytics.deck import deck_items
+    slides = deck_items(study, "en", states=[state])
+    assert len(prs.slides) == 1 + len(slides)
+    for slide, (_, item) in zip(list(prs.slides)[1:], slides):
+        assert t("endpoint.ACR70", "en") in item.title
+        assert item.title in _slide_texts(slide)
