@@ -15,12 +15,15 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Debian's Chromium (browser tests, static figure export) and CJK fonts; needs root and apt.
+# Debian's Chromium (browser tests, static figure export), CJK fonts, and LibreOffice Impress with
+# poppler (the deck-rendering test: PPTX -> PDF -> slide images); needs root and apt.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-impress poppler-utils
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+	    || ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	  else echo "note: chromium / fonts-noto-cjk missing and cannot apt-get; browser tests will skip"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else echo "note: $(SYSTEM_PACKAGES) missing and cannot apt-get; browser and deck-rendering tests will skip"; fi; \
 	fi
 
 $(STUDY): install

@@ -2,7 +2,10 @@
 
 Commands
 --------
-build DIR --out FILE.duckdb          build a study file from raw tables (exit 2 on contract errors)
+build DIR --out FILE.duckdb [--mapping M.toml]
+                                     build a study file from raw tables (exit 2 on contract errors);
+                                     with a mapping, from a study's own export
+map DIR --out M.toml                 draft the mapping of an export; lists what it could not map
 build-default --out FILE.duckdb      build the embedded synthetic default cohort
 synth --seed S --out DIR [--subjects N]  write a synthetic raw cohort
 deck --out FILE.pptx [--study FILE.duckdb] [--lang zh|en] [--view ADDRESS ...]
@@ -24,14 +27,18 @@ EXIT_CONTRACT = 2  # raw data breaks the data contract
 EXIT_USAGE = 2  # bad command-line arguments (as argparse)
 
 
-def _summary(path: Path) -> str:
+def _study_info(path: Path) -> dict[str, str]:
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
     try:
-        info = dict(con.execute("SELECT key, value FROM study_info").fetchall())
+        return dict(con.execute("SELECT key, value FROM study_info").fetchall())
     finally:
         con.close()
+
+
+def _summary(path: Path) -> str:
+    info = _study_info(path)
     counts = ", ".join(f"{info.get('n_' + t, '?')} {t.replace('_', ' ')}"
                        for t in ("subjects", "visits", "adverse_events", "medications"))
     kind = " (synthetic)" if info.get("synthetic") == "true" else ""
@@ -45,6 +52,9 @@ def _args_build(p: argparse.ArgumentParser) -> None:
                         "(.csv, .xlsx or .parquet) and optionally study.json")
     p.add_argument("--out", required=True, type=Path, metavar="FILE.duckdb",
                    help="study file to create or replace")
+    p.add_argument("--mapping", type=Path, default=None, metavar="MAPPING.toml",
+                   help="mapping of an export's files, columns, codes and units to the contract "
+                        "(draft one with `python -m analytics map DIR`)")
 
 
 def _run_build(args: argparse.Namespace) -> int:
@@ -52,14 +62,45 @@ def _run_build(args: argparse.Namespace) -> int:
     from .importer import ContractError
 
     try:
-        out = build_study(args.raw_dir, args.out)
+        out = build_study(args.raw_dir, args.out, mapping=args.mapping)
     except ContractError as exc:
         kept = "was not changed" if args.out.exists() else "was not created"
-        print(f"error: {args.raw_dir}: the raw data breaks the data contract; "
-              f"{args.out} {kept}", file=sys.stderr)
+        what = ("the export cannot be mapped to the data contract" if args.mapping else
+                "the raw data breaks the data contract")
+        print(f"error: {args.raw_dir}: {what}; {args.out} {kept}", file=sys.stderr)
         print(str(exc), file=sys.stderr)
         return EXIT_CONTRACT
     print(_summary(out))
+    import json
+
+    for warning in json.loads(_study_info(out).get("import_warnings", "[]")):
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- map ---------------------------------------------------------------------------------------
+def _args_map(p: argparse.ArgumentParser) -> None:
+    p.add_argument("raw_dir", metavar="DIR", type=Path,
+                   help="directory with the export (.csv, .xlsx, .parquet, .xpt, .sas7bdat)")
+    p.add_argument("--out", required=True, type=Path, metavar="MAPPING.toml",
+                   help="mapping file to write (check it, then build with --mapping)")
+
+
+def _run_map(args: argparse.Namespace) -> int:
+    from .mapping_draft import draft_mapping
+
+    if not args.raw_dir.is_dir():
+        print(f"error: {args.raw_dir}: no such directory", file=sys.stderr)
+        return EXIT_USAGE
+    draft = draft_mapping(args.raw_dir)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(draft.to_toml(), encoding="utf-8")
+    print(f"wrote {args.out}: {len(draft.mapping.files)} tables mapped, "
+          f"{len(draft.unmapped)} items to fill in")
+    for item in draft.unmapped:
+        print(f"could not map: {item}")
+    for item in draft.ignored:
+        print(f"not used: {item}")
     return EXIT_OK
 
 
@@ -91,11 +132,22 @@ def _args_synth(p: argparse.ArgumentParser) -> None:
 
 
 def _run_synth(args: argparse.Namespace) -> int:
-    from .synth import DEFAULT_SEED, write_cohort  # imported lazily: heavy, and optional here
+    import warnings
+
+    # imported lazily: heavy, and optional here
+    from .synth import DEFAULT_SEED, SynthRelaxed, check_arguments, write_cohort
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_cohort(args.out, seed=seed, subjects=args.subjects)
+    try:
+        check_arguments(seed, args.subjects)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SynthRelaxed)
+        write_cohort(args.out, seed=seed, subjects=args.subjects)
+    for w in caught:  # each names the published figure the cohort could not meet exactly
+        print(f"warning: {w.message}", file=sys.stderr)
     print(f"wrote synthetic cohort (seed {seed}) to {args.out}")
     return EXIT_OK
 
@@ -172,6 +224,8 @@ def _run_deck(args: argparse.Namespace) -> int:
 # name -> (help, add arguments, run)
 COMMANDS = {
     "build": ("build a study file from a directory of raw tables", _args_build, _run_build),
+    "map": ("draft the mapping of a study's own export to the data contract", _args_map,
+            _run_map),
     "build-default": ("build the embedded synthetic default study file", _args_build_default,
                       _run_build_default),
     "synth": ("write a synthetic raw cohort", _args_synth, _run_synth),

@@ -1,14 +1,17 @@
 """What every result frame carries in ``attrs``, and the caption built from it.
 
 ``attrs`` keys: ``title``, ``population`` (code), ``population_label``, ``n_per_arm``
-(``{"MSC": n, "MSC_IFNG": n}``), ``method``, ``footnote``, ``lang``, and ``synthetic`` when the
-study holds the synthetic cohort. Tables, charts, downloads and slides all read the same keys.
+(``{"MSC": n, "MSC_IFNG": n}``), ``method``, ``footnote``, ``lang``, ``synthetic`` (True when the
+study holds the synthetic cohort) and ``study`` (file name, study name and build date, see
+:func:`analytics.provenance.study_facts`). Tables, charts, downloads and slides all read the same
+keys; :mod:`analytics.provenance` turns them into the one line that states the view.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from .i18n import t
+from .provenance import source_line, study_facts
 from .schema import ARMS
 
 
@@ -24,19 +27,18 @@ def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
         footnote=footnote,
         lang=lang,
         synthetic=bool(getattr(study, "synthetic", False)),
+        study=study_facts(study),
         **extra,
     )
     return df
 
 
 def caption(attrs: dict) -> str:
-    """One paragraph for under a table or figure: population, N per arm, method, footnote."""
+    """One paragraph for under a table or figure: the view's source line (population,
+    comparison, subgroups, time point or window, N per arm, study file), method, footnote and
+    the synthetic-data notice."""
     lang = attrs.get("lang", "en")
-    n = attrs.get("n_per_arm", {})
-    parts = [
-        t("caption.population", lang, population=attrs.get("population_label", "")),
-        t("footnote.n_per_arm", lang, msc=n.get("MSC", 0), ifng=n.get("MSC_IFNG", 0)),
-    ]
+    parts = [t("provenance.caption", lang, line=source_line(attrs, lang=lang, synthetic=False))]
     if attrs.get("method"):
         parts.append(t("caption.method", lang, method=attrs["method"]))
     if attrs.get("footnote"):

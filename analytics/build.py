@@ -65,7 +65,12 @@ def study_info(raw_dir: Path, tables: dict[str, pd.DataFrame], info: dict | None
     """
     merged: dict = {"built_at": _built_at(), "source": raw_dir.resolve().name,
                     "synthetic": False, "format_version": FORMAT_VERSION}
-    merged.update(read_study_json(raw_dir))
+    from_json = read_study_json(raw_dir)
+    if isinstance(from_json.get("arm_labels"), dict):  # {"MSC": {"en": ..., "zh": ...}}
+        from .mapping import arm_label_info
+
+        from_json.update(arm_label_info(from_json.pop("arm_labels")))
+    merged.update(from_json)
     merged.update(info or {})
     merged.update({f"n_{name}": len(frame) for name, frame in tables.items()})
     return {str(k): _info_text(v) for k, v in merged.items() if v is not None}
@@ -97,7 +102,8 @@ def _remove(path: Path) -> None:
             pass
 
 
-def build_study(raw_dir: str | Path, out: str | Path, info: dict | None = None) -> Path:
+def build_study(raw_dir: str | Path, out: str | Path, info: dict | None = None,
+                mapping=None) -> Path:
     """Build the study file ``out`` from the raw tables in ``raw_dir``.
 
     Parameters
@@ -106,13 +112,26 @@ def build_study(raw_dir: str | Path, out: str | Path, info: dict | None = None) 
         or Parquet, and optionally ``study.json`` (metadata merged into ``study_info``).
     out : the DuckDB file to create or replace.
     info : extra ``study_info`` entries; a ``built_at`` here replaces the build time.
+    mapping : a :class:`~analytics.mapping.Mapping` (or the path of its TOML file) that turns an
+        export with its own files, headers, codes and units into the contract's tables; its
+        study name and arm labels go into ``study_info``. Accepted-with-a-warning findings (an
+        empty adverse-event table, dropped extra visits) are stored as ``import_warnings``.
 
     Raises :class:`~analytics.importer.ContractError` for raw data that breaks the contract;
     on any failure an existing ``out`` is left as it was.
     """
     raw_dir, out = Path(raw_dir), Path(out)
-    tables = importer.load(raw_dir)
+    warnings: list[Problem] = []
+    if mapping is None:
+        tables = importer.parse(importer.read_raw(raw_dir), warnings)
+    else:
+        from .mapping import load_mapped
+
+        tables, mapped_info = load_mapped(raw_dir, mapping, warnings)
+        info = {**mapped_info, **(info or {})}
     rows = study_info(raw_dir, tables, info)
+    if warnings:
+        rows["import_warnings"] = _info_text([str(w) for w in warnings])
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=out.parent, prefix=f"{out.name}.tmp-")
     os.close(fd)

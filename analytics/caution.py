@@ -22,6 +22,8 @@ NOT_ESTIMABLE_REASONS = (
     "not_converged",      # an iterative fit did not converge
     "undefined_bound",    # a confidence limit is undefined (e.g. KM at 0 or 1)
     "not_reached",        # the curve does not cross the quantile
+    "no_information",     # the log-rank variance is 0 (no event time informs the comparison)
+    "no_cif_test",        # no between-arm test of cumulative incidence (Gray's test) available
 )
 
 

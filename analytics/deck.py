@@ -1,57 +1,122 @@
 """The slide deck of a view: a title slide, then one slide per figure and table of the chosen
-pages (python-pptx, 16:9), each with its footnote, readable on a projector.
+pages (python-pptx, 16:9), laid out to be projected.
 
-Figures are PNGs rendered by :mod:`analytics.export` (2×). On a slide the figure's own title and
-caption move out of the picture into slide text at projector size (title ≥ 28 pt, footnote
-≥ 14 pt); the picture itself is rendered with larger fonts. Tables are native PowerPoint tables,
-cut to their first :data:`MAX_TABLE_ROWS` rows with a note. Dark text on white throughout; when
-the study is the synthetic cohort every slide carries the synthetic-data label.
+Every slide has a title of at most two lines (28 pt, or 24 pt when that keeps it to two lines,
+else shortened with "…"; the full title is in the speaker notes), its content, and one short
+source line at the bottom (:func:`analytics.provenance.source_line`: population · comparison ·
+subgroups · time point or window · N per arm · study file · synthetic flag). Method, footnote and
+anything shortened go to the speaker notes.
+
+* Figures are rendered by kaleido at the slide's own size (1 CSS px = 1/96 inch on the slide)
+  at 2× for sharpness, with every font at least :data:`CHART_MIN_PX` px, so chart text prints at
+  ≥ 14 pt; their own title and caption move out of the picture into slide text and notes.
+* Tables are native PowerPoint tables at 14 pt down to 11 pt, column widths from their content
+  measured with the slide fonts (:mod:`analytics.slide_text`): a column is never narrower than
+  its longest unbreakable token, and a numeric cell never wraps, so no number is broken. A table
+  that does not fit continues on the next slide with "(cont.)"; a long listing (serious AEs, AE
+  terms) shows its first rows and says how many more are in the XLSX.
+
+Text is Arial (Latin) and Noto Sans CJK SC (Chinese), dark on white; on the synthetic cohort
+every slide carries the synthetic-data label.
 """
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import io
-from pathlib import Path
+import math
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
-import plotly.graph_objects as go
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.oxml import parse_xml
+from pptx.oxml.ns import nsdecls, qn
 from pptx.util import Emu, Inches, Pt
 
-from . import export, views
+from . import export, slide_text, views
 from .charts.theme import FONT_FAMILY
 from .i18n import t
+from .provenance import comparison_text, filter_label, source_line, study_facts
 
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.45)
-TITLE_PT, BODY_PT, FOOTNOTE_PT, TABLE_PT, LABEL_PT = 28, 18, 14, 14, 14
-MAX_TABLE_ROWS = 14
+TEXT_W = SLIDE_W - 2 * MARGIN
+TITLE_TOP = Inches(0.5)
+TITLE_PT, TITLE_MIN_PT, TITLE_LINES = 28, 24, 2
+BODY_PT, LABEL_PT, SOURCE_PT, NOTE_PT = 18, 12, 12, 12
+TABLE_PTS = (14, 13, 12, 11)      # table text, largest first; never below 11 pt
+BOX_PAD = Inches(0.05)            # text frame inset, each side
+CELL_PAD_X, CELL_PAD_Y = Inches(0.06), Inches(0.03)
+WIDTH_SAFETY = 1.06               # measured widths are stretched by this much (rendering slack)
+GAP = Inches(0.12)
 DARK = RGBColor(0x1A, 0x1A, 0x1A)
 MUTED = RGBColor(0x33, 0x33, 0x33)
 HEADER_FILL = RGBColor(0xDD, 0xE6, 0xF0)
 ZEBRA_FILL = RGBColor(0xF5, 0xF7, 0xFA)
 WHITE = RGBColor(0xFF, 0xFF, 0xFF)
 LABEL_COLOR = RGBColor(0xA0, 0x30, 0x00)  # dark orange: readable on white
-SLIDE_FIG_WIDTH = 1100  # px; at 2× and ~12 in wide, an 18 px font prints at ~14 pt
-SLIDE_FIG_MAX_HEIGHT = 560
-SLIDE_FIG_FONT = 18
+
+# Figures: CSS px per inch on the slide, render scale, smallest font in px (19 px = 14.25 pt).
+PX_PER_INCH = 96
+SLIDE_FIG_SCALE = 2
+CHART_MIN_PX = 19
+CHART_BASE_PX = 20
+THEME_BASE_PX = 14  # the font size charts are designed at (analytics.charts.theme.finish)
+
+# Long listings (and any table that would need more than MAX_TABLE_SLIDES slides) show their
+# first rows and "n more in the XLSX"; other tables continue on the next slide with "(cont.)".
+LISTING_KEYS = ("sae_listing", "ae_rates_")
+MAX_TABLE_SLIDES = 3
+NO_STYLE_TABLE = "{2D5ABB26-0587-4C30-8999-92F81FD0307C}"  # "No Style, No Grid": fills are ours
+
+EMU_PER_PT = 12700
 
 
-def _latin_font(lang: str) -> str:
-    return "Noto Sans CJK SC" if lang == "zh" else "Calibri"
+def _pt(emu) -> float:
+    return emu / EMU_PER_PT
 
 
-# -- building blocks ------------------------------------------------------------------------------
-def _textbox(slide, left, top, width, height, text: str, size: int, *, bold=False,
+def _emu(pt: float) -> Emu:
+    return Emu(int(round(pt * EMU_PER_PT)))
+
+
+# -- text boxes ---------------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def _run_template(size: float, bold: bool, color: str, lang: str):
+    """An ``a:r`` element with its properties: Arial for Latin, Noto Sans CJK SC for Chinese
+    characters (PowerPoint and LibreOffice pick the font by script). Built once per style and
+    copied per run: python-pptx's property setters are slow for thousands of table cells."""
+    lang_attrs = 'lang="zh-CN" altLang="en-US"' if lang == "zh" else 'lang="en-US"'
+    return parse_xml(
+        f'<a:r {nsdecls("a")}><a:rPr {lang_attrs} sz="{int(round(size * 100))}" '
+        f'b="{1 if bold else 0}" dirty="0"><a:solidFill><a:srgbClr val="{color}"/></a:solidFill>'
+        f'<a:latin typeface="{slide_text.LATIN_FONT}"/><a:ea typeface="{slide_text.CJK_FONT}"/>'
+        f'<a:cs typeface="{slide_text.LATIN_FONT}"/></a:rPr><a:t></a:t></a:r>')
+
+
+def _add_run(para, text: str, size: float, bold: bool, color, lang: str) -> None:
+    run = copy.deepcopy(_run_template(size, bool(bold), str(color), lang))
+    run[-1].text = text
+    end = para._p.find(qn("a:endParaRPr"))
+    if end is not None:
+        end.addprevious(run)
+    else:
+        para._p.append(run)
+
+
+def _textbox(slide, left, top, width, height, text: str, size: float, *, bold=False,
              color=DARK, align=PP_ALIGN.LEFT, anchor=MSO_ANCHOR.TOP, lang="en"):
     box = slide.shapes.add_textbox(left, top, width, height)
     frame = box.text_frame
     frame.word_wrap = True
     frame.vertical_anchor = anchor
-    for side in ("margin_left", "margin_right", "margin_top", "margin_bottom"):
-        setattr(frame, side, Inches(0.04))
+    frame.margin_left = frame.margin_right = BOX_PAD
+    frame.margin_top = frame.margin_bottom = BOX_PAD
     for i, line in enumerate(text.split("\n")):
         para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         para.alignment = align
@@ -59,13 +124,11 @@ def _textbox(slide, left, top, width, height, text: str, size: int, *, bold=Fals
     return box
 
 
-def _add_run(para, text: str, size: float, bold: bool, color, lang: str) -> None:
-    run = para.add_run()
-    run.text = text
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run.font.color.rgb = color
-    run.font.name = _latin_font(lang)
+def _text_height(text: str, width, size: float, lang: str, bold: bool = False) -> Emu:
+    """The height a text box needs for ``text`` at ``size`` in a box ``width`` wide."""
+    inner = _pt(width - 2 * BOX_PAD) / WIDTH_SAFETY
+    lines = slide_text.line_count(text, inner, size, bold)
+    return _emu(lines * slide_text.line_height_pt(size, lang)) + 2 * BOX_PAD + Inches(0.04)
 
 
 def _white_background(slide) -> None:
@@ -74,143 +137,429 @@ def _white_background(slide) -> None:
     fill.fore_color.rgb = WHITE
 
 
-def _synthetic_label(slide, lang: str) -> None:
-    _textbox(slide, SLIDE_W - MARGIN - Inches(3.2), Inches(0.08), Inches(3.2), Inches(0.4),
-             t("synthetic.label", lang), LABEL_PT, bold=True, color=LABEL_COLOR,
-             align=PP_ALIGN.RIGHT, lang=lang)
+@dataclass
+class Frame:
+    """Where a content slide's parts go (EMU): content between ``top`` and ``bottom``."""
+
+    top: int
+    bottom: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
 
 
-def _new_slide(prs, lang: str, synthetic: bool):
-    slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
-    _white_background(slide)
-    if synthetic:
-        _synthetic_label(slide, lang)
-    return slide
+@dataclass
+class SlideLayout:
+    title: str
+    title_pt: float
+    shortened: bool
+    title_h: int
+    source_h: int
+    frame: Frame
 
 
-def _slide_title(slide, text: str, lang: str) -> None:
-    _textbox(slide, MARGIN, Inches(0.4), SLIDE_W - 2 * MARGIN, Inches(0.85), text, TITLE_PT,
-             bold=True, anchor=MSO_ANCHOR.MIDDLE, lang=lang)
+BOTTOM_PAD = Inches(0.15)
 
 
-FOOT_TOP = Inches(6.2)
+def slide_layout(title: str, source: str, lang: str) -> SlideLayout:
+    """Title (fitted), source line and the content frame between them, measured."""
+    text, size, shortened = fit_title(title, lang)
+    title_h = _text_height(text, TEXT_W, size, lang, bold=True)
+    source_h = _text_height(source, TEXT_W, SOURCE_PT, lang) if source else 0
+    top = TITLE_TOP + title_h + GAP
+    bottom = SLIDE_H - BOTTOM_PAD - source_h - GAP
+    return SlideLayout(text, size, shortened, int(title_h), int(source_h),
+                       Frame(int(top), int(bottom)))
 
 
-def _footnote(slide, text: str, lang: str) -> None:
-    _textbox(slide, MARGIN, FOOT_TOP, SLIDE_W - 2 * MARGIN, SLIDE_H - FOOT_TOP - Inches(0.15),
-             text, FOOTNOTE_PT, color=MUTED, anchor=MSO_ANCHOR.BOTTOM, lang=lang)
+def fit_title(text: str, lang: str) -> tuple[str, float, bool]:
+    """The title at ≤ 2 lines: (text, size, shortened). 28 pt, else 24 pt, else cut with '…'."""
+    width = _pt(TEXT_W - 2 * BOX_PAD) / WIDTH_SAFETY
+    for size in (TITLE_PT, TITLE_MIN_PT):
+        if slide_text.line_count(text, width, size, bold=True) <= TITLE_LINES:
+            return text, size, False
+    cut = len(text)
+    while cut > 1 and slide_text.line_count(text[:cut].rstrip() + "…", width, TITLE_MIN_PT,
+                                             bold=True) > TITLE_LINES:
+        cut -= max(1, (cut - 1) // 20 if cut > 60 else 1)
+    return text[:cut].rstrip(" ,;:—-") + "…", TITLE_MIN_PT, True
+
+
+def source_text(item: views.Item, lang: str) -> str:
+    return source_line(item_attrs(item), lang=lang)
+
+
+def item_attrs(item: views.Item) -> dict:
+    """The result frame's attrs behind an item (figure or table)."""
+    attrs = getattr(item, "attrs", None)
+    if attrs:
+        return attrs
+    return dict(item.frame.attrs) if item.frame is not None else {}
+
+
+class SlideWriter:
+    """Adds slides to one presentation: the shared parts (label, title, source line, notes)."""
+
+    def __init__(self, lang: str, synthetic: bool):
+        self.lang, self.synthetic = lang, synthetic
+        self.prs = Presentation()
+        self.prs.slide_width, self.prs.slide_height = SLIDE_W, SLIDE_H
+
+    def new_slide(self):
+        slide = self.prs.slides.add_slide(self.prs.slide_layouts[6])  # blank
+        _white_background(slide)
+        if self.synthetic:
+            _textbox(slide, SLIDE_W - MARGIN - Inches(3.2), Inches(0.1), Inches(3.2),
+                     Inches(0.36), t("synthetic.label", self.lang), LABEL_PT, bold=True,
+                     color=LABEL_COLOR, align=PP_ALIGN.RIGHT, lang=self.lang)
+        return slide
+
+    def content_slide(self, title: str, source: str, notes: list[str]) -> tuple[object, Frame]:
+        """A slide with its title and source line; returns it and the free content frame."""
+        slide = self.new_slide()
+        lay = slide_layout(title, source, self.lang)
+        _textbox(slide, MARGIN, TITLE_TOP, TEXT_W, lay.title_h, lay.title, lay.title_pt,
+                 bold=True, anchor=MSO_ANCHOR.TOP, lang=self.lang)
+        if source:
+            _textbox(slide, MARGIN, SLIDE_H - BOTTOM_PAD - lay.source_h, TEXT_W, lay.source_h,
+                     source, SOURCE_PT, color=MUTED, anchor=MSO_ANCHOR.BOTTOM, lang=self.lang)
+        self.notes(slide, [title, *notes] if lay.shortened else notes)
+        return slide, lay.frame
+
+    @staticmethod
+    def notes(slide, notes: list[str]) -> None:
+        text = "\n\n".join(n for n in notes if n)
+        if text:
+            slide.notes_slide.notes_text_frame.text = text
+
+    def save(self) -> bytes:
+        buf = io.BytesIO()
+        self.prs.save(buf)
+        return buf.getvalue()
 
 
 # -- figures ------------------------------------------------------------------------------------
-def _is_caption(ann) -> bool:
-    """The caption annotation that :func:`analytics.charts.theme.finish` adds."""
-    return (ann.xref == "paper" and ann.yref == "paper" and ann.y == 0 and ann.yshift == -60
-            and ann.showarrow is False)
+def _is_caption(ann: dict) -> bool:
+    """The caption annotation that :func:`analytics.charts.theme.finish` adds (a chart may move
+    it further down, so its shift is not checked)."""
+    return (ann.get("xref") == "paper" and ann.get("yref") == "paper" and ann.get("y") == 0
+            and ann.get("yanchor") == "top" and ann.get("showarrow") is False
+            and (ann.get("yshift") or 0) <= -60)
 
 
-def slide_figure(fig) -> go.Figure:
-    """A copy of ``fig`` for a slide: no title or caption (they become slide text), bigger type."""
-    out = go.Figure(fig)
-    out.layout.annotations = [a for a in out.layout.annotations if not _is_caption(a)]
-    height = min(int(out.layout.height or export.DEFAULT_HEIGHT), SLIDE_FIG_MAX_HEIGHT)
-    out.update_layout(title=None, width=SLIDE_FIG_WIDTH, height=height,
-                      font=dict(family=FONT_FAMILY, size=SLIDE_FIG_FONT, color="#1a1a1a"),
-                      margin=dict(t=60, b=70), paper_bgcolor="white")
-    return out
+def _scale_fonts(node, factor: float, minimum: float) -> None:
+    """Every explicit font size in a figure dict, times ``factor``, at least ``minimum``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.endswith("font") and isinstance(value, dict) and value.get("size"):
+                size = value["size"]
+                if isinstance(size, (list, tuple)):
+                    value["size"] = [max(minimum, s * factor) for s in size]
+                else:
+                    value["size"] = max(minimum, size * factor)
+            _scale_fonts(value, factor, minimum)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _scale_fonts(value, factor, minimum)
 
 
-def _figure_slide(prs, item: views.Item, png: bytes, lang: str, synthetic: bool) -> None:
-    slide = _new_slide(prs, lang, synthetic)
-    _slide_title(slide, item.title, lang)
-    top, bottom = Inches(1.3), FOOT_TOP - Inches(0.05)
-    box_w, box_h = SLIDE_W - 2 * MARGIN, bottom - top
-    pic = slide.shapes.add_picture(io.BytesIO(png), MARGIN, top)
-    ratio = min(box_w / pic.width, box_h / pic.height)
-    pic.width, pic.height = int(pic.width * ratio), int(pic.height * ratio)
-    pic.left = int(MARGIN + (box_w - pic.width) / 2)
-    pic.top = int(top)
-    _footnote(slide, item.caption, lang)
+def figure_font_sizes(fig) -> list[float]:
+    """Every font size (px) a figure sets, its base font included."""
+    sizes: list[float] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.endswith("font") and isinstance(value, dict) and value.get("size"):
+                    size = value["size"]
+                    sizes.extend(size if isinstance(size, (list, tuple)) else [size])
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(fig if isinstance(fig, dict) else fig.to_dict())
+    return sizes
+
+
+def slide_figure(fig, width_px: int = 1190, height_px: int = 480) -> dict:
+    """A copy of ``fig`` for a slide, as a plotly figure dict (rendered as it is, without a
+    second validation): no title or caption (they become slide text and notes), laid out at
+    the slide's pixel size with every font scaled for projection."""
+    spec = copy.deepcopy(fig.to_dict())
+    layout = spec.setdefault("layout", {})
+    layout["annotations"] = [a for a in layout.get("annotations", []) if not _is_caption(a)]
+    layout.pop("title", None)
+    _scale_fonts(spec, CHART_BASE_PX / THEME_BASE_PX, CHART_MIN_PX)
+    margin = layout.get("margin", {})
+    layout.update(width=int(width_px), height=int(height_px), paper_bgcolor="white",
+                  font={**layout.get("font", {}), "family": FONT_FAMILY, "size": CHART_BASE_PX,
+                        "color": "#1a1a1a"},
+                  margin={"t": max(50, int(margin.get("t", 60) * 0.9)), "b": 80,
+                          "l": max(80, margin.get("l", 0)), "r": max(60, margin.get("r", 0))})
+    axes = [v for k, v in layout.items() if re.match(r"[xy]axis\d*$", k) and isinstance(v, dict)]
+    if axes and all(a.get("visible") is False for a in axes):
+        # a diagram drawn in data coordinates (the flow of subjects): no room for ticks needed
+        layout["margin"].update(t=20, b=20, l=20, r=20)
+    _wrap_axis_titles(layout)
+    return spec
+
+
+def _wrap_axis_titles(layout: dict) -> None:
+    """Break an x-axis title that is wider than its axis (a narrow panel) onto two lines."""
+    margin = layout["margin"]
+    plot_px = layout["width"] - margin["l"] - margin["r"]
+    for name, axis in layout.items():
+        if not (name.startswith("xaxis") and isinstance(axis, dict)):
+            continue
+        title = axis.get("title") or {}
+        text = title.get("text") if isinstance(title, dict) else None
+        if not text or "<br>" in text:
+            continue
+        start, end = axis.get("domain", (0, 1))
+        size = (title.get("font") or {}).get("size") or layout["font"]["size"]
+        room = plot_px * (end - start)
+        if slide_text.width_pt(text, size) > room:
+            title["text"] = "<br>".join(slide_text.wrap(text, max(room, size * 6), size))
+
+
+def figure_plain_title(item: views.Item) -> tuple[str, str]:
+    """(first line of the figure's title, the rest): the rest (a note under the title) goes to
+    the speaker notes, never into the slide title."""
+    raw = ""
+    if item.figure is not None:
+        raw = item.figure.layout.title.text or ""
+    if not raw:
+        return item.title, ""
+    first, *rest = re.split(r"<br\s*/?>", raw, maxsplit=1)
+    return views.plain(first), views.plain(rest[0]) if rest else ""
+
+
+@dataclass
+class FigureSlide:
+    item: views.Item
+    title: str
+    notes: list
+    source: str
+    frame: Frame | None = None
+    figure: dict | None = None   # the slide's plotly figure dict (see slide_figure)
+
+
+def _plan_figure(writer: SlideWriter, item: views.Item) -> FigureSlide:
+    title, subtitle = figure_plain_title(item)
+    plan = FigureSlide(item, title, [item.extra.get("comment", ""), subtitle, item.caption],
+                       source_text(item, writer.lang))
+    # Measured now, so the figure is rendered at the exact size it will have on the slide.
+    plan.frame = slide_layout(title, plan.source, writer.lang).frame
+    plan.figure = slide_figure(item.figure, round(TEXT_W / Inches(1) * PX_PER_INCH),
+                               round(plan.frame.height / Inches(1) * PX_PER_INCH))
+    return plan
+
+
+def _add_figure(slide, plan: FigureSlide, png: bytes) -> None:
+    """The rendered figure in its frame, at its own size (1 CSS px = 1/96 inch)."""
+    width_px, height_px = export.figure_size(plan.figure)
+    pic = slide.shapes.add_picture(io.BytesIO(png), MARGIN, plan.frame.top,
+                                   Emu(int(width_px * Inches(1) / PX_PER_INCH)),
+                                   Emu(int(height_px * Inches(1) / PX_PER_INCH)))
+    pic.name = "figure"
+    pic._element.nvPicPr.cNvPr.set("descr", plan.title)  # alt text
 
 
 # -- tables -------------------------------------------------------------------------------------
-def _cell_text(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
+def cell_text(value, lang: str = "en") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return t("common.missing_value", lang)
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
 
 
-def _table_slide(prs, item: views.Item, lang: str, synthetic: bool) -> None:
-    slide = _new_slide(prs, lang, synthetic)
-    _slide_title(slide, item.title, lang)
+@dataclass
+class TableLayout:
+    size: float
+    widths: list        # EMU per column
+    header_h: int       # EMU
+    row_h: list         # EMU per body row
+
+
+def _layout_table(header: list[str], body: list[list[str]], size: float,
+                  lang: str, force: bool = False) -> TableLayout | None:
+    """Column widths and row heights at ``size`` pt, or None when the table's unbreakable
+    content is wider than the slide (with ``force``: columns in proportion to that content)."""
+    avail = _pt(TEXT_W)
+    pad = 2 * _pt(CELL_PAD_X)
+    mins, wants = [], []
+    for j, head in enumerate(header):
+        column = [row[j] for row in body]
+        lo = max([slide_text.min_width_pt(head, size, True)]
+                 + [slide_text.min_width_pt(c, size) for c in column])
+        hi = max([slide_text.width_pt(head, size, True) * 0.6]
+                 + [slide_text.width_pt(c, size) for c in column])
+        mins.append(lo * WIDTH_SAFETY + pad)
+        wants.append(max(lo, hi) * WIDTH_SAFETY + pad)
+    if sum(mins) > avail:
+        if not force:
+            return None
+        widths = [w * avail / sum(mins) for w in mins]
+    elif sum(wants) <= avail:
+        extra = avail - sum(wants)
+        widths = [w + extra * w / sum(wants) for w in wants]
+    else:
+        share = (avail - sum(mins)) / (sum(wants) - sum(mins))
+        widths = [lo + (hi - lo) * share for lo, hi in zip(mins, wants)]
+    line = slide_text.line_height_pt(size, lang)
+    pad_y = 2 * _pt(CELL_PAD_Y) + 2
+
+    def height(texts, bold=False):
+        lines = max(slide_text.line_count(x, (w - pad) / WIDTH_SAFETY, size, bold)
+                    for x, w in zip(texts, widths))
+        if bold and lines > 1 and lang == "zh":
+            # Chinese line breaking keeps brackets and punctuation with their neighbours: long
+            # wrapped headers can take a line more than the greedy estimate
+            lines += 1
+        return _emu(lines * line + pad_y)
+
+    return TableLayout(size, [_emu(w) for w in widths], height(header, True),
+                       [height(row) for row in body])
+
+
+def _pages(layout: TableLayout, room: int) -> list[range]:
+    """Body rows per slide: as many as fit under the repeated header."""
+    pages, start, used = [], 0, layout.header_h
+    for i, h in enumerate(layout.row_h):
+        if used + h > room and i > start:
+            pages.append(range(start, i))
+            start, used = i, layout.header_h
+        used += h
+    pages.append(range(start, len(layout.row_h)))
+    return pages
+
+
+def _is_listing(item: views.Item) -> bool:
+    return any(item.key == k or (k.endswith("_") and item.key.startswith(k))
+               for k in LISTING_KEYS)
+
+
+def _table_room(writer: SlideWriter, title: str, source: str) -> int:
+    """Height for a table under ``title`` (and its "(cont.)" form), leaving a note line."""
+    frames = [slide_layout(x, source, writer.lang).frame
+              for x in (title, t("deck.continued", writer.lang, title=title))]
+    note = _text_height("x", TEXT_W, NOTE_PT, writer.lang) + GAP
+    return int(min(f.height for f in frames) - note)
+
+
+def _table_slides(writer: SlideWriter, item: views.Item) -> None:
+    lang = writer.lang
     shown: pd.DataFrame = item.shown
-    total = len(shown)
-    rows = shown.head(MAX_TABLE_ROWS)
-    note = item.caption
-    if total > MAX_TABLE_ROWS:
-        note = t("deck.truncated", lang, shown=MAX_TABLE_ROWS, total=total) + " " + note
-    if total == 0:
-        note = t("deck.empty", lang) + " " + note
-    top = Inches(1.3)
-    width = SLIDE_W - 2 * MARGIN
-    n_rows, n_cols = len(rows) + 1, max(1, len(shown.columns))
-    row_h = Inches(0.32)
-    shape = slide.shapes.add_table(n_rows, n_cols, MARGIN, top, width, row_h * n_rows)
+    source = source_text(item, lang)
+    notes = [item.extra.get("comment", ""), item.caption]  # the reader's comment (report) first
+    if shown is None or shown.empty:
+        slide, frame = writer.content_slide(item.title, source, notes)
+        _textbox(slide, MARGIN, frame.top, TEXT_W, Inches(0.6), t("deck.empty", lang), BODY_PT,
+                 lang=lang)
+        return
+    header = [str(c) for c in shown.columns]
+    body = [[cell_text(v, lang) for v in row] for row in shown.itertuples(index=False)]
+    room = _table_room(writer, item.title, source)
+    # The largest type that fits the width; prefer one that fits the whole table on one slide.
+    layouts, layout = [], None
+    for size in TABLE_PTS:
+        candidate = _layout_table(header, body, size, lang)
+        if candidate is None:
+            continue
+        layouts.append(candidate)
+        if len(_pages(candidate, room)) == 1:
+            layout = candidate
+            break
+    if layout is None and layouts:  # more than one slide: 12 pt where it fits the width
+        layout = layouts[min(2, len(layouts) - 1)]
+    if layout is None:  # wider than the slide even at 11 pt: equal columns, cells may wrap
+        layout = _layout_table(header, body, TABLE_PTS[-1], lang, force=True)
+    pages = _pages(layout, room)
+    if len(pages) > 1 and (_is_listing(item) or len(pages) > MAX_TABLE_SLIDES):
+        first = pages[0]
+        more = len(body) - len(first)
+        _table_slide(writer, item.title, source, notes, header, body, layout, first,
+                     note=t("deck.more_in_xlsx", lang, n=more, total=len(body)))
+        return
+    for i, rows in enumerate(pages):
+        title = item.title if i == 0 else t("deck.continued", lang, title=item.title)
+        _table_slide(writer, title, source, notes, header, body, layout, rows, note="")
+
+
+def _table_slide(writer, title, source, notes, header, body, layout: TableLayout, rows: range,
+                 note: str) -> None:
+    lang = writer.lang
+    slide, frame = writer.content_slide(title, source, notes)
+    n_rows = len(rows) + 1
+    height = layout.header_h + sum(layout.row_h[i] for i in rows)
+    shape = slide.shapes.add_table(n_rows, len(header), MARGIN, frame.top,
+                                   sum(layout.widths), height)
     table = shape.table
-    # Column widths by content length (header and shown cells), within bounds.
-    lengths = []
-    for j, col in enumerate(shown.columns):
-        cells = [len(_cell_text(v)) for v in rows.iloc[:, j].tolist()]
-        lengths.append(min(40, max(4, len(str(col)) * 0.8, *cells)))
-    total_len = sum(lengths) or 1
-    for j, length in enumerate(lengths):
-        table.columns[j].width = Emu(int(width * length / total_len))
-    size = TABLE_PT
-    for j, col in enumerate(shown.columns):
-        _fill_cell(table.cell(0, j), str(col), size, lang, bold=True, fill=HEADER_FILL)
-    for i, values in enumerate(rows.itertuples(index=False), start=1):
-        for j, value in enumerate(values):
-            _fill_cell(table.cell(i, j), _cell_text(value), size, lang,
-                       fill=ZEBRA_FILL if i % 2 == 0 else WHITE)
-    for i in range(n_rows):
-        table.rows[i].height = row_h
-    _footnote(slide, note, lang)
+    table._tbl.tblPr.find(qn("a:tableStyleId")).text = NO_STYLE_TABLE
+    for j, w in enumerate(layout.widths):
+        table.columns[j].width = w
+    table.rows[0].height = layout.header_h
+    for j, text in enumerate(header):
+        _fill_cell(table.cell(0, j), text, layout.size, lang, bold=True, fill=HEADER_FILL)
+    for r, i in enumerate(rows, start=1):
+        table.rows[r].height = layout.row_h[i]
+        for j, text in enumerate(body[i]):
+            _fill_cell(table.cell(r, j), text, layout.size, lang,
+                       fill=ZEBRA_FILL if r % 2 == 0 else None,
+                       align=PP_ALIGN.RIGHT if slide_text.is_numeric(text) else PP_ALIGN.LEFT)
+    if note:
+        _textbox(slide, MARGIN, frame.top + height + GAP, TEXT_W,
+                 _text_height(note, TEXT_W, NOTE_PT, lang), note, NOTE_PT, color=MUTED,
+                 lang=lang)
 
 
-def _fill_cell(cell, text: str, size: int, lang: str, *, bold=False, fill=WHITE) -> None:
-    cell.fill.solid()
-    cell.fill.fore_color.rgb = fill
-    cell.margin_left = cell.margin_right = Inches(0.05)
-    cell.margin_top = cell.margin_bottom = Inches(0.02)
-    frame = cell.text_frame
-    frame.word_wrap = True
-    _add_run(frame.paragraphs[0], text, size, bold, DARK, lang)
+def _fill_cell(cell, text: str, size: float, lang: str, *, bold=False, fill=None,
+               align=PP_ALIGN.LEFT) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
+    for attr, value in (("marL", CELL_PAD_X), ("marR", CELL_PAD_X), ("marT", CELL_PAD_Y),
+                        ("marB", CELL_PAD_Y)):
+        tc_pr.set(attr, str(int(value)))
+    tc_pr.set("anchor", "t")
+    if fill is not None:
+        tc_pr.append(parse_xml(f'<a:solidFill {nsdecls("a")}><a:srgbClr val="{fill}"/>'
+                               f'</a:solidFill>'))
+    para = cell.text_frame.paragraphs[0]
+    if align != PP_ALIGN.LEFT:
+        para.alignment = align
+    _add_run(para, text, size, bold, DARK, lang)
 
 
 # -- the deck -----------------------------------------------------------------------------------
 def describe_subgroups(filters: dict, lang: str) -> str:
-    if not filters:
+    chosen = {k: v for k, v in filters.items() if k != "comparison"}
+    if not chosen:
         return t("deck.subgroups.none", lang)
-    return " · ".join(t(f"filter.{name}.{value}", lang) for name, value in filters.items())
+    return " · ".join(filter_label(name, value, lang) for name, value in chosen.items())
 
 
-def _title_slide(prs, study, lang, population, timepoint, filters, synthetic) -> None:
-    slide = _new_slide(prs, lang, synthetic)
-    _textbox(slide, MARGIN, Inches(1.3), SLIDE_W - 2 * MARGIN, Inches(1.7),
-             t("deck.study_title", lang), 36, bold=True, anchor=MSO_ANCHOR.BOTTOM, lang=lang)
+def _title_slide(writer: SlideWriter, study, population, timepoint, filters) -> None:
+    lang = writer.lang
+    slide = writer.new_slide()
+    _textbox(slide, MARGIN, Inches(1.2), TEXT_W, Inches(1.8), t("deck.study_title", lang), 36,
+             bold=True, anchor=MSO_ANCHOR.BOTTOM, lang=lang)
+    facts = study_facts(study)
     lines = [
         t("deck.population", lang, population=t(f"population.{population}", lang)),
+        t("deck.comparison", lang, comparison=comparison_text(
+            {"comparison": filters.get("comparison", "all")}, lang)),
         t("deck.timepoint", lang, timepoint=t(f"visit.{timepoint}", lang)),
         t("deck.subgroups", lang, subgroups=describe_subgroups(filters, lang)),
         t("deck.date", lang, date=_dt.date.today().isoformat()),
-        t("deck.study_file", lang, name=Path(study.path).name),
+        t("deck.study_file", lang, name=facts["file"], built=facts["built"]),
     ]
-    _textbox(slide, MARGIN, Inches(3.3), SLIDE_W - 2 * MARGIN, Inches(2.6), "\n".join(lines),
-             BODY_PT + 2, color=MUTED, lang=lang)
-    if synthetic:
-        _textbox(slide, MARGIN, Inches(6.2), SLIDE_W - 2 * MARGIN, Inches(0.9),
-                 t("synthetic.notice", lang), BODY_PT, bold=True, color=LABEL_COLOR, lang=lang)
+    _textbox(slide, MARGIN, Inches(3.2), TEXT_W, Inches(2.9), "\n".join(lines), BODY_PT + 2,
+             color=MUTED, lang=lang)
+    if writer.synthetic:
+        _textbox(slide, MARGIN, Inches(6.3), TEXT_W, Inches(0.8), t("synthetic.notice", lang),
+                 BODY_PT, bold=True, color=LABEL_COLOR, lang=lang)
 
 
 def deck_states(study, lang: str, population: str = "completers", timepoint: str = "Y1",
@@ -225,24 +574,60 @@ def deck_states(study, lang: str, population: str = "completers", timepoint: str
 
 
 def deck_items(study, lang: str, population: str = "completers", timepoint: str = "Y1",
-               filters: dict | None = None, pages=None,
-               states=None) -> list[tuple[str, views.Item | None]]:
-    """(view key, item) per slide after the title; ``None`` marks a view with nothing to show.
-    Each item carries its view state (``item.state``)."""
+               filters: dict | None = None, pages=None, states=None,
+               comments: list[str] | None = None) -> list[tuple[str, views.Item | None]]:
+    """(view key, item) per figure or table after the title; ``None`` marks a view with nothing
+    to show. A table may take more than one slide (see :func:`slide_count`). Each item carries
+    its view state (``item.state``) and the reader's comment on it, if any
+    (``item.extra["comment"]``, for the speaker notes)."""
     out: list[tuple[str, views.Item | None]] = []
-    for state in deck_states(study, lang, population, timepoint, filters, pages, states):
-        out += [(state.view, item) for item in views.state_items(study, state)] or \
-            [(state.view, None)]
+    chosen = deck_states(study, lang, population, timepoint, filters, pages, states)
+    for i, state in enumerate(chosen):
+        items = views.state_items(study, state)
+        for item in items:
+            if comments and i < len(comments) and comments[i]:
+                item.extra["comment"] = comments[i]
+        out += [(state.view, item) for item in items] or [(state.view, None)]
     return out
+
+
+def render_deck(study, slides: list[tuple[str, views.Item | None]], *, lang: str,
+                population: str, timepoint: str, filters: dict) -> bytes:
+    """The PPTX of ``slides`` ((page key, item) pairs, as :func:`deck_items` returns them)
+    after a title slide that names the view."""
+    writer = SlideWriter(lang, bool(getattr(study, "synthetic", False)))
+    plans = [_plan_figure(writer, item) for _, item in slides
+             if item is not None and item.kind == "figure"]
+    # Chromium renders the figures while the table slides are built; pictures go in at the end.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rendering = pool.submit(export.figures_png, [p.figure for p in plans],
+                                scale=SLIDE_FIG_SCALE)
+        _title_slide(writer, study, population, timepoint, filters)
+        placed = []
+        for key, item in slides:
+            if item is None:
+                slide, frame = writer.content_slide(views.page_title(key, lang), "", [])
+                _textbox(slide, MARGIN, frame.top, TEXT_W, Inches(0.6), t("deck.empty", lang),
+                         BODY_PT, lang=lang)
+            elif item.kind == "figure":
+                plan = plans[len(placed)]
+                placed.append((writer.content_slide(plan.title, plan.source, plan.notes)[0],
+                               plan))
+            else:
+                _table_slides(writer, item)
+        for (slide, plan), png in zip(placed, rendering.result()):
+            _add_figure(slide, plan, png)
+    return writer.save()
 
 
 def build_deck(study, lang: str = "en", population: str = "completers", timepoint: str = "Y1",
                filters: dict | None = None, pages=None, states=None,
                comments: list[str] | None = None) -> bytes:
-    """The PPTX of a set of views: title slide, then one slide per figure and table. Either
-    ``states`` (:class:`analytics.views.ViewState`, e.g. from ``deck --view`` or the report
-    basket; ``comments`` beside them go to the speaker notes) or ``pages`` (view keys of
-    :data:`analytics.views.PAGE_KEYS`; default all) at their defaults under the global filters."""
+    """The PPTX of a set of views: title slide, then their figures and tables. Either ``states``
+    (:class:`analytics.views.ViewState`, e.g. from ``deck --view`` or the report basket;
+    ``comments`` beside them go to the speaker notes) or ``pages`` (view keys of
+    :data:`analytics.views.PAGE_KEYS`; default all) at their defaults under the global
+    filters."""
     pages = list(pages or views.PAGE_KEYS)
     unknown = [p for p in pages if p not in views.VIEWS]
     if unknown:
@@ -251,43 +636,11 @@ def build_deck(study, lang: str = "en", population: str = "completers", timepoin
     if states:
         states = deck_states(study, lang, states=states)
         # the title slide names the first view's global filters
-        first = states[0]
-        population, timepoint, filters = first.population, first.timepoint, first.filters
+        population, timepoint, filters = states[0].population, states[0].timepoint, \
+            states[0].filters
     filters = dict(filters or {})
-    synthetic = bool(getattr(study, "synthetic", False))
     export.prestart()  # Chromium starts while the analyses run
-    slides = deck_items(study, lang, population, timepoint, filters, pages, states or None)
-    notes = _speaker_notes(states, comments)
-    figures = [item for _, item in slides if item is not None and item.kind == "figure"]
-    pngs = dict(zip(map(id, figures),
-                    export.figures_png([slide_figure(i.figure) for i in figures], scale=2)))
-
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
-    _title_slide(prs, study, lang, population, timepoint, filters, synthetic)
-    for key, item in slides:
-        before = len(prs.slides)
-        if item is None:
-            slide = _new_slide(prs, lang, synthetic)
-            _slide_title(slide, views.page_title(key, lang), lang)
-            _textbox(slide, MARGIN, Inches(2.0), SLIDE_W - 2 * MARGIN, Inches(1.0),
-                     t("deck.empty", lang), BODY_PT, lang=lang)
-        elif item.kind == "figure":
-            _figure_slide(prs, item, pngs[id(item)], lang, synthetic)
-        else:
-            _table_slide(prs, item, lang, synthetic)
-        note = notes.get(id(item.state)) if item is not None else None
-        if note:
-            for slide in list(prs.slides)[before:]:
-                frame = slide.notes_slide.notes_text_frame
-                frame.text = note + (f"\n\n{frame.text}" if frame.text else "")
-    buf = io.BytesIO()
-    prs.save(buf)
-    return buf.getvalue()
-
-
-def _speaker_notes(states, comments) -> dict:
-    """id(state) -> the reader's comment on it (report basket), for the speaker notes."""
-    if not states or not comments:
-        return {}
-    return {id(s): c for s, c in zip(states, comments) if c}
+    slides = deck_items(study, lang, population, timepoint, filters, pages, states or None,
+                        comments)
+    return render_deck(study, slides, lang=lang, population=population, timepoint=timepoint,
+                       filters=filters)

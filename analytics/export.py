@@ -6,13 +6,16 @@ the first export and kept for the life of the process (its own thread and event 
 every caller; kaleido's tab queue serialises the renders). MathJax is disabled and plotly.js comes
 from the installed plotly package, so no network is used.
 
-Figures carry their caption (population, N, method, footnote and, on the synthetic cohort, the
-synthetic-data notice) inside the plot: :func:`analytics.charts.theme.finish` draws it. Tables
-get their title above and the same caption below on the sheet.
+Every file states the whole view it comes from (:mod:`analytics.provenance`): figures carry
+their caption (population, comparison, subgroups, time point or window, N per arm, study file
+and build date, method, footnote and, on the synthetic cohort, the synthetic-data notice) inside
+the plot, drawn by :func:`analytics.charts.theme.finish`; CSV and XLSX tables start with the same
+facts as label/value header rows, then an empty row, then the table.
 """
 from __future__ import annotations
 
 import asyncio
+import csv
 import atexit
 import io
 import os
@@ -21,12 +24,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .annotate import caption
+from .provenance import header_rows
 
 CHROMIUM_PATH = Path("/usr/bin/chromium")
 DEFAULT_WIDTH = 1000   # px, when the figure's layout does not say
 DEFAULT_HEIGHT = 480
 RENDER_TIMEOUT = 90    # s per figure
+START_TIMEOUT = 150    # s to start Chromium (slow on a loaded machine)
 EXTRA_CHROMIUM_FLAGS = ("--disable-background-networking",)  # on top of choreographer's own
 
 
@@ -80,7 +84,8 @@ class _Renderer:
             return k
 
         try:
-            self._kaleido = asyncio.run_coroutine_threadsafe(open_browser(), loop).result(60)
+            self._kaleido = asyncio.run_coroutine_threadsafe(open_browser(), loop).result(
+                START_TIMEOUT)
         except BaseException:
             loop.call_soon_threadsafe(loop.stop)
             raise
@@ -144,13 +149,15 @@ def close_renderer() -> None:
 
 def figure_size(fig) -> tuple[int, int]:
     """The figure's size in CSS pixels as exported (layout width/height, else the defaults)."""
-    layout = fig.layout
-    return int(layout.width or DEFAULT_WIDTH), int(layout.height or DEFAULT_HEIGHT)
+    layout = fig.get("layout", {}) if isinstance(fig, dict) else fig.layout.to_plotly_json()
+    return int(layout.get("width") or DEFAULT_WIDTH), int(layout.get("height") or DEFAULT_HEIGHT)
 
 
 def _spec(fig, fmt: str, scale: float) -> tuple[dict, dict]:
+    """``fig``: a plotly Figure, or its dict (as :func:`analytics.deck.slide_figure` makes)."""
     width, height = figure_size(fig)
-    return fig.to_dict(), {"format": fmt, "width": width, "height": height, "scale": scale}
+    spec = fig if isinstance(fig, dict) else fig.to_dict()
+    return spec, {"format": fmt, "width": width, "height": height, "scale": scale}
 
 
 def figures_png(figs: list, scale: float = 2) -> list[bytes]:
@@ -173,33 +180,47 @@ def figure_svg(fig) -> bytes:
 
 # -- tables -------------------------------------------------------------------------------------
 def table_csv(df: pd.DataFrame, display: pd.DataFrame | None = None) -> bytes:
-    """The shown table as CSV, UTF-8 with a byte-order mark so Excel opens Chinese correctly."""
+    """The shown table as CSV, UTF-8 with a byte-order mark so Excel opens Chinese correctly.
+
+    The first rows state the view (label, value: title, population, comparison, subgroups, time
+    point or window, N per arm, study file, method, footnote, data); an empty row follows, then
+    the table with its header. ``pd.read_csv(f, skiprows=csv_table_start(f))`` reads the table.
+    """
     out = display if display is not None else df
-    return out.to_csv(index=False).encode("utf-8-sig")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows(header_rows(df.attrs))
+    writer.writerow([])
+    buf.write(out.to_csv(index=False))
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def csv_table_start(data: bytes) -> int:
+    """The number of lines before the table's header row in :func:`table_csv`'s output."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    return rows.index([]) + 1
 
 
 def table_xlsx(df: pd.DataFrame, display: pd.DataFrame | None = None) -> bytes:
-    """The shown table on a sheet: its title above, its caption (population, N, method,
-    footnote, synthetic-data notice) below."""
+    """The shown table on a sheet: its title in A1, the view's facts (label, value) below it,
+    an empty row, then the table."""
     out = display if display is not None else df
+    rows = header_rows(df.attrs)
+    start = len(rows) + 1
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
-        out.to_excel(writer, sheet_name="table", index=False, startrow=2)
+        out.to_excel(writer, sheet_name="table", index=False, startrow=start)
         book, sheet = writer.book, writer.sheets["table"]
         sheet.write(0, 0, df.attrs.get("title", ""), book.add_format({"bold": True,
                                                                        "font_size": 13}))
-        n_cols = max(1, len(out.columns))
-        note_row = len(out) + 4
-        wrap = book.add_format({"text_wrap": True, "valign": "top", "italic": True})
-        text = caption(df.attrs)
-        if n_cols > 1:
-            sheet.merge_range(note_row, 0, note_row, n_cols - 1, text, wrap)
-        else:
-            sheet.write(note_row, 0, text, wrap)
+        label = book.add_format({"bold": True, "valign": "top"})
+        value = book.add_format({"italic": True, "valign": "top"})
+        for i, (name, text) in enumerate(rows[1:], start=1):  # rows[0] is the title, in A1
+            sheet.write(i, 0, name, label)
+            sheet.write(i, 1, text, value)
         widths = [min(60, max(10, len(str(c)) + 2,
                               *(len(str(v)) + 2 for v in out[c].head(200).tolist())))
                   for c in out.columns] or [10]
         for i, w in enumerate(widths):
             sheet.set_column(i, i, w)
-        sheet.set_row(note_row, 15 * max(1, len(text) // max(20, sum(widths)) + 1))
     return buf.getvalue()

@@ -29,6 +29,9 @@ CSV_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")  # utf-8-sig also read
 # Cell texts that mean "no value" (compared case-insensitively, after stripping blanks).
 MISSING_TOKENS: frozenset[str] = frozenset({"", "NA", "N/A", "NAN", "NULL", "<NA>"})
 MAX_PROBLEMS = 50
+# Tables a real study may legitimately leave empty (no AE reported yet, no concomitant medication
+# recorded): accepted with a warning; every other table needs at least one data row.
+EMPTY_ALLOWED: frozenset[str] = frozenset({"adverse_events", "medications"})
 ROW_INDEX = "row"  # index name of frames from read_raw: the spreadsheet row of each record
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 
@@ -93,6 +96,7 @@ class _Problems:
         self.cap = cap
         self.items: list[Problem] = []
         self.total = 0
+        self.warnings: list[Problem] = []  # accepted, but the user should know
 
     def add(self, file, row, column, rule, detail) -> None:
         self.total += 1
@@ -162,14 +166,19 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 
 def _frame(header: list, records: list[tuple[int, list]], file: str,
-           problems: _Problems) -> pd.DataFrame:
-    """Build a text frame from a header and (spreadsheet row, values) records."""
+           problems: _Problems, contract_names: bool = True) -> pd.DataFrame:
+    """Build a text frame from a header and (spreadsheet row, values) records.
+
+    ``contract_names``: headers that spell a contract column in another case get its name (a
+    mapped export keeps its own headers instead: the mapping names them).
+    """
     names: list[str] = []
     for i, h in enumerate(header):
         name = (_cell_text(h) or "").lstrip("\ufeff").strip()
         names.append(name or f"_unnamed_{i + 1}")
-    contract = {c.lower(): c for t in TABLES.values() for c in t.column_names}
-    names = [contract.get(n.lower(), n) if n not in contract.values() else n for n in names]
+    if contract_names:
+        contract = {c.lower(): c for t in TABLES.values() for c in t.column_names}
+        names = [contract.get(n.lower(), n) if n not in contract.values() else n for n in names]
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -205,7 +214,7 @@ def _decode_csv(path: Path) -> str:
     raise UnicodeDecodeError("csv", raw, 0, 1, "neither UTF-8 nor GB18030")
 
 
-def _read_csv(path: Path, problems: _Problems) -> pd.DataFrame | None:
+def _read_csv(path: Path, problems: _Problems, contract_names: bool = True) -> pd.DataFrame | None:
     try:
         text = _decode_csv(path)
     except UnicodeDecodeError:
@@ -222,10 +231,11 @@ def _read_csv(path: Path, problems: _Problems) -> pd.DataFrame | None:
         problems.add(path.name, None, None, "a table has a header and at least one data row",
                      "the file is empty")
         return None
-    return _frame(records[0][1], records[1:], path.name, problems)
+    return _frame(records[0][1], records[1:], path.name, problems, contract_names)
 
 
-def _read_xlsx(path: Path, problems: _Problems) -> pd.DataFrame | None:
+def _read_xlsx(path: Path, problems: _Problems, contract_names: bool = True,
+               sheet: str | None = None) -> pd.DataFrame | None:
     import openpyxl
 
     try:
@@ -235,20 +245,25 @@ def _read_xlsx(path: Path, problems: _Problems) -> pd.DataFrame | None:
                      f"cannot read the workbook ({exc})")
         return None
     try:
-        sheet = book.worksheets[0]
+        if sheet is not None and sheet not in book.sheetnames:
+            problems.add(path.name, None, None, "the named sheet is in the workbook",
+                         f"no sheet {_show(sheet)}; sheets: {', '.join(book.sheetnames)}")
+            return None
+        chosen = book[sheet] if sheet is not None else book.worksheets[0]
         records = [(i, list(values)) for i, values in
-                   enumerate(sheet.iter_rows(values_only=True), start=1)]
+                   enumerate(chosen.iter_rows(values_only=True), start=1)]
     finally:
         book.close()
     records = [(i, v) for i, v in records if any(_cell_text(x) is not None for x in v)]
     if not records:
         problems.add(path.name, None, None, "a table has a header and at least one data row",
-                     "the first sheet is empty")
+                     f"the sheet {_show(sheet)} is empty" if sheet else "the first sheet is empty")
         return None
-    return _frame(records[0][1], records[1:], path.name, problems)
+    return _frame(records[0][1], records[1:], path.name, problems, contract_names)
 
 
-def _read_parquet(path: Path, problems: _Problems) -> pd.DataFrame | None:
+def _read_parquet(path: Path, problems: _Problems,
+                  contract_names: bool = True) -> pd.DataFrame | None:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001
@@ -258,7 +273,7 @@ def _read_parquet(path: Path, problems: _Problems) -> pd.DataFrame | None:
     # Rows are numbered as in a spreadsheet export of the table: header = row 1.
     records = [(i + 2, list(values)) for i, values in
                enumerate(frame.astype(object).itertuples(index=False, name=None))]
-    return _frame(list(frame.columns), records, path.name, problems)
+    return _frame(list(frame.columns), records, path.name, problems, contract_names)
 
 
 _READERS = {"csv": _read_csv, "xlsx": _read_xlsx, "parquet": _read_parquet}
@@ -395,10 +410,14 @@ def _parse_table(table: Table, frame: pd.DataFrame, problems: _Problems):
         if name not in optional:
             problems.add(file, None, name, f"{table.name} has a column {name}",
                          "required column is missing")
-    if len(frame) == 0:
+    if len(frame) == 0 and table.name not in EMPTY_ALLOWED:
         problems.add(file, None, None, f"{table.name} has at least one data row",
                      "the table has no data rows")
         return None, None
+    if len(frame) == 0:
+        problems.warnings.append(Problem(file, None, None, f"{table.name} may be empty",
+                                         f"table {table.name} has no data rows: analyses of it "
+                                         "will show no events"))
     texts = pd.DataFrame({
         c: _as_text(frame[c]) if c in frame.columns else pd.Series(None, index=frame.index,
                                                                    dtype=object)
@@ -502,14 +521,18 @@ def validate(tables: dict[str, pd.DataFrame]) -> None:
     _parse(tables)[1].raise_if_any()
 
 
-def parse(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def parse(tables: dict[str, pd.DataFrame],
+          warnings: list[Problem] | None = None) -> dict[str, pd.DataFrame]:
     """Validate and convert: typed frames with exactly the contract columns, in contract order.
 
     Extra columns are dropped; absent optional columns are filled with missing values. Integer
     columns are ``Int64``, flags ``Int8``, dates ``datetime64``. Raises :class:`ContractError`.
+    What is accepted but worth telling (an empty adverse-event table) is appended to ``warnings``.
     """
     typed, problems = _parse(tables)
     problems.raise_if_any()
+    if warnings is not None:
+        warnings.extend(problems.warnings)
     return {name: frame.reset_index(drop=True) for name, frame in typed.items()}
 
 

@@ -18,6 +18,7 @@ from .annotate import annotate, arm_counts
 from .i18n import fmt_p, t
 from .population import select
 from .schema import ARMS, DRUG_CLASSES, VISITS
+from .empty_tables import no_events_note
 from .stats import fisher_exact_p
 
 DEFAULT_TIMEPOINTS = ("BL", "Y1", "Y3", "Y5")
@@ -90,7 +91,9 @@ def medications(study, population: str = "completers", lang: str = "en", timepoi
     return annotate(
         df, study, lang=lang, title=t("efficacy.meds.title", lang), population=population,
         n_per_arm=arm_counts(study, sel_sql, sel_params), method=t("efficacy.meds.method", lang),
-        footnote=t("efficacy.meds.footnote", lang), timepoints=timepoints)
+        footnote=" ".join(p for p in (t("efficacy.meds.footnote", lang),
+                                      no_events_note(study, "medications", lang)) if p),
+        timepoints=timepoints)
 
 
 def _cell(count: int, n: int, percent: float, lang: str) -> str:

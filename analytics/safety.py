@@ -24,6 +24,7 @@ import math
 import pandas as pd
 
 from .annotate import annotate, arm_counts
+from .empty_tables import no_events_note
 from .i18n import t, term
 from .population import select
 from .schema import ARMS, DAYS_PER_YEAR
@@ -226,7 +227,9 @@ def _finish(df, study, selection, *, lang, title, footnote_parts, **extra) -> pd
     sel_sql, params = selection.sql
     return annotate(df, study, lang=lang, title=title, population=selection.population,
                     n_per_arm=arm_counts(study, sel_sql, params), method=_method(lang),
-                    footnote=" ".join(p for p in footnote_parts if p), **extra)
+                    footnote=" ".join(p for p in [*footnote_parts,
+                                                  no_events_note(study, "adverse_events", lang)]
+                                      if p), **extra)
 
 
 # -- analyses ---------------------------------------------------------------------------------
@@ -262,6 +265,7 @@ def ae_summary(study, population: str = POPULATION, years=None, lang: str = "en"
     df = df[["category", "label", "arm", *_NUMERIC]].reset_index(drop=True)
     return _finish(df, study, selection, lang=lang,
                    title=t("safety.summary.title", lang, window=window_label(years, lang)),
+                   window=window,
                    footnote_parts=[_window_note(years, lang), t("safety.footnote.percent", lang),
                                    t("safety.footnote.categories", lang),
                                    t("safety.footnote.withdrawal", lang)],
@@ -294,7 +298,7 @@ def ae_rates(study, by: str = "soc", serious_only: bool = False, years=None,
     return _finish(df, study, selection, lang=lang, title=title,
                    footnote_parts=[_window_note(years, lang), t("safety.footnote.percent", lang),
                                    t("safety.footnote.meddra", lang)],
-                   by=by, serious_only=bool(serious_only),
+                   by=by, serious_only=bool(serious_only), window=window,
                    years=None if years is None else window)
 
 
@@ -355,6 +359,7 @@ def sae_listing(study, years=None, population: str = POPULATION, lang: str = "en
     df["end_day"] = df["end_day"].astype("Int64")
     return _finish(df, study, selection, lang=lang,
                    title=t("safety.listing.title", lang, window=window_label(years, lang)),
+                   window=(start, end),
                    footnote_parts=[t("safety.footnote.listing", lang),
                                    _window_note(years, lang)],
                    years=None if years is None else (start, end))

@@ -1,30 +1,36 @@
-"""Time to first response and time to withdrawal: Kaplan–Meier, numbers at risk, log-rank, Cox.
+"""Time to first response and time to withdrawal: Kaplan–Meier or Aalen–Johansen, numbers at
+risk, log-rank, Cox.
 
 Per-subject times come from SQL over the ``visit_measures`` and ``subject_info`` views (every
 user-chosen value is a bound parameter; the only SQL text chosen here is a fixed column expression
-per endpoint). The statistics come from lifelines:
+per endpoint). The statistics are in :mod:`analytics.survival_stats`, which follows R's survival
+package and is tested against it:
 
-* ``KaplanMeierFitter`` per arm; pointwise 95 % CI by Greenwood's variance on the log(−log) scale
-  (lifelines' "exponential Greenwood" interval, the same as R ``conf.type = "log-log"``);
-* median time to event per arm, its 95 % CI where the log(−log) band crosses 0.5
-  (Brookmeyer–Crowley type interval); an unreached median or limit is reported as not reached;
-* ``logrank_test`` between the arms;
-* ``CoxPHFitter`` (Efron's method for tied times) with arm as the only covariate, MSC the
-  reference: hazard ratio MSC + IFN-γ vs MSC with a Wald 95 % CI.
+* Kaplan–Meier per arm with pointwise 95 % CI, Greenwood's variance on the log(−log) scale (R
+  ``conf.type = "log-log"``), undefined (NaN) where the estimate is 0 or 1;
+* median time per arm and its CI as R's ``quantile.survfit`` (the midpoint of a flat stretch at
+  exactly 0.5, as R and SAS); an unreached median or limit is NaN, "not reached";
+* log-rank test and Cox hazard ratio (Efron ties, fitted to 1e-9, Wald CI), MSC + IFN-γ vs MSC
+  (reference); not estimable when the partial likelihood has no finite maximum, an arm has fewer
+  than :data:`analytics.caution.MIN_ARM_FOR_TEST` subjects, or there is no event;
+* withdrawal for one reason (lack of efficacy, adverse event): the other reasons compete, so the
+  curve is the Aalen–Johansen cumulative incidence, not 1 − KM, and no between-arm test is shown.
 
 Time is in years since infusion (days / 365.25). ``horizon_years`` censors follow-up
-administratively at the horizon.
+administratively at the horizon. What cannot be estimated is NaN with a reason code
+(:mod:`analytics.caution`) in the column beside it.
 """
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from . import survival_stats as ss
 from .annotate import annotate
+from .caution import MIN_ARM_FOR_TEST, not_estimable, small_arm_caution
 from .i18n import fmt_number, fmt_p, t
 from .measures import RESPONSE_ENDPOINTS
 from .population import select
@@ -36,19 +42,39 @@ WITHDRAWAL_ENDPOINTS: dict[str, str | None] = {
     "WITHDRAWAL_LOE": "lack_of_efficacy",
     "WITHDRAWAL_AE": "adverse_event",
 }
+# Withdrawal for one reason: withdrawal for another reason is a competing event.
+COMPETING_RISK_ENDPOINTS: tuple[str, ...] = ("WITHDRAWAL_LOE", "WITHDRAWAL_AE")
 ENDPOINTS: tuple[str, ...] = (*RESPONSE_ENDPOINTS, *WITHDRAWAL_ENDPOINTS)
 SCALES: tuple[str, ...] = ("survival", "cumulative_incidence")
-ALPHA = 0.05
+ALPHA = ss.ALPHA
 REFERENCE_ARM, COMPARED_ARM = ARMS  # MSC is the reference of the hazard ratio
+# subject_times' cause codes (competing-risk endpoints)
+CENSORED, CAUSE_OF_INTEREST, COMPETING = 0, 1, 2
 
 
 def is_response(endpoint: str) -> bool:
     return endpoint in RESPONSE_ENDPOINTS
 
 
+def is_competing_risk(endpoint: str) -> bool:
+    return endpoint in COMPETING_RISK_ENDPOINTS
+
+
+def endpoints_for(population: str) -> tuple[str, ...]:
+    """The endpoints that can happen in a population: completers did not withdraw (by
+    definition), so under Completers only the response endpoints are offered."""
+    return tuple(RESPONSE_ENDPOINTS) if population == "completers" else ENDPOINTS
+
+
+def scales_for(endpoint: str) -> tuple[str, ...]:
+    """A competing-risk endpoint has a cumulative incidence only (1 − it is no survival curve)."""
+    return ("cumulative_incidence",) if is_competing_risk(endpoint) else SCALES
+
+
 def default_scale(endpoint: str) -> str:
-    """Cumulative incidence (1 − KM) for response endpoints, survival for withdrawal."""
-    return "cumulative_incidence" if is_response(endpoint) else "survival"
+    """Cumulative incidence for response and cause-specific withdrawal, survival for withdrawal
+    for any reason."""
+    return "survival" if endpoint == "WITHDRAWAL" else "cumulative_incidence"
 
 
 def horizon_for_visit(visit: str) -> float:
@@ -64,17 +90,23 @@ class SurvivalResult:
     Attributes
     ----------
     curves : DataFrame
-        ``arm, scale, time, estimate, ci_low, ci_high, n_at_risk, n_events, n_censored``; one row
-        per arm, scale (``survival`` | ``cumulative_incidence``) and distinct time (time 0
-        included). ``n_*`` count the subjects at risk just before, with an event at and censored
-        at that time. Step function: the estimate holds from ``time`` to the next row.
+        ``arm, scale, time, estimate, ci_low, ci_high, ci_reason, n_at_risk, n_events,
+        n_censored``; one row per arm, scale and distinct time (time 0 included). Scales: for
+        response and any-reason withdrawal ``survival`` (KM) and ``cumulative_incidence``
+        (1 − KM); for withdrawal for one reason ``cumulative_incidence`` only (Aalen–Johansen).
+        ``n_*`` count the subjects at risk just before, with an event at and censored at that
+        time. Step function: the estimate holds from ``time`` to the next row. Undefined limits
+        are NaN with ``ci_reason`` ``undefined_bound``.
     at_risk : DataFrame
         ``arm, time, n_at_risk, n_events`` at the axis ticks: subjects still at risk at the tick
         (time ≥ tick) and the cumulative number of events up to and including the tick.
     summary : DataFrame
-        Per arm: ``arm, n, events, censored, median, median_reached, median_ci_low,
-        median_ci_high, hazard_ratio, hr_ci_low, hr_ci_high, logrank_p`` (the hazard ratio is on
-        the compared arm's row; the reference row holds NaN). Unreached medians/limits are NaN.
+        Per arm: ``arm, n, events, censored`` and either ``median, median_reached,
+        median_ci_low, median_ci_high`` with ``median_reason, median_ci_low_reason,
+        median_ci_high_reason`` or, for a competing-risk endpoint, ``competing_events, cif_time,
+        cif, cif_ci_low, cif_ci_high, cif_reason``; then ``hazard_ratio, hr_ci_low, hr_ci_high,
+        hr_p, hr_reason`` (on the compared arm's row; the reference row is the reference) and
+        ``logrank_p, logrank_reason``. A NaN has its reason code (analytics.caution) beside it.
     """
 
     endpoint: str
@@ -91,8 +123,14 @@ class SurvivalResult:
     horizon_years: float | None = None
     subjects: pd.DataFrame = field(default=None, repr=False)  # per-subject time, event, arm
     attrs: dict = field(default_factory=dict)
+    hr_p: float = math.nan
+    hr_reason: str = ""
+    logrank_reason: str = ""
 
     def median(self, arm: str) -> dict:
+        """The arm's median time and CI (not for a competing-risk endpoint, which has none)."""
+        if is_competing_risk(self.endpoint):
+            raise ValueError(f"{self.endpoint} is summarised by its cumulative incidence")
         row = self.summary.set_index("arm").loc[arm]
         return {"median": row["median"], "ci_low": row["median_ci_low"],
                 "ci_high": row["median_ci_high"], "reached": bool(row["median_reached"])}
@@ -132,12 +170,13 @@ def _response_sql(endpoint: str, selection_sql: str) -> str:
 
 
 def _withdrawal_sql(selection_sql: str) -> str:
-    # Event: withdrawal (for the reason asked, if any); otherwise censored at withdrawal (another
-    # reason) or at the last assessment.
+    # Event: withdrawal (for the reason asked, if any); otherwise the follow-up ends at
+    # withdrawal (another reason: a competing event) or at the last assessment (censored).
     return f"""
         WITH sel AS ({selection_sql}),
         raw AS (
             SELECT subject_id, arm,
+                status = 'withdrawn' AND withdrawal_date IS NOT NULL AS withdrawn,
                 status = 'withdrawn' AND withdrawal_date IS NOT NULL
                     AND (CAST(? AS VARCHAR) IS NULL OR withdrawal_reason = ?) AS event,
                 greatest(datediff('day', infusion_date,
@@ -147,7 +186,8 @@ def _withdrawal_sql(selection_sql: str) -> str:
         )
         SELECT subject_id, arm,
             least(days, coalesce(?, days)) AS days,
-            event AND days <= coalesce(?, days) AS event
+            event AND days <= coalesce(?, days) AS event,
+            withdrawn AND NOT event AND days <= coalesce(?, days) AS competing
         FROM raw
         ORDER BY subject_id
     """
@@ -155,7 +195,9 @@ def _withdrawal_sql(selection_sql: str) -> str:
 
 def subject_times(study, endpoint: str, population: str = "completers",
                   horizon_years: float | None = None, **filters) -> pd.DataFrame:
-    """Per subject: ``subject_id, arm, days, time`` (years), ``event`` (bool)."""
+    """Per subject: ``subject_id, arm, days, time`` (years), ``event`` (bool) and, for
+    withdrawal endpoints, ``competing`` (bool: withdrew for another reason within the horizon)
+    and ``cause`` (0 censored, 1 the event, 2 a competing withdrawal)."""
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {ENDPOINTS}")
     if horizon_years is not None and not horizon_years > 0:
@@ -167,10 +209,14 @@ def subject_times(study, endpoint: str, population: str = "completers",
     else:
         reason = WITHDRAWAL_ENDPOINTS[endpoint]
         sql = _withdrawal_sql(sel_sql)
-        params = [*sel_params, reason, reason, horizon_days, horizon_days]
+        params = [*sel_params, reason, reason, horizon_days, horizon_days, horizon_days]
     df = study.query(sql, params)
     df["days"] = df["days"].astype(float)
     df["event"] = df["event"].fillna(False).astype(bool)
+    if "competing" in df:
+        df["competing"] = df["competing"].fillna(False).astype(bool)
+        df["cause"] = np.where(df["event"], CAUSE_OF_INTEREST,
+                               np.where(df["competing"], COMPETING, CENSORED))
     df["time"] = df["days"] / DAYS_PER_YEAR
     return df
 
@@ -203,68 +249,78 @@ def numbers_at_risk(subjects: pd.DataFrame, ticks: list[float]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["arm", "time", "n_at_risk", "n_events"])
 
 
-# -- statistics (lifelines) --------------------------------------------------------------------
+# -- statistics (analytics.survival_stats) -----------------------------------------------------
 
-def _km_arm(arm: str, s: pd.DataFrame):
-    from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times
-
-    kmf = KaplanMeierFitter(alpha=ALPHA)
-    kmf.fit(s["time"].to_numpy(), s["event"].to_numpy(dtype=bool), label="km")
-    sf = kmf.survival_function_["km"].to_numpy()
-    ci = kmf.confidence_interval_
-    lo = ci.iloc[:, 0].to_numpy(dtype=float)
-    hi = ci.iloc[:, 1].to_numpy(dtype=float)
-    # Where S = 1 or S = 0 the log(-log) interval degenerates to the point itself.
-    lo = np.where(np.isnan(lo), sf, lo)
-    hi = np.where(np.isnan(hi), sf, hi)
-    et = kmf.event_table
-    times = kmf.survival_function_.index.to_numpy(dtype=float)
-    surv = pd.DataFrame({
-        "arm": arm, "time": times, "estimate": sf, "ci_low": lo, "ci_high": hi,
-        "n_at_risk": et["at_risk"].reindex(times).fillna(0).astype(int).to_numpy(),
-        "n_events": et["observed"].reindex(times).fillna(0).astype(int).to_numpy(),
-        "n_censored": et["censored"].reindex(times).fillna(0).astype(int).to_numpy(),
-    })
-    med = float(kmf.median_survival_time_)
-    mci = median_survival_times(ci).to_numpy(dtype=float).ravel()
-    return surv, med, float(np.min(mci)), float(np.max(mci))
+def _curve_arm(endpoint: str, s: pd.DataFrame) -> pd.DataFrame:
+    """The arm's curve on the scale(s) the endpoint has, with ``ci_reason`` beside NaN limits."""
+    if is_competing_risk(endpoint):
+        parts = [ss.cumulative_incidence(s["time"], s["cause"], CAUSE_OF_INTEREST)
+                 .assign(scale="cumulative_incidence")]
+    else:
+        km = ss.kaplan_meier(s["time"], s["event"])
+        # 1 − KM: the cumulative probability of the event (no competing event here)
+        cum = km.assign(estimate=1 - km["estimate"], ci_low=1 - km["ci_high"],
+                        ci_high=1 - km["ci_low"])
+        parts = [km.assign(scale="survival"), cum.assign(scale="cumulative_incidence")]
+    out = pd.concat(parts, ignore_index=True)
+    out["ci_reason"] = np.where(out["ci_low"].isna() | out["ci_high"].isna(),
+                                "undefined_bound", "")
+    return out
 
 
-def _finite_or_nan(x: float) -> float:
-    return float(x) if x is not None and math.isfinite(x) else math.nan
+def _arm_summary(endpoint: str, arm: str, s: pd.DataFrame, curve: pd.DataFrame | None,
+                 horizon_years: float | None) -> dict:
+    row = {"arm": arm, "n": int(len(s)), "events": int(s["event"].sum())}
+    if is_competing_risk(endpoint):
+        row["competing_events"] = int(s["competing"].sum())
+    row["censored"] = int(len(s) - s["event"].sum() - row.get("competing_events", 0))
+    if is_competing_risk(endpoint):
+        # cumulative incidence at the end of the horizon (or of follow-up)
+        if curve is None:
+            row.update(cif_time=math.nan, cif=math.nan, cif_ci_low=math.nan,
+                       cif_ci_high=math.nan, cif_reason="no_subjects")
+            return row
+        c = curve[curve["scale"] == "cumulative_incidence"]
+        end = c.iloc[-1]
+        row.update(cif_time=horizon_years if horizon_years is not None else float(end["time"]),
+                   cif=float(end["estimate"]), cif_ci_low=float(end["ci_low"]),
+                   cif_ci_high=float(end["ci_high"]), cif_reason=end["ci_reason"])
+        return row
+    if curve is None:
+        q = ss.Estimate(math.nan, reason="no_subjects", ci_low_reason="no_subjects",
+                        ci_high_reason="no_subjects")
+    else:
+        q = ss.survival_quantile(curve[curve["scale"] == "survival"].drop(columns="scale"))
+    row.update(median=q.value, median_reached=not math.isnan(q.value), median_ci_low=q.ci_low,
+               median_ci_high=q.ci_high, median_reason=q.reason,
+               median_ci_low_reason=q.ci_low_reason, median_ci_high_reason=q.ci_high_reason)
+    return row
 
 
-def _logrank(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, float]:
-    from lifelines.statistics import logrank_test
-    if len(a) == 0 or len(b) == 0 or (a["event"].sum() + b["event"].sum()) == 0:
-        return math.nan, math.nan
-    r = logrank_test(a["time"], b["time"], a["event"], b["event"], alpha=1 - ALPHA)
-    return float(r.test_statistic), float(r.p_value)
-
-
-def _cox(subjects: pd.DataFrame) -> tuple[float, float, float]:
-    from lifelines import CoxPHFitter
-    ev = subjects.groupby("arm")["event"].sum()
-    # With no events in an arm the partial likelihood has no finite maximum: not estimable.
-    if any(ev.get(arm, 0) == 0 for arm in ARMS):
-        return math.nan, math.nan, math.nan
-    df = pd.DataFrame({"time": subjects["time"].to_numpy(),
-                       "event": subjects["event"].to_numpy(dtype=int),
-                       "ifng": (subjects["arm"] == COMPARED_ARM).to_numpy(dtype=float)})
-    # A zero duration is not allowed by lifelines' Cox; such subjects leave the risk set at 0
-    # (censored) or have an event at 0: shift by a negligible amount keeps the ordering.
-    df.loc[df["time"] <= 0, "time"] = 1e-9
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            cph = CoxPHFitter(alpha=ALPHA).fit(df, "time", "event")
-        except Exception:  # convergence failure on degenerate data
-            return math.nan, math.nan, math.nan
-    row = cph.summary.loc["ifng"]
-    cols = [c for c in cph.summary.columns if c.startswith("exp(coef) ")]
-    low, high = (float(row[c]) for c in sorted(cols))  # "... lower 95%", "... upper 95%"
-    return float(row["exp(coef)"]), low, high
+def _comparison(endpoint: str, subjects: pd.DataFrame, n_per_arm: dict
+                ) -> tuple[ss.Estimate, ss.Estimate]:
+    """Log-rank and Cox between the arms, or NaN with the reason neither can be given."""
+    if is_competing_risk(endpoint):
+        return (ss.Estimate(math.nan, reason="no_cif_test"),
+                ss.Estimate(math.nan, reason="no_cif_test"))
+    if min(n_per_arm.get(arm, 0) for arm in ARMS) == 0:
+        return ss.Estimate(math.nan, reason="no_subjects"), ss.Estimate(math.nan,
+                                                                         reason="no_subjects")
+    too_small = min(n_per_arm.values()) < MIN_ARM_FOR_TEST
+    time, event = subjects["time"], subjects["event"]
+    lr = ss.logrank(time, event, subjects["arm"])
+    if too_small and not lr.reason:
+        lr = ss.Estimate(math.nan, reason="arm_too_small")
+    exposed = subjects["arm"] == COMPARED_ARM
+    if not event.any():
+        hr = ss.Estimate(math.nan, reason="no_events")
+    elif ss.monotone_likelihood(time, event, exposed):
+        hr = ss.Estimate(math.nan, reason="monotone_likelihood")
+    elif too_small:
+        hr = ss.Estimate(math.nan, reason="arm_too_small")
+    else:
+        hr = ss.cox_hazard_ratio(time, event, exposed)
+    return lr, hr
 
 
 # -- the analysis ------------------------------------------------------------------------------
@@ -275,26 +331,63 @@ def endpoint_label(endpoint: str, lang: str = "en") -> str:
 
 def method_text(endpoint: str, population: str, horizon_years: float | None,
                 lang: str = "en") -> str:
-    parts = [t("survival.method.response" if is_response(endpoint) else
-               "survival.method.withdrawal", lang, endpoint=endpoint_label(endpoint, lang))]
+    """The estimand (population, variable, intercurrent events and how each is handled, summary
+    measure) and the methods, in the order of docs/STUDY.md section 5."""
+    label = endpoint_label(endpoint, lang)
+    competing = is_competing_risk(endpoint)
+    if is_response(endpoint):
+        parts = [t("survival.method.response", lang, endpoint=label)]
+    elif competing:
+        parts = [t("survival.method.competing", lang, endpoint=label)]
+    else:
+        parts = [t("survival.method.withdrawal", lang, endpoint=label)]
     if is_response(endpoint) and population == "nri":
         parts.append(t("survival.method.nri", lang))
     if horizon_years is not None:
         parts.append(t("survival.method.horizon", lang, years=f"{horizon_years:g}"))
-    parts.append(t("survival.method.stats", lang))
+    parts.append(t("survival.method.stats.competing", lang, min_n=MIN_ARM_FOR_TEST) if competing
+                 else t("survival.method.stats", lang, min_n=MIN_ARM_FOR_TEST))
     return " ".join(parts)
+
+
+def _footnote(endpoint: str, population: str, summary: pd.DataFrame, lr: ss.Estimate,
+              hr: ss.Estimate, n_per_arm: dict, lang: str) -> str:
+    notes = []
+    if not is_response(endpoint) and population == "completers":
+        notes.append(t("survival.footnote.completers_withdrawal", lang))
+    if not is_competing_risk(endpoint) and min(n_per_arm.values()) > 0:
+        if hr.reason and hr.reason == lr.reason:
+            notes.append(t("survival.footnote.hr_logrank", lang,
+                           text=not_estimable(hr.reason, lang)))
+        else:
+            if hr.reason:
+                notes.append(t("survival.footnote.hr", lang, text=not_estimable(hr.reason, lang)))
+            if lr.reason:
+                notes.append(t("survival.footnote.logrank", lang,
+                               text=not_estimable(lr.reason, lang)))
+        undefined = [t(f"arm.{r.arm}", lang) for r in summary.itertuples()
+                     if r.n and "undefined_bound" in (r.median_ci_low_reason,
+                                                      r.median_ci_high_reason)]
+        if undefined:
+            notes.append(t("survival.footnote.median_ci", lang, arms=", ".join(undefined),
+                           text=not_estimable("undefined_bound", lang)))
+    caution = small_arm_caution(n_per_arm, lang)
+    if caution and min(n_per_arm.values()) > 0:
+        notes.append(caution)
+    return " ".join(notes)
 
 
 def survival(study, endpoint: str, population: str = "completers",
              horizon_years: float | None = None, lang: str = "en", **filters) -> SurvivalResult:
-    """Kaplan–Meier analysis of time to first response or time to withdrawal, by arm.
+    """Time to first response or time to withdrawal, by arm.
 
     Parameters
     ----------
     study : Study
     endpoint : str
         One of :data:`ENDPOINTS`: ACR20, ACR50, ACR70, DAS28_REM, DAS28_LDA, EULAR, HAQ_MCID
-        (time to first response) or WITHDRAWAL, WITHDRAWAL_LOE, WITHDRAWAL_AE.
+        (time to first response) or WITHDRAWAL, WITHDRAWAL_LOE, WITHDRAWAL_AE (the last two with
+        the other withdrawal reasons as competing events).
     population : str
         ``completers`` (status = completed) or ``nri`` (all randomised; withdrawn subjects are
         censored at their last visit). ``safety`` is accepted and means all treated.
@@ -306,42 +399,30 @@ def survival(study, endpoint: str, population: str = "completers",
         Subgroup filters (see :mod:`analytics.population`).
     """
     subjects = subject_times(study, endpoint, population, horizon_years, **filters)
+    n_per_arm = {arm: int((subjects["arm"] == arm).sum()) for arm in ARMS}
 
     curve_parts, summary_rows = [], []
     for arm in ARMS:
         s = subjects[subjects["arm"] == arm]
-        if len(s):
-            surv, med, mlo, mhi = _km_arm(arm, s)
-            curve_parts.append(surv)
-        else:
-            med = mlo = mhi = math.nan
-        summary_rows.append({
-            "arm": arm, "n": int(len(s)), "events": int(s["event"].sum()),
-            "censored": int(len(s) - s["event"].sum()),
-            "median": _finite_or_nan(med), "median_reached": bool(math.isfinite(med)),
-            "median_ci_low": _finite_or_nan(mlo), "median_ci_high": _finite_or_nan(mhi),
-        })
-    cols = ["arm", "scale", "time", "estimate", "ci_low", "ci_high", "n_at_risk", "n_events",
-            "n_censored"]
-    if curve_parts:
-        surv = pd.concat(curve_parts, ignore_index=True)
-        cum = surv.assign(estimate=1 - surv["estimate"], ci_low=1 - surv["ci_high"],
-                          ci_high=1 - surv["ci_low"])
-        curves = pd.concat([surv.assign(scale="survival"),
-                            cum.assign(scale="cumulative_incidence")], ignore_index=True)[cols]
-    else:
-        curves = pd.DataFrame(columns=cols)
+        curve = _curve_arm(endpoint, s).assign(arm=arm) if len(s) else None
+        if curve is not None:
+            curve_parts.append(curve)
+        summary_rows.append(_arm_summary(endpoint, arm, s, curve, horizon_years))
+    cols = ["arm", "scale", "time", "estimate", "ci_low", "ci_high", "ci_reason", "n_at_risk",
+            "n_events", "n_censored"]
+    curves = (pd.concat(curve_parts, ignore_index=True)[cols] if curve_parts
+              else pd.DataFrame(columns=cols))
 
-    a = subjects[subjects["arm"] == REFERENCE_ARM]
-    b = subjects[subjects["arm"] == COMPARED_ARM]
-    chi2, p = _logrank(a, b)
-    hr, hr_lo, hr_hi = _cox(subjects)
-
+    lr, hr = _comparison(endpoint, subjects, n_per_arm)
     summary = pd.DataFrame(summary_rows)
-    summary["hazard_ratio"] = [math.nan, hr]
-    summary["hr_ci_low"] = [math.nan, hr_lo]
-    summary["hr_ci_high"] = [math.nan, hr_hi]
-    summary["logrank_p"] = p
+    # the comparison sits on the compared arm's row; the reference row is the reference
+    summary["hazard_ratio"] = [math.nan, hr.value]
+    summary["hr_ci_low"] = [math.nan, hr.ci_low]
+    summary["hr_ci_high"] = [math.nan, hr.ci_high]
+    summary["hr_p"] = [math.nan, hr.p]
+    summary["hr_reason"] = ["", hr.reason]
+    summary["logrank_p"] = lr.p
+    summary["logrank_reason"] = lr.reason
 
     max_time = horizon_years if horizon_years is not None else (
         float(subjects["time"].max()) if len(subjects) else 0.0)
@@ -349,64 +430,102 @@ def survival(study, endpoint: str, population: str = "completers",
     at_risk = numbers_at_risk(subjects, ticks)
 
     method = method_text(endpoint, population, horizon_years, lang)
-    footnotes = []
-    if not is_response(endpoint) and population == "completers":
-        footnotes.append(t("survival.footnote.completers_withdrawal", lang))
-    if not math.isnan(p) and math.isnan(hr) and len(a) and len(b):
-        footnotes.append(t("survival.footnote.hr_not_estimable", lang))
-    footnote = " ".join(footnotes)
-    n_per_arm = {arm: int(n) for arm, n in subjects["arm"].value_counts().items()}
+    footnote = _footnote(endpoint, population, summary, lr, hr, n_per_arm, lang)
     label = endpoint_label(endpoint, lang)
+    title_key = "survival.curve.title.competing" if is_competing_risk(endpoint) \
+        else "survival.curve.title"
     common = dict(lang=lang, population=population, n_per_arm=n_per_arm, method=method,
                   footnote=footnote, endpoint=endpoint, horizon_years=horizon_years)
-    annotate(curves, study, title=t("survival.curve.title", lang, endpoint=label), **common)
+    annotate(curves, study, title=t(title_key, lang, endpoint=label), **common)
     annotate(summary, study, title=t("survival.summary.title", lang, endpoint=label), **common)
     annotate(at_risk, study, title=t("survival.at_risk", lang), **common)
 
     return SurvivalResult(
         endpoint=endpoint, curves=curves, at_risk=at_risk, summary=summary,
-        logrank_p=p, logrank_chi2=chi2, hazard_ratio=hr, hr_ci_low=hr_lo, hr_ci_high=hr_hi,
-        method=method, ticks=ticks, horizon_years=horizon_years, subjects=subjects,
-        attrs=dict(summary.attrs))
+        logrank_p=lr.p, logrank_chi2=lr.statistic, logrank_reason=lr.reason,
+        hazard_ratio=hr.value, hr_ci_low=hr.ci_low, hr_ci_high=hr.ci_high, hr_p=hr.p,
+        hr_reason=hr.reason, method=method, ticks=ticks, horizon_years=horizon_years,
+        subjects=subjects, attrs=dict(summary.attrs))
 
 
 # -- display -----------------------------------------------------------------------------------
 
-def _fmt_time(x: float, lang: str) -> str:
-    if x is None or not math.isfinite(x):
+def _fmt_time(x: float, reason: str, lang: str) -> str:
+    if x is not None and math.isfinite(x):
+        from .display import fmt_duration
+        return fmt_duration(x, lang)
+    if reason in ("", "not_reached"):
         return t("survival.not_reached", lang)
-    from .display import fmt_duration
-    return fmt_duration(x, lang)
+    return not_estimable(reason, lang)
+
+
+def hazard_ratio_text(res: SurvivalResult, lang: str = "en") -> str:
+    """'2.12 (1.34 – 3.36)' or 'not estimable (reason)'."""
+    if res.hr_reason:
+        return not_estimable(res.hr_reason, lang)
+    return (f"{fmt_number(res.hazard_ratio, 2, lang)} "
+            f"({fmt_number(res.hr_ci_low, 2, lang)} – {fmt_number(res.hr_ci_high, 2, lang)})")
+
+
+def logrank_text(res: SurvivalResult, lang: str = "en") -> str:
+    return not_estimable(res.logrank_reason, lang) if res.logrank_reason \
+        else fmt_p(res.logrank_p, lang)
+
+
+def comparison_text(res: SurvivalResult, lang: str = "en") -> str:
+    """One line for the figure: the hazard ratio and log-rank p, or why there are none."""
+    if is_competing_risk(res.endpoint):
+        return t("survival.figure.no_test", lang)
+    return t("survival.figure.comparison", lang, hr=hazard_ratio_text(res, lang),
+             p=logrank_text(res, lang))
+
+
+def _percent_ci(value: float, low: float, high: float, reason: str, lang: str) -> str:
+    from .i18n import fmt_percent
+    if not math.isfinite(value):
+        return t("common.missing_value", lang)
+    text = fmt_percent(100 * value, 1, lang)
+    if math.isnan(low) or math.isnan(high):
+        return f"{text} ({t('survival.ci', lang)}: {not_estimable(reason, lang)})"
+    return f"{text} ({fmt_percent(100 * low, 1, lang)} – {fmt_percent(100 * high, 1, lang)})"
 
 
 def summary_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
-    """The summary as a reader sees it: localized headers, formatted numbers, 'not reached'."""
+    """The summary as a reader sees it: localized headers, formatted numbers, 'not reached',
+    'not estimable (reason)'. A competing-risk endpoint shows the cumulative incidence at the
+    end of follow-up instead of the median, and no between-arm test."""
     rows = []
-    for r in res.summary.itertuples(index=False):
-        if r.n == 0:
+    for r in res.summary.to_dict("records"):
+        row = {t("survival.col.arm", lang): t(f"arm.{r['arm']}", lang),
+               t("survival.col.n", lang): r["n"],
+               t("survival.col.events", lang): r["events"]}
+        if is_competing_risk(res.endpoint):
+            row[t("survival.col.competing_events", lang)] = r["competing_events"]
+            row[t("survival.col.cif_time", lang)] = _years(r["cif_time"])
+            row[t("survival.col.cif", lang)] = _percent_ci(r["cif"], r["cif_ci_low"], r["cif_ci_high"],
+                                      r["cif_reason"], lang)
+            rows.append(row)
+            continue
+        if r["n"] == 0:
             median = ci = t("common.missing_value", lang)
         else:
-            median = _fmt_time(r.median, lang)
-            ci = f"{_fmt_time(r.median_ci_low, lang)} – {_fmt_time(r.median_ci_high, lang)}"
-        if r.arm == REFERENCE_ARM:
-            hr = t("survival.reference", lang)
-        elif math.isnan(r.hazard_ratio):
-            hr = t("common.missing_value", lang)
-        else:
-            hr = (f"{fmt_number(r.hazard_ratio, 2, lang)} "
-                  f"({fmt_number(r.hr_ci_low, 2, lang)} – {fmt_number(r.hr_ci_high, 2, lang)})")
-        rows.append({
-            t("survival.col.arm", lang): t(f"arm.{r.arm}", lang),
-            t("survival.col.n", lang): r.n,
-            t("survival.col.events", lang): r.events,
-            t("survival.col.median", lang): median,
-            t("survival.col.median_ci", lang): ci,
-            t("survival.col.hr", lang): hr,
-            t("survival.col.logrank_p", lang): fmt_p(r.logrank_p, lang),
-        })
+            median = _fmt_time(r["median"], r["median_reason"], lang)
+            ci = (f"{_fmt_time(r['median_ci_low'], r['median_ci_low_reason'], lang)} – "
+                  f"{_fmt_time(r['median_ci_high'], r['median_ci_high_reason'], lang)}")
+        row[t("survival.col.median", lang)] = median
+        row[t("survival.col.median_ci", lang)] = ci
+        row[t("survival.col.hr", lang)] = (t("survival.reference", lang)
+                                           if r["arm"] == REFERENCE_ARM
+                                           else hazard_ratio_text(res, lang))
+        row[t("survival.col.logrank_p", lang)] = logrank_text(res, lang)
+        rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs.update(res.summary.attrs)
     return out
+
+
+def _years(x: float) -> str:
+    return f"{x:.2f}" if x is not None and math.isfinite(x) else "–"
 
 
 def at_risk_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
@@ -420,7 +539,8 @@ def at_risk_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
 
 
 def curves_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
-    """The step curves (both scales) with localized headers, arm and scale names."""
+    """The step curves (both scales) with localized headers, arm and scale names; an undefined
+    confidence limit is empty, with the reason in its own column."""
     c = res.curves
     out = pd.DataFrame({
         t("survival.col.arm", lang): [t(f"arm.{a}", lang) for a in c["arm"]],
@@ -429,6 +549,8 @@ def curves_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
         t("survival.col.estimate", lang): c["estimate"].to_numpy(),
         t("survival.col.ci_low", lang): c["ci_low"].to_numpy(),
         t("survival.col.ci_high", lang): c["ci_high"].to_numpy(),
+        t("survival.col.ci_note", lang): [not_estimable(r, lang) if r else "" for r in
+                                          c["ci_reason"]],
         t("survival.col.n_at_risk", lang): c["n_at_risk"].to_numpy(),
         t("survival.col.n_events", lang): c["n_events"].to_numpy(),
         t("survival.col.n_censored", lang): c["n_censored"].to_numpy(),

@@ -16,11 +16,16 @@ is calibrated to ``data/published_figures.csv``:
    >= 12 weeks apart (the taper rule), and tsDMARDs only after their 2019 approval.
 5. Adverse events: MedDRA terms, serious events and categories as in Table 2, spread over exposure.
 
-Same seed, same bytes. ``subjects`` scales every count by subjects / 110 for load tests.
+Same seed, same bytes. Any seed gives every published figure at the published size.
+``subjects`` (20 to 20,000) keeps the published proportions: each count is the published share
+of its own denominator. What cannot be met exactly at a size (small arms on coarse grids) is
+relaxed to the nearest reachable value with a :class:`SynthRelaxed` warning naming the figure.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,6 +40,7 @@ from .schema import ARMS, DAYS_PER_YEAR, TABLES, VISIT_DAYS, VISITS
 
 DEFAULT_SEED = 642
 BASE_SUBJECTS = 110
+MIN_SUBJECTS, MAX_SUBJECTS = 20, 20_000  # the sizes the generator is tested at
 KEY_VISITS = ("M1", "M3", "M6", "Y1", "M18", "Y2", "M30", "Y3", "M42", "Y4", "M54", "Y5")
 LATE_VISITS = ("M66", "Y6", "M78", "Y7")
 COMPLETER_LAST_VISITS = ("Y5",) + LATE_VISITS
@@ -44,6 +50,7 @@ TAPER_DAYS = 84  # DAS28 < 3.2 for >= 12 weeks before each taper step
 LEVELS = (0, 20, 50, 70)
 DAS_RANGES = {"remission": (1.85, 2.5), "low": (2.68, 3.12), "moderate": (3.3, 5.0),
               "high": (5.2, 6.3)}
+LATE_TRIAL_MSC = 32  # MSC subjects of the combination trial (He et al. 2020: 32 + 31 randomised)
 STUDY_IDS = {"early": "ChiCTR-ONC-16008770", "late": "ChiCTR-INR-17012462"}
 
 
@@ -62,30 +69,46 @@ class ArmTargets:
     counts: dict = field(default_factory=dict)  # characteristic -> count among completers
     medications: dict = field(default_factory=dict)  # (class, tp) -> count among completers
     ae: dict = field(default_factory=dict)
+    ratio: float = 1.0  # subjects in this arm / published subjects in this arm
 
 
-def load_targets(scale: float = 1.0) -> dict[str, ArmTargets]:
+def _arm_sizes(subjects: int, published: list[float]) -> list[int]:
+    """Subjects per arm in the published ratio, summing to ``subjects`` (largest remainder)."""
+    exact = np.array(published) * subjects / sum(published)
+    sizes = np.floor(exact).astype(int)
+    sizes[np.argsort(-(exact - sizes), kind="stable")[: subjects - sizes.sum()]] += 1
+    return [int(x) for x in sizes]
+
+
+def load_targets(subjects: int = BASE_SUBJECTS) -> dict[str, ArmTargets]:
+    """The counts to hit per arm. At another size than the published one every count is the
+    published proportion of its own denominator (randomised, or completers), so parts never
+    exceed their whole; means, SDs and limits stay the published ones."""
     pub = published_figures()
 
     def v(group, fig, arm, stat, tp=""):
         return figure_value(group, fig, arm, stat, tp)
 
-    def sc(x: float) -> int:
-        return int(round(x * scale))
-
+    sizes = _arm_sizes(subjects, [v("disposition", "randomized", arm, "count") for arm in ARMS])
     out = {}
-    for arm in ARMS:
-        withdrawn = {r: sc(v("disposition", f"withdrawn_{r}", arm, "count"))
+    for arm, n in zip(ARMS, sizes):
+        pub_n = v("disposition", "randomized", arm, "count")
+        withdrawn = {r: int(round(v("disposition", f"withdrawn_{r}", arm, "count") * n / pub_n))
                      for r in ("lack_of_efficacy", "adverse_event", "other")}
-        n = sc(v("disposition", "randomized", arm, "count"))
         completed = n - sum(withdrawn.values())
+        pub_completed = pub_n - sum(v("disposition", f"withdrawn_{r}", arm, "count")
+                                    for r in ("lack_of_efficacy", "adverse_event", "other"))
+
+        def among_completers(x: float) -> int:
+            return int(round(x * completed / pub_completed))
+
         py = (v("safety", "person_years", arm, "min") + v("safety", "person_years", arm, "max")) / 2
         eff = pub[(pub.group == "efficacy_completers") & (pub.arm == arm)
                   & (pub.statistic == "responders")]
         plan = {tp: {} for tp in KEY_VISITS}
         for row in eff.itertuples():
-            plan[row.timepoint][row.figure] = sc(float(row.value))
-        t = ArmTargets(arm, n, completed, withdrawn, py * scale, plan)
+            plan[row.timepoint][row.figure] = among_completers(float(row.value))
+        t = ArmTargets(arm, n, completed, withdrawn, py * n / pub_n, plan, ratio=n / pub_n)
         base = pub[(pub.group == "baseline") & (pub.arm == arm)]
         for fig, g in base.groupby("figure"):
             stats = dict(zip(g.statistic, zip(g.value.astype(float), g.decimals)))
@@ -93,10 +116,11 @@ def load_targets(scale: float = 1.0) -> dict[str, ArmTargets]:
                 t.baseline[fig] = (stats["mean"][0], stats["sd"][0], stats["mean"][1],
                                    stats["sd"][1])
             else:
-                t.counts[fig] = sc(stats["count"][0])
+                t.counts[fig] = among_completers(stats["count"][0])
         meds = pub[(pub.group == "medications") & (pub.arm == arm) & (pub.statistic == "count")]
-        t.medications = {(r.figure, r.timepoint): sc(float(r.value)) for r in meds.itertuples()}
-        t.ae = {fig: sc(v("safety", fig, arm, "count")) for fig in
+        t.medications = {(r.figure, r.timepoint): among_completers(float(r.value))
+                         for r in meds.itertuples()}
+        t.ae = {fig: int(round(v("safety", fig, arm, "count") * t.ratio)) for fig in
                 ("ae_events", "sae_events", "autoimmune_events", "serious_infection_events")}
         out[arm] = t
     return out
@@ -105,26 +129,35 @@ def load_targets(scale: float = 1.0) -> dict[str, ArmTargets]:
 # ---------------------------------------------------------------------------------------------
 # small numeric helpers
 # ---------------------------------------------------------------------------------------------
+class SynthRelaxed(UserWarning):
+    """A target the synthetic cohort cannot meet exactly at the requested size or seed; the
+    message names the published figure and the value used instead."""
+
+
+def _relax(figure: str, wanted: str, got: str, why: str) -> None:
+    warnings.warn(f"{figure}: {wanted} not met exactly ({why}); the cohort has {got}",
+                  SynthRelaxed, stacklevel=3)
+
+
 def _matches(value: float, target: float, decimals: int) -> bool:
     # Rounds to the published value, with a safety margin against float ties.
     return abs(value - target) < 0.45 * 10 ** (-decimals)
 
 
 def _calibrate(x: np.ndarray, mean: float, sd: float, dm: int, ds: int, step: float,
-               lo: float, hi: float, rng: np.random.Generator) -> np.ndarray:
+               lo: float, hi: float, rng: np.random.Generator, figure: str) -> np.ndarray:
     """Values on a ``step`` grid within [lo, hi] whose mean and SD round to the targets."""
-    for _attempt in range(20):
-        z = (x - x.mean()) / x.std(ddof=1)
-        y = np.clip(np.round((mean + sd * z) / step) * step, lo, hi)
-        try:
-            return _local_search(y, lambda a: (a.mean(), a.std(ddof=1)), (mean, sd), (dm, ds),
-                                 step, lo, hi, rng, max_iter=20_000)
-        except RuntimeError:  # stuck against a bound: start again from a perturbed draw
-            x = x + rng.normal(0, 0.3 * x.std(), len(x))
-    raise RuntimeError(f"calibration did not converge to {(mean, sd)}")
+    z = (x - x.mean()) / x.std(ddof=1)
+    y = np.clip(np.round((mean + sd * z) / step) * step, lo, hi)
+    y = _local_search(y, lambda a: (a.mean(), a.std(ddof=1)), (mean, sd), (dm, ds), step, lo,
+                      hi, rng, max_iter=20_000)
+    return _finish_mean_sd(y, step, lo, hi, 0.0, 1.0, (mean, sd), (dm, ds), figure)
 
 
-def _local_search(y, stats_fn, targets, decimals, step, lo, hi, rng, max_iter=200_000):
+def _local_search(y, stats_fn, targets, decimals, step, lo, hi, rng, max_iter=200_000,
+                  patience=2_000):
+    """Random single-value moves that never worsen the error: fast from afar, but it can stall
+    where only a move of two values helps (then :func:`_finish_mean_sd` takes over)."""
     y = y.copy()
     tol = [0.45 * 10 ** (-d) for d in decimals]
 
@@ -132,18 +165,90 @@ def _local_search(y, stats_fn, targets, decimals, step, lo, hi, rng, max_iter=20
         return sum(abs(s - t) / e for s, t, e in zip(stats_fn(a), targets, tol))
 
     cur = err(y)
-    for _ in range(max_iter):
+    last_gain = 0
+    for it in range(max_iter):
         if all(_matches(s, t, d) for s, t, d in zip(stats_fn(y), targets, decimals)):
-            return np.round(y / step) * step
+            break
+        if it - last_gain > patience:
+            break
         i = rng.integers(len(y))
         old = y[i]
         y[i] = min(hi, max(lo, old + step * rng.choice((-1, 1))))
         new = err(y)
+        if new < cur:
+            last_gain = it
         if new <= cur:
             cur = new
         else:
             y[i] = old
-    raise RuntimeError(f"calibration did not converge to {targets}")
+    return np.round(y / step) * step
+
+
+def _finish_mean_sd(y, step, lo, hi, offset, slope, target, decimals, figure):
+    """Steepest descent to a mean and SD target for ``offset + slope * y``, y on a ``step``
+    grid in [lo, hi]: each move is the best single step or the best pair (one value up, one
+    down, the mean unchanged), so it does not stall where a lone random step cannot help. What
+    the grid cannot reach at this size is relaxed with a warning naming the figure."""
+    y = np.asarray(y, dtype=float).copy()
+    n = len(y)
+    mean, sd = target
+    tol_mean, tol_sd = (0.45 * 10 ** (-d) for d in decimals)
+    h = slope * step
+
+    def err(s1, s2):
+        var = np.maximum(s2 - s1 * s1 / n, 0.0) / max(n - 1, 1)
+        return np.abs(s1 / n) / tol_mean + np.abs(np.sqrt(var) - sd) / tol_sd
+
+    for _move in range(20 * n + 1_000):
+        values = offset + slope * y
+        if _matches(values.mean(), mean, decimals[0]) and _matches(
+                values.std(ddof=1), sd, decimals[1]):
+            return y
+        dev = values - mean
+        s1, s2 = dev.sum(), dev @ dev
+        cur = float(err(s1, s2))
+        up = y + step <= hi + 1e-9
+        down = y - step >= lo - 1e-9
+        best, move = cur - 1e-12, None
+        for sign, ok in ((1, up), (-1, down)):
+            e = np.where(ok, err(s1 + sign * h, s2 + 2 * sign * h * dev + h * h), np.inf)
+            i = int(np.argmin(e))
+            if e[i] < best:
+                best, move = float(e[i]), ((i, sign),)
+        rise, fall = np.flatnonzero(up), np.flatnonzero(down)
+        if n > 1 and len(rise) and len(fall):
+            # the partner whose step brings the sum of squares closest to the target's
+            need = (n - 1) * sd * sd + s1 * s1 / n - s2
+            order = fall[np.argsort(dev[fall], kind="stable")]
+            pos = np.searchsorted(dev[order], dev[rise] + h - need / (2 * h))
+            for cand in (pos - 1, pos):
+                j = order[np.clip(cand, 0, len(order) - 1)]
+                e = np.where(j == rise, np.inf,
+                             err(s1, s2 + 2 * h * (dev[rise] - dev[j]) + 2 * h * h))
+                k = int(np.argmin(e))
+                if e[k] < best:
+                    best, move = float(e[k]), ((int(rise[k]), 1), (int(j[k]), -1))
+        if move is None:
+            break
+        for i, sign in move:
+            y[i] += sign * step
+        y = np.round(y / step) * step
+    values = offset + slope * y
+    _relax(figure, f"mean {mean:.{decimals[0]}f} and SD {sd:.{decimals[1]}f}",
+           f"mean {values.mean():.{decimals[0] + 1}f}, SD {values.std(ddof=1):.{decimals[1] + 1}f}",
+           f"{n} values on a grid of {step:g} within [{lo:g}, {hi:g}]")
+    return y
+
+
+# every (tender, swollen) pair the baseline draws allow, and its part of DAS28-ESR
+_JOINT_TJC, _JOINT_SJC = np.array([(t, s) for t in range(3, 22)
+                                   for s in range(2, min(t, 16) + 1)]).T
+_JOINT_DAS = 0.56 * np.sqrt(_JOINT_TJC) + 0.28 * np.sqrt(_JOINT_SJC)
+
+
+def _pg_for_das(das: float, esr: float) -> np.ndarray:
+    """Per joint pair, the patient global that puts DAS28-ESR on ``das``."""
+    return np.round((das - _JOINT_DAS - 0.70 * np.log(esr)) / 0.014)
 
 
 def _das28(tjc, sjc, esr, pg):
@@ -161,7 +266,7 @@ class _Generator:
     def __init__(self, seed: int, subjects: int | None):
         self.rng = np.random.default_rng(seed)
         self.scale = (subjects or BASE_SUBJECTS) / BASE_SUBJECTS
-        self.targets = load_targets(self.scale)
+        self.targets = load_targets(subjects or BASE_SUBJECTS)
         self.subjects: pd.DataFrame | None = None
 
     # -- roster and exposure -------------------------------------------------------------------
@@ -181,7 +286,7 @@ class _Generator:
         df["subject_id"] = [f"S{i + 1:0{width}d}" for i in range(len(df))]
         df["latent"] = rng.normal(size=len(df))
         # MSC came from both trials (32 of 79 from the combination trial), MSC+IFN-γ from one.
-        late_msc = int(round(32 * self.scale))
+        late_msc = int(round(LATE_TRIAL_MSC * self.targets["MSC"].ratio))
         msc_idx = df.index[df.arm == "MSC"]
         late = set(rng.choice(msc_idx, size=late_msc, replace=False)) | set(
             df.index[df.arm == "MSC_IFNG"])
@@ -217,6 +322,8 @@ class _Generator:
                 gap = need - levels[pick].sum()
                 if abs(gap) <= 3 * len(comp):
                     break
+                if (pick == (len(levels) - 1 if gap > 0 else 0)).all():
+                    break  # every subject at the last level the need calls for: no move left
                 j = rng.integers(len(comp))
                 if gap > 0 and pick[j] < len(levels) - 1:
                     pick[j] += 1
@@ -258,25 +365,20 @@ class _Generator:
                 for name, (draw, step, lo, hi) in spec.items():
                     if calibrate:
                         mean, sd, dm, ds = tg.baseline[name]
-                        cols[name][idx] = _calibrate(draw, mean, sd, dm, ds, step, lo, hi, rng)
+                        cols[name][idx] = _calibrate(draw, mean, sd, dm, ds, step, lo, hi, rng,
+                                                     f"baseline {name}, {arm}")
                     else:
                         cols[name][idx] = np.clip(np.round(draw / step) * step, lo, hi)
                 draw = rng.normal(5.72, 0.52, n)
                 if calibrate:
                     mean, sd, dm, ds = tg.baseline["das28_esr"]
                     draw = mean + sd * (draw - draw.mean()) / draw.std(ddof=1)
-                for attempt in range(50):
-                    # DAS28 rises with ESR: pair the draws by a noisy ESR rank (a low DAS28
-                    # beside a high ESR leaves no room for the joint counts: pair again)
-                    key = np.argsort(np.argsort(cols["esr"][idx])) + rng.normal(
-                        0, n / (6 + attempt), n)
-                    das_target = np.sort(draw)[np.argsort(np.argsort(key))]
-                    if self._baseline_joints(cols, idx, das_target):
-                        break
-                else:
-                    raise RuntimeError("no baseline joint counts fit the DAS28 targets")
+                # DAS28 rises with ESR: pair the draws by a noisy ESR rank
+                key = np.argsort(np.argsort(cols["esr"][idx])) + rng.normal(0, n / 6, n)
+                das_target = np.sort(draw)[np.argsort(np.argsort(key))]
+                self._baseline_joints(cols, idx, das_target)
                 if calibrate:
-                    self._calibrate_das(cols, idx, tg.baseline["das28_esr"])
+                    self._calibrate_das(cols, idx, tg.baseline["das28_esr"], arm)
                 for j in idx:
                     pg = cols["patient_global"][j]
                     cols["physician_global"][j] = np.clip(round(pg + rng.normal(5, 8)), 20, 95)
@@ -298,30 +400,41 @@ class _Generator:
         return out
 
     def _baseline_joints(self, cols, idx, das_target):
-        """Joint counts and patient global that give each subject its baseline DAS28-ESR."""
+        """Joint counts and patient global that give each subject its baseline DAS28-ESR, or
+        the nearest DAS28 its ESR allows (a tail draw beside an extreme ESR has none exact)."""
         rng = self.rng
         for j, das in zip(idx, das_target):
-            for attempt in range(4000):
-                wide = attempt > 2000  # rare extremes: a low DAS28 with a high ESR
-                tjc = int(rng.integers(3 if wide else 4, 22))
-                sjc = int(rng.integers(2, min(tjc, 16) + 1))
-                rest = das - 0.56 * np.sqrt(tjc) - 0.28 * np.sqrt(sjc) - 0.70 * np.log(
-                    cols["esr"][j])
-                pg = round(rest / 0.014)
-                if (10 if wide else 22) <= pg <= 95:
-                    break
+            esr = cols["esr"][j]
+            pg_needed = _pg_for_das(das, esr)
+            fits = np.flatnonzero((pg_needed >= 10) & (pg_needed <= 95))
+            if len(fits) == 0:
+                k = int(np.argmin(np.abs(_JOINT_DAS + 0.70 * np.log(esr)
+                                         + 0.014 * np.clip(pg_needed, 10, 95) - das)))
+                tjc, sjc, pg = _JOINT_TJC[k], _JOINT_SJC[k], np.clip(pg_needed[k], 10, 95)
             else:
-                return False
+                for attempt in range(4000):
+                    wide = attempt > 2000  # rare extremes: a low DAS28 with a high ESR
+                    tjc = int(rng.integers(3 if wide else 4, 22))
+                    sjc = int(rng.integers(2, min(tjc, 16) + 1))
+                    rest = das - 0.56 * np.sqrt(tjc) - 0.28 * np.sqrt(sjc) - 0.70 * np.log(esr)
+                    pg = round(rest / 0.014)
+                    if (10 if wide else 22) <= pg <= 95:
+                        break
+                else:  # a narrow fit the random draws missed
+                    k = fits[rng.integers(len(fits))]
+                    tjc, sjc, pg = _JOINT_TJC[k], _JOINT_SJC[k], pg_needed[k]
             cols["tjc28"][j], cols["sjc28"][j], cols["patient_global"][j] = tjc, sjc, pg
-        return True
 
-    def _calibrate_das(self, cols, idx, target):
+    def _calibrate_das(self, cols, idx, target, arm):
         mean, sd, dm, ds = target
         t, s, e = cols["tjc28"][idx], cols["sjc28"][idx], cols["esr"][idx]
         pg = cols["patient_global"][idx].copy()
-        cols["patient_global"][idx] = _local_search(
+        pg = _local_search(
             pg, lambda p: (_das28(t, s, e, p).mean(), _das28(t, s, e, p).std(ddof=1)),
             (mean, sd), (dm, ds), 1, 25, 98, self.rng)
+        offset = 0.56 * np.sqrt(t) + 0.28 * np.sqrt(s) + 0.70 * np.log(e)
+        cols["patient_global"][idx] = _finish_mean_sd(pg, 1, 25, 98, offset, 0.014, (mean, sd),
+                                                      (dm, ds), f"baseline das28_esr, {arm}")
 
     # -- efficacy states -----------------------------------------------------------------------
     def states(self, df: pd.DataFrame, forced: dict, boosted: set) -> dict:
@@ -374,8 +487,11 @@ class _Generator:
         a50 = list(dict.fromkeys(lda + a70))
         a50 += take(order, set(a50), k["ACR50"] - len(a50))
         a20 = a50 + take(order, set(a50), k["ACR20"] - len(a50))
-        if len(lda) != k["DAS28_LDA"] or len(a50) != k["ACR50"] or len(a20) != k["ACR20"]:
-            raise RuntimeError(f"plan for {arm} {visit} cannot nest: {k}")
+        for endpoint, got in (("DAS28_LDA", lda), ("ACR50", a50), ("ACR20", a20)):
+            if len(got) != k[endpoint]:  # the scaled counts or the taper windows do not nest
+                _relax(f"{endpoint} responders, {arm} completers at {visit}", f"{k[endpoint]}",
+                       f"{len(got)}", f"the response sets nest (REM within LDA within ACR50 "
+                       f"within ACR20), and {len(forced)} tapering subjects must be in LDA")
         out = {}
         sets = (set(rem), set(lda), set(a70), set(a50), set(a20))
         for s in order:
@@ -601,19 +717,21 @@ def _medication_rows(gen: _Generator, df: pd.DataFrame, plan: _MedPlan, day_of: 
         # biologics
         prior_b = [s for s in comp_ids if info.at[s, "prior_bdmard"]]
         b_users = list(rng.choice(prior_b, size=m[("bDMARD", "BL")], replace=False))
-        for s in cs_stop - {drug_free}:  # keeps a biologic as monotherapy
-            if s not in b_users:
-                b_users[-1] = s
-        b_keep = [s for s in b_users if s in cs_stop - {drug_free}]
+        # who stops csDMARDs keeps a biologic as monotherapy
+        monotherapy = [s for s in comp_ids if s in cs_stop - {drug_free}]
+        missing = [s for s in monotherapy if s not in b_users]
+        for slot, s in zip(range(len(b_users) - 1, -1, -1), missing):
+            b_users[slot] = s
+        b_keep = [s for s in b_users if s in monotherapy][: m[("bDMARD", "Y1")]]
         others = [s for s in b_users if s not in b_keep]
         b_keep += list(rng.choice(others, size=m[("bDMARD", "Y1")] - len(b_keep), replace=False))
         n_switch = max(0, m[("bDMARD", "Y1")] - m[("bDMARD", "Y3")])
         switchers = [s for s in b_keep if s not in cs_stop][:n_switch]
         non_b_y3 = [s for s in reversed(comp_ids) if s not in b_keep and s not in cs_stop]
-        n_b_new = m[("bDMARD", "Y5")] - (m[("bDMARD", "Y3")])
+        n_b_new = max(0, m[("bDMARD", "Y5")] - m[("bDMARD", "Y3")])
         b_new = non_b_y3[:n_b_new]
-        ts_y3_new = m[("tsDMARD", "Y3")] - n_switch
-        ts_y5_new = m[("tsDMARD", "Y5")] - m[("tsDMARD", "Y3")]
+        ts_y3_new = max(0, m[("tsDMARD", "Y3")] - len(switchers))
+        ts_y5_new = max(0, m[("tsDMARD", "Y5")] - m[("tsDMARD", "Y3")])
         pool = [s for s in non_b_y3 if s not in b_new]
         ts_early = pool[:ts_y3_new]
         ts_late = pool[ts_y3_new: ts_y3_new + ts_y5_new]
@@ -726,7 +844,6 @@ NONSERIOUS_WITHDRAWAL_AE = ("Hepatic function abnormal", "hep")
 def _adverse_events(gen: _Generator, df: pd.DataFrame) -> list[dict]:
     rng = gen.rng
     events = []  # (subject, pt, soc_key, onset_day, serious, category, severity, dur, outcome)
-    copies = max(1, int(round(gen.scale)))
     for arm, tg in gen.targets.items():
         sub = df[df.arm == arm]
         ae_wd = list(sub[(sub.status == "withdrawn")
@@ -736,31 +853,41 @@ def _adverse_events(gen: _Generator, df: pd.DataFrame) -> list[dict]:
         exposure = dict(zip(sub.subject_id, sub.exposure_days))
         causing = {}
         n_serious = 0
-        for c in range(copies):
-            for role, terms in SERIOUS_DESIGN[arm]:
-                s = ae_wd.pop() if role == "ae_withdrawal" and ae_wd else comp.pop()
-                end = exposure[s]
-                onsets = sorted(int(x) for x in rng.integers(60, end - 45, size=len(terms)))
-                if role == "ae_withdrawal":
-                    onsets[-1] = end - int(rng.integers(5, 40))
-                    causing[s] = onsets[-1]
-                for (pt, soc, cat), onset in zip(terms, onsets):
-                    last = role == "ae_withdrawal" and onset == onsets[-1]
-                    events.append((s, pt, soc, onset, 1, cat, "severe" if "lupus" in pt
-                                   or pt == "Pneumonia" else "moderate",
-                                   None if last else int(rng.integers(10, 60)),
-                                   "not recovered/not resolved" if last else "recovered/resolved"))
-                    n_serious += 1
+        # the design's subjects again and again until the arm's count of serious events is
+        # reached (the last one may have fewer events)
+        for role, terms in itertools.cycle(SERIOUS_DESIGN[arm]):
+            if n_serious >= tg.ae["sae_events"] or not (comp or ae_wd):
+                break
+            terms = terms[: tg.ae["sae_events"] - n_serious]
+            s = ae_wd.pop() if role == "ae_withdrawal" and ae_wd or not comp else comp.pop()
+            end = exposure[s]
+            onsets = sorted(int(x) for x in rng.integers(60, end - 45, size=len(terms)))
+            if role == "ae_withdrawal":
+                onsets[-1] = end - int(rng.integers(5, 40))
+                causing[s] = onsets[-1]
+            for (pt, soc, cat), onset in zip(terms, onsets):
+                last = role == "ae_withdrawal" and onset == onsets[-1]
+                events.append((s, pt, soc, onset, 1, cat, "severe" if "lupus" in pt
+                               or pt == "Pneumonia" else "moderate",
+                               None if last else int(rng.integers(10, 60)),
+                               "not recovered/not resolved" if last else "recovered/resolved"))
+                n_serious += 1
         for s in ae_wd:  # withdrawals for a non-serious event
             onset = exposure[s] - int(rng.integers(10, 45))
             causing[s] = onset
             pt, soc = NONSERIOUS_WITHDRAWAL_AE
             events.append((s, pt, soc, onset, 0, "", "moderate", None,
                            "not recovered/not resolved"))
-        assert n_serious == tg.ae["sae_events"], (arm, n_serious)
+        if n_serious != tg.ae["sae_events"]:
+            _relax(f"sae_events, {arm}", f"{tg.ae['sae_events']}", f"{n_serious}",
+                   "too few subjects for one serious event each")
         # the most common AE: a transient fall in lymphocytes shortly after the infusion
         arm_ids = set(sub.subject_id)
         n_left = tg.ae["ae_events"] - sum(1 for e in events if e[0] in arm_ids)
+        if n_left < 0:
+            _relax(f"ae_events, {arm}", f"{tg.ae['ae_events']}", f"{tg.ae['ae_events'] - n_left}",
+                   "every serious event and withdrawal for an adverse event is counted")
+            n_left = 0
         n_lymph = int(round(n_left * 0.26))
         for s in rng.choice(sub.subject_id.to_numpy(), size=n_lymph, replace=False):
             events.append((s, "Lymphocyte count decreased", "inv", int(rng.integers(1, 10)), 0,
@@ -801,7 +928,12 @@ def _adverse_events(gen: _Generator, df: pd.DataFrame) -> list[dict]:
 # assembly
 # ---------------------------------------------------------------------------------------------
 def generate(seed: int = DEFAULT_SEED, subjects: int | None = None) -> dict[str, pd.DataFrame]:
-    """The four raw tables of a synthetic cohort, as the data contract defines them."""
+    """The four raw tables of a synthetic cohort, as the data contract defines them.
+
+    ``seed``: any integer >= 0. ``subjects``: MIN_SUBJECTS to MAX_SUBJECTS (default: the
+    published 110). A target that cannot be met exactly at this size emits a
+    :class:`SynthRelaxed` warning naming the figure; the cohort is built all the same."""
+    check_arguments(seed, subjects)
     gen = _Generator(seed, subjects)
     df = gen.baseline(gen.roster())
     plan = _plan_medications(gen, df)
@@ -825,7 +957,9 @@ def generate(seed: int = DEFAULT_SEED, subjects: int | None = None) -> dict[str,
         if gen.scale != 1 or _limits_hold(visits, df):
             break
     else:
-        raise RuntimeError("no draw of missing values keeps the chosen cells within limits")
+        _relax("ACR50/ACR70 and DAS28_REM at Y1, MSC vs MSC_IFNG completers",
+               "Fisher p >= 0.05 (STUDY.md limits)", "p < 0.05 somewhere",
+               "no draw of missed visits kept every chosen cell within the limits")
     visits["visit_date"] = [_iso(date.fromordinal(int(info.at[s, "infusion"] + d)))
                             for s, d in zip(visits.subject_id, visits.day)]
     order = {v: i for i, v in enumerate(VISITS)}
@@ -854,6 +988,15 @@ def generate(seed: int = DEFAULT_SEED, subjects: int | None = None) -> dict[str,
     }
     return {name: t[TABLES[name].column_names].reset_index(drop=True)
             for name, t in tables.items()}
+
+
+def check_arguments(seed: int, subjects: int | None) -> None:
+    """Raise ValueError, in words, for a seed or size the generator does not take."""
+    if seed < 0:
+        raise ValueError(f"the seed must be 0 or more, not {seed}")
+    if subjects is not None and not MIN_SUBJECTS <= subjects <= MAX_SUBJECTS:
+        raise ValueError(f"the number of subjects must be {MIN_SUBJECTS} to {MAX_SUBJECTS}, "
+                         f"not {subjects}")
 
 
 def _limits_hold(visits: pd.DataFrame, df: pd.DataFrame) -> bool:

@@ -80,7 +80,8 @@ def transitions(study, population: str, from_timepoint: str, to_timepoint: str,
                     footnote=" ".join([footnote_text(population, lang),
                                        t(f"da.footnote.transitions.{population}", lang)]),
                     categories=list(categories_for(population)),
-                    from_timepoint=from_timepoint, to_timepoint=to_timepoint)
+                    from_timepoint=from_timepoint, to_timepoint=to_timepoint,
+                    timepoint=to_timepoint)
 
 
 def flows(study, population: str, timepoints: list, lang: str = "en",

@@ -7,6 +7,7 @@ from their defaults. Every run writes the whole state back to the URL, non-defau
 """
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -49,17 +50,20 @@ def seed_view(view: View, study, values: dict) -> ViewState:
     """The view's state: each control's widget value, seeded on arrival from the URL and
     otherwise (a control whose widget key changed with another choice) from its default."""
     arrival = st.session_state.get(LAST_VIEW) != view.key
-    values = dict(values)
+    values, replaced = dict(values), {}
     for control in view.controls:
         key = control.widget_name(view.key, values)
         value = st.session_state.get(key)
-        if value is None or not control.valid(value, study, values):
+        if value is not None and not control.valid(value, study, values):
+            replaced[control.key] = value  # e.g. an endpoint another population does not have
+            value = None
+        if value is None:
             value = (_from_url(control, study, values) if arrival
                      else control.default_value(study, values))
             st.session_state[key] = value
         values[control.key] = control.normal(value)
     st.session_state[LAST_VIEW] = view.key
-    return resolve(view.key, study, values)
+    return dataclasses.replace(resolve(view.key, study, values), replaced=replaced)
 
 
 def write_url(state: ViewState) -> None:

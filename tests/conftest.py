@@ -25,3 +25,13 @@ def dashboard_study():
     ui.get_study.clear()
     yield
     ui.get_study.clear()
+
+
+@pytest.fixture
+def existing_out(tmp_path):
+    """A current study file (any bytes) that a failed build must leave byte-identical, alone in
+    its folder."""
+    out = tmp_path / "out" / "study.duckdb"
+    out.parent.mkdir()
+    out.write_bytes(b"previous study file \x00\x01 must survive")
+    return out

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from analytics.export import csv_table_start
 from analytics.i18n import t
 from browser_support import (DECK_MS, FIRST_LOAD_MS, LAUNCH_ARGS, ROOT, SCREENSHOTS, VIEWPORT,
                              StreamlitServer, chart_problems, chart_reports,
@@ -251,9 +252,12 @@ def test_csv_download(server, page):
     data = open(download.path(), "rb").read()
     assert data, "empty CSV"
     text = data.decode("utf-8-sig")
-    first_row = next(csv.reader(io.StringIO(text)))
-    assert first_row == shown_header, (first_row, shown_header)
-    assert len(text.splitlines()) > 1
+    rows = list(csv.reader(io.StringIO(text)))
+    start = csv_table_start(data)  # the view's facts first (title, population, …), then the table
+    assert [t("provenance.label.population", lang), t("population.completers", lang)] in \
+        rows[:start]
+    assert rows[start] == shown_header, (rows[start], shown_header)
+    assert len(rows) > start + 1
     assert not error_texts(page)
 
 

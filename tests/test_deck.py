@@ -1,7 +1,9 @@
 """The slide deck, from the command line (`python -m analytics deck`) and from the sidebar
-button: it opens with python-pptx, has the title slide plus one slide per figure or table of the
-chosen pages, names the view on the title slide, is in the chosen language, and its pictures are
-2× renders."""
+button: it opens with python-pptx, has the title slide plus a slide per figure and one or more
+per table of the chosen pages (a long table continues with "(cont.)"), names the view on the
+title slide, is in the chosen language, its pictures are 2× renders at the slide's size, and the
+method and footnote are in the speaker notes. (How the slides look when projected:
+tests/test_deck_render.py.)"""
 from __future__ import annotations
 
 import io
@@ -17,9 +19,11 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Pt
 
 from analytics import export
-from analytics.deck import SLIDE_FIG_WIDTH, deck_items
+from analytics import deck
+from analytics.deck import deck_items
 from analytics.i18n import t
 from analytics.views import PAGE_KEYS
+from deck_support import slide_runs, slide_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -49,52 +53,54 @@ def _cli(tmp_path: Path, name: str, *args: str) -> Presentation:
     return Presentation(str(out))
 
 
-def _texts(slide) -> list[str]:
-    out = []
-    for shape in slide.shapes:
-        if shape.has_text_frame:
-            out.append(shape.text_frame.text)
-        if shape.has_table:
-            out += [cell.text for row in shape.table.rows for cell in row.cells]
-    return out
-
-
 def _all_text(prs) -> str:
-    return "\n".join(x for s in prs.slides for x in _texts(s))
+    return "\n".join(x for s in prs.slides for x in slide_texts(s))
+
+
+def _slide_titles(item, lang) -> list[str]:
+    """The title(s) an item's slides carry: the figure's first title line, or the table's
+    title and its "(cont.)" form, as fitted to two lines."""
+    title = deck.figure_plain_title(item)[0] if item.kind == "figure" else item.title
+    return [deck.fit_title(x, lang)[0]
+            for x in (title, t("deck.continued", lang, title=title))]
 
 
 def _check_slides(prs, study, lang, population, timepoint, filters, pages):
     slides = deck_items(study, lang, population, timepoint, filters, pages)
-    assert len(prs.slides) == 1 + len(slides)
-    title = "\n".join(_texts(prs.slides[0]))
+    title = "\n".join(slide_texts(prs.slides[0]))
     assert t(f"population.{population}", lang) in title
     assert t(f"visit.{timepoint}", lang) in title
-    for slide, (_, item) in zip(list(prs.slides)[1:], slides):
-        kinds = {s.shape_type for s in slide.shapes}
+    remaining = list(prs.slides)[1:]
+    for _, item in slides:
+        slide = remaining.pop(0)
+        texts = slide_texts(slide)
         if item is None:
+            assert t("deck.empty", lang) in texts
             continue
+        first, cont = _slide_titles(item, lang)
+        assert first in texts, (first, texts[:3])
+        kinds = {s.shape_type for s in slide.shapes}
         if item.kind == "figure":
             assert MSO_SHAPE_TYPE.PICTURE in kinds
             pic = next(s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
-            assert pic.image.size[0] >= 2 * SLIDE_FIG_WIDTH  # 2× render
+            css_width = pic.width / 914400 * deck.PX_PER_INCH  # the picture's size on the slide
+            assert abs(pic.image.size[0] - deck.SLIDE_FIG_SCALE * css_width) <= 2  # 2× render
         else:
             assert any(s.has_table for s in slide.shapes)
-        texts = _texts(slide)
-        assert item.title in texts
-        # the footnote (caption) is on the slide
-        assert any(item.caption in x for x in texts), item.caption
+            while remaining and cont in slide_texts(remaining[0]):
+                remaining.pop(0)  # the table continues
+        # method and footnote in the speaker notes; the short source line on the slide
+        assert item.caption in slide.notes_slide.notes_text_frame.text
+        assert deck.source_text(item, lang) in texts
         if study.synthetic:
             assert t("synthetic.label", lang) in texts
-    # projector-readable type: nothing below 14 pt, titles 28 pt or more
+    assert not remaining
+    # projector-readable type: nothing below 11 pt (tables), titles 24 pt or more
     for slide in prs.slides:
-        for shape in slide.shapes:
-            frames = [shape.text_frame] if shape.has_text_frame else []
-            if shape.has_table:
-                frames += [c.text_frame for r in shape.table.rows for c in r.cells]
-            for frame in frames:
-                for para in frame.paragraphs:
-                    for run in para.runs:
-                        assert run.font.size is None or run.font.size >= Pt(14)
+        for shape, run, _ in slide_runs(slide):
+            assert run.font.size is not None and run.font.size >= Pt(11)
+            if shape.top == deck.TITLE_TOP:
+                assert run.font.size >= Pt(24)
     return slides
 
 
@@ -114,7 +120,7 @@ def test_cli_deck_zh_with_filters(tmp_path, study):
     assert len(CJK.findall(text)) > 200
     found = [w for w in ENGLISH_UI_WORDS if w in text]
     assert not found, found
-    assert t("filter.sex.F", "zh") in "\n".join(_texts(prs.slides[0]))
+    assert t("filter.sex.F", "zh") in "\n".join(slide_texts(prs.slides[0]))
 
 
 def test_cli_deck_subset_of_pages(tmp_path, study):

@@ -76,8 +76,7 @@ def test_svg_has_title_caption_and_synthetic_label(study, figures, lang):
     assert _squash(title) in _squash(text)
     if study.synthetic:
         assert _squash(t("synthetic.notice", lang)) in _squash(text)
-    population = t("caption.population", lang, population=t("population.safety", lang)
-                   if lang == "zh" else t("population.completers", lang))
+    population = t("population.safety" if lang == "zh" else "population.completers", lang)
     assert _squash(population) in _squash(text)
     if lang == "zh":
         assert CJK.search(text), "the zh figure's SVG has no Chinese characters"
@@ -91,21 +90,25 @@ def _table(study, lang):
 
 @pytest.mark.parametrize("lang", ("en", "zh"))
 def test_xlsx_has_table_title_and_footnote(study, lang):
-    from analytics.annotate import caption
+    from analytics.provenance import header_rows
     df, display = _table(study, lang)
     book = openpyxl.load_workbook(io.BytesIO(export.table_xlsx(df, display)))
     sheet = book.active
     cells = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
     assert cells[0][0] == df.attrs["title"]
-    header = list(cells[2][:len(display.columns)])
+    rows = header_rows(df.attrs)
+    assert [tuple(r[:2]) for r in cells[1:len(rows)]] == rows[1:]  # label, value
+    start = len(rows) + 1
+    header = list(cells[start][:len(display.columns)])
     assert header == [str(c) for c in display.columns]
-    body = [list(r[:len(display.columns)]) for r in cells[3:3 + len(display)]]
+    body = [list(r[:len(display.columns)]) for r in cells[start + 1:start + 1 + len(display)]]
     expected = display.astype(object).where(display.notna(), None).values.tolist()
+    assert len(body) == len(expected)
     for got, want in zip(body, expected):
         assert [None if v is None else str(v) for v in got] == \
                [None if v is None else str(v) for v in want]
     flat = [str(v) for row in cells for v in row if v is not None]
-    assert caption(df.attrs) in flat
+    assert df.attrs["method"] in flat and df.attrs["footnote"] in flat
     if study.synthetic:
         assert any(t("synthetic.notice", lang) in v for v in flat)
 
@@ -122,11 +125,124 @@ def test_csv_roundtrip(study, lang):
     df, display = _table(study, lang)
     data = export.table_csv(df, display)
     assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 Chinese
-    assert data.decode("utf-8-sig") == display.to_csv(index=False)
-    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    text = data.decode("utf-8-sig")
+    skip = export.csv_table_start(data)
+    assert text.splitlines()[skip - 1] == ""
+    assert "\n".join(text.splitlines()[skip:]) + "\n" == display.to_csv(index=False)
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False,
+                       skiprows=skip)
     assert list(back.columns) == [str(c) for c in display.columns]
     want = pd.read_csv(io.StringIO(display.to_csv(index=False)), dtype=str,
                        keep_default_na=False)
     pd.testing.assert_frame_equal(back, want)
     if lang == "zh":
-        assert CJK.search(data.decode("utf-8-sig"))
+        assert CJK.search(text)
+
+
+# -- every export states the whole view -------------------------------------------------------
+def _expected_facts(study, lang: str, *, population: str, when: str, raw_sex: str | None,
+                    synthetic_key: str = "synthetic.notice"):
+    """What a reader must find, computed here from the raw tables and the catalogue."""
+    import datetime as dt
+
+    subjects = study.query("SELECT arm, sex, status FROM subjects")
+    if raw_sex:
+        subjects = subjects[subjects["sex"] == raw_sex]
+    if population == "completers":
+        subjects = subjects[subjects["status"] == "completed"]
+    n = subjects.groupby("arm").size()
+    built = study.info.get("built_at", "")
+    try:
+        date = dt.datetime.fromisoformat(built).date().isoformat()
+    except ValueError:
+        mtime = study.path.stat().st_mtime
+        date = dt.datetime.fromtimestamp(mtime, dt.timezone.utc).date().isoformat()
+    facts = {
+        "population": t(f"population.{population}", lang),
+        "comparison": t("provenance.comparison.all", lang),
+        "subgroup": t("filter.sex.F", lang) if raw_sex else t("provenance.subgroups.none", lang),
+        "when": when,
+        "n_per_arm": t("provenance.n_per_arm", lang, msc=int(n.get("MSC", 0)),
+                       ifng=int(n.get("MSC_IFNG", 0))),
+        "file": study.path.name,
+        "built": date,
+    }
+    if study.synthetic:
+        facts["synthetic"] = t(synthetic_key, lang)
+    return facts
+
+
+def _missing(facts: dict, text: str) -> list[str]:
+    squashed = _squash(text)
+    return [k for k, v in facts.items() if _squash(v) not in squashed]
+
+
+@pytest.fixture(scope="module")
+def female_nri_y3(study):
+    """The Female / NRI / Year 3 state: the transition matrix Baseline → Year 3 (one time point)
+    and the serious-AE listing in years 1–3 (a safety window), in both languages."""
+    from analytics.charts.disease_activity import transition_matrix_figure
+    from analytics.transitions import TRANSITION_COLUMNS
+
+    out = {}
+    for lang in ("en", "zh"):
+        trans = study.transitions("nri", "BL", "Y3", lang=lang, sex="F")
+        out[lang] = dict(frame=trans, display=trans[list(TRANSITION_COLUMNS)],
+                         figure=transition_matrix_figure(trans, lang=lang),
+                         facts=_expected_facts(study, lang, population="nri",
+                                               when=t("visit.Y3", lang), raw_sex="F"))
+        summary = study.ae_summary(years=(1, 3), lang=lang, sex="F")
+        out[lang + "-safety"] = dict(
+            frame=summary, display=None,
+            facts=_expected_facts(study, lang, population="safety",
+                                  when=t("provenance.window.range", lang, start=1, end=3),
+                                  raw_sex="F"))
+    return out
+
+
+@pytest.mark.parametrize("lang", ("en", "zh"))
+def test_png_and_svg_captions_state_the_view(female_nri_y3, lang):
+    _needs_chromium()
+    case = female_nri_y3[lang]
+    fig = case["figure"]
+    # the PNG draws the figure's caption annotation; the SVG keeps it as text
+    caption = " ".join(a.text for a in fig.layout.annotations if a.yref == "paper" and a.y == 0)
+    assert not _missing(case["facts"], re.sub(r"<br>", " ", caption)), caption
+    png = export.figure_png(fig)
+    assert Image.open(io.BytesIO(png)).size == tuple(2 * x for x in export.figure_size(fig))
+    svg_text = _svg_text(export.figure_svg(fig))
+    assert not _missing(case["facts"], svg_text), _missing(case["facts"], svg_text)
+
+
+@pytest.mark.parametrize("case", ("en", "zh", "en-safety", "zh-safety"))
+def test_csv_and_xlsx_header_rows_state_the_view(female_nri_y3, case):
+    case = female_nri_y3[case]
+    df, display = case["frame"], case["display"]
+    csv_bytes = export.table_csv(df, display)
+    head = csv_bytes.decode("utf-8-sig").splitlines()[:export.csv_table_start(csv_bytes)]
+    assert not _missing(case["facts"], "\n".join(head)), head
+    sheet = openpyxl.load_workbook(io.BytesIO(export.table_xlsx(df, display))).active
+    first_table_row = None
+    cells = []
+    for i, row in enumerate(sheet.iter_rows(values_only=True)):
+        if all(v is None for v in row):
+            first_table_row = i + 1
+            break
+        cells += [str(v) for v in row if v is not None]
+    assert first_table_row is not None
+    assert not _missing(case["facts"], "\n".join(cells)), cells
+
+
+@pytest.mark.parametrize("lang", ("en", "zh"))
+def test_slide_source_line_states_the_view(female_nri_y3, lang):
+    from analytics import deck, views
+
+    for key in (lang, lang + "-safety"):
+        case = female_nri_y3[key]
+        item = views.Item("table", case["frame"].attrs["title"], "x", frame=case["frame"])
+        line = deck.source_text(item, lang)
+        assert "\n" not in line
+        facts = dict(case["facts"])
+        if "synthetic" in facts:  # the short label on a slide; the notice is in the notes
+            facts["synthetic"] = t("synthetic.label", lang)
+        assert not _missing(facts, line), (line, _missing(facts, line))

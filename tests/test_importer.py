@@ -10,6 +10,7 @@ import copy
 import csv
 import datetime as dt
 import hashlib
+import json
 import math
 import subprocess
 import sys
@@ -271,6 +272,36 @@ def test_xlsx_error_names_spreadsheet_row(tmp_path):
     assert (info.value.file, info.value.row, info.value.column) == ("visits.xlsx", 4, "tjc28")
 
 
+def test_empty_ae_and_medication_tables_are_accepted(tmp_path):
+    """A study without adverse events or medication records yet builds, says so in
+    ``import_warnings``, and its AE and medication analyses say "no events"."""
+    from analytics import medications, safety
+    from analytics.study import open_study
+
+    tables = cohort()
+    tables["adverse_events"], tables["medications"] = [], []
+    columns = {name: TABLES[name].column_names for name in ("adverse_events", "medications")}
+    out = build_study(write_raw(tmp_path / "raw", tables, columns), tmp_path / "s.duckdb")
+    assert query(out, "SELECT count(*) FROM adverse_events") == [(0,)]
+    info = dict(query(out, "SELECT key, value FROM study_info"))
+    assert json.loads(info["import_warnings"]) == [
+        "adverse_events.csv: table adverse_events has no data rows: analyses of it will show no "
+        "events (rule: adverse_events may be empty)",
+        "medications.csv: table medications has no data rows: analyses of it will show no events "
+        "(rule: medications may be empty)"]
+    with open_study(out) as study:
+        for frame in (safety.ae_summary(study), safety.ae_rates(study),
+                      safety.ae_rates_by_year(study), safety.sae_listing(study)):
+            assert "No events: no adverse event is recorded" in frame.attrs["footnote"]
+            assert frame.empty or (frame.events == 0).all()
+        meds = medications.medications(study)
+        assert (meds["count"] == 0).all()
+        assert "No events: no medication use is recorded" in meds.attrs["footnote"]
+        assert "本研究未记录任何用药" in medications.medications(study, lang="zh").attrs["footnote"]
+    with open_study(build_study(write_raw(tmp_path / "full"), tmp_path / "f.duckdb")) as study:
+        assert "No events" not in safety.ae_summary(study).attrs["footnote"]
+
+
 def test_validate_accepts_read_raw_output_and_keeps_extra_columns(tmp_path):
     tables = cohort()
     for row in tables["subjects"]:
@@ -310,8 +341,12 @@ def _drop_column(table, column):
 # id: (mutation, file, row, column, words in the rule)
 BAD = {
     "missing_table": (_drop_table("medications"), "medications.*", None, None, "medications.csv"),
-    "empty_table": (_empty_table("adverse_events"), "adverse_events.csv", None, None,
+    # An empty adverse_events or medications table is accepted with a warning (issue 12: a real
+    # study may have none yet; see test_empty_ae_and_medication_tables_are_accepted); an empty
+    # subjects or visits table is still an error.
+    "empty_table": (_empty_table("subjects"), "subjects.csv", None, None,
                     "at least one data row"),
+    "empty_visits": (_empty_table("visits"), "visits.csv", None, None, "at least one data row"),
     "missing_column": (_drop_column("visits", "haq_di"), "visits.csv", None, "haq_di",
                        "has a column haq_di"),
     "unknown_arm": (_set("subjects", 1, arm="PLACEBO"), "subjects.csv", 3, "arm",
@@ -383,14 +418,6 @@ def _bad_raw(tmp_path: Path, mutate) -> Path:
     mutate(tables)
     columns = {name: TABLES[name].column_names for name, rows in tables.items() if not rows}
     return write_raw(tmp_path / "raw", tables, columns)
-
-
-@pytest.fixture
-def existing_out(tmp_path) -> Path:
-    out = tmp_path / "out" / "study.duckdb"
-    out.parent.mkdir()
-    out.write_bytes(b"previous study file \x00\x01 must survive")
-    return out
 
 
 @pytest.mark.parametrize("case", list(BAD))

@@ -110,7 +110,8 @@ def test_freireich_display_not_reached(freireich):
 # -- 2. plain-Python product-limit and Greenwood ------------------------------------------------
 
 def brute_km(times, events):
-    """Product-limit estimate and log(-log) Greenwood CI at each distinct event time."""
+    """Product-limit estimate and log(-log) Greenwood CI at each distinct event time; the CI is
+    undefined (NaN) where the estimate is 0 or 1, as in R."""
     out, s, g = {}, 1.0, 0.0
     for u in sorted(set(t for t, e in zip(times, events) if e)):
         n = sum(1 for t in times if t >= u)
@@ -121,12 +122,32 @@ def brute_km(times, events):
             se = math.sqrt(g) / abs(math.log(s))
             lo, hi = s ** math.exp(Z * se), s ** math.exp(-Z * se)
         else:
-            lo = hi = s
+            lo = hi = math.nan
         out[u] = (s, lo, hi)
     return out
 
 
-ENDPOINT_POP = [(e, p) for e in sv.ENDPOINTS for p in ("completers", "nri")]
+def brute_median(times, events):
+    """The R/SAS median: the first time the estimate is below 0.5, or, where it sits exactly
+    at 0.5, the midpoint between that time and the next event time (or the last time)."""
+    km = brute_km(times, events)
+    event_times = sorted(km)
+    for i, u in enumerate(event_times):
+        s = km[u][0]
+        if abs(s - 0.5) < 1e-12:
+            following = event_times[i + 1] if i + 1 < len(event_times) else max(times)
+            return (u + following) / 2
+        if s < 0.5:
+            return u
+    return math.nan
+
+
+def _approx_or_nan(got, want, abs_tol):
+    return math.isnan(got) if math.isnan(want) else got == pytest.approx(want, abs=abs_tol)
+
+
+ENDPOINT_POP = [(e, p) for e in sv.ENDPOINTS for p in ("completers", "nri")
+                if not sv.is_competing_risk(e)]  # those: Aalen–Johansen, tested below
 
 
 @pytest.mark.parametrize("endpoint,population", ENDPOINT_POP)
@@ -138,18 +159,19 @@ def test_km_matches_brute_force(rnd, endpoint, population):
         c = _curve(res, arm)
         for u, (est, lo, hi) in ref.items():
             assert _at(c, u) == pytest.approx(est, abs=1e-12)
-            assert _at(c, u, "ci_low") == pytest.approx(lo, abs=1e-9)
-            assert _at(c, u, "ci_high") == pytest.approx(hi, abs=1e-9)
+            assert _approx_or_nan(_at(c, u, "ci_low"), lo, 1e-9)
+            assert _approx_or_nan(_at(c, u, "ci_high"), hi, 1e-9)
         ci = _curve(res, arm, "cumulative_incidence")
         np.testing.assert_allclose(ci["estimate"], 1 - c["estimate"])
         np.testing.assert_allclose(ci["ci_low"], 1 - c["ci_high"])
         row = res.summary.set_index("arm").loc[arm]
         assert row["n"] == len(s) and row["events"] == int(s["event"].sum())
-        below = [u for u, (est, _, _) in sorted(ref.items()) if est <= 0.5 + 1e-12]
-        if below:
-            assert row["median"] == pytest.approx(below[0]) and row["median_reached"]
-        else:
+        median = brute_median(list(s["time"]), list(s["event"]))
+        if math.isnan(median):
             assert math.isnan(row["median"]) and not row["median_reached"]
+            assert row["median_reason"] == "not_reached"
+        else:
+            assert row["median"] == pytest.approx(median) and row["median_reached"]
 
 
 # -- 3. statsmodels -----------------------------------------------------------------------------
@@ -340,7 +362,7 @@ def test_attrs_and_method(rnd, lang):
     assert list(fig.layout.xaxis.tickvals) == res.ticks
     assert not any(getattr(tr, "fill", None) for tr in fig.data)
     fig = survival_figure(res, "survival", ci_bands=True, censor_marks=True)
-    assert any(tr.fill == "tonexty" for tr in fig.data)
+    assert any(tr.fill == "toself" for tr in fig.data)  # bands: one polygon per defined stretch
 
 
 def test_withdrawal_completers_has_no_events(rnd):
@@ -359,6 +381,9 @@ def test_empty_arm_and_empty_selection(tmp_path):
         res = sv.survival(s, "WITHDRAWAL_AE", "nri")
         assert res.summary["n"].tolist() == [4, 0]
         assert math.isnan(res.logrank_p) and math.isnan(res.hazard_ratio)
+        assert _at(_curve(res, "MSC", "cumulative_incidence"), 1.0) == 1.0
+        res = sv.survival(s, "WITHDRAWAL", "nri")
+        assert res.hr_reason == res.logrank_reason == "no_subjects"
         assert _at(_curve(res, "MSC"), 1.0) == 0.0
         survival_figure(res)
         sv.summary_display(res, "zh")

@@ -13,13 +13,17 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_support import default_study_error, reset_dashboard_study, run_page
 
+from analytics.caution import not_estimable
+from analytics.i18n import t
 from analytics.study import STUDY_ENV_VAR
-from analytics.survival import ENDPOINTS, SCALES
+from analytics.survival import SCALES, WITHDRAWAL_ENDPOINTS, endpoints_for
 from survival_fixtures import random_study
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 POPULATIONS = ("completers", "nri")
 TIMEOUT = 60
+# the endpoints each population offers (no withdrawal among completers)
+OFFERED = [(e, p) for p in POPULATIONS for e in endpoints_for(p)]
 
 
 
@@ -50,10 +54,47 @@ def default_study():
     reset_dashboard_study()
 
 
-@pytest.mark.parametrize("population", POPULATIONS)
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint,population", OFFERED)
 def test_page_default_study(default_study, endpoint, population):
     _check(_run(endpoint, population), endpoint)
+
+
+@pytest.mark.parametrize("lang", ("en", "zh"))
+def test_page_not_estimable_and_caution(default_study, lang):
+    """The reported case: one male MSC + IFN-γ completer without a prior biologic."""
+    at = _run("ACR20", "completers", lang=lang, filter_sex="M", filter_bio="0",
+              surv_whole=True)
+    _check(at, "ACR20")
+    table = at.dataframe[0].value
+    assert table[t("survival.col.hr", lang)].iloc[1] == not_estimable("monotone_likelihood", lang)
+    assert table[t("survival.col.logrank_p", lang)].iloc[0] == not_estimable("arm_too_small",
+                                                                             lang)
+    assert any(t("caution.small_arm", lang, n=1, threshold=10) in w.value for w in at.warning)
+    captions = " ".join(c.value for c in at.caption)
+    assert not_estimable("monotone_likelihood", lang) in captions
+
+
+@pytest.mark.parametrize("lang", ("en", "zh"))
+@pytest.mark.parametrize("endpoint", tuple(WITHDRAWAL_ENDPOINTS))
+def test_page_withdrawal_per_population(default_study, lang, endpoint):
+    # under NRI: offered; by cause, only the cumulative incidence scale and its own table
+    at = _run(endpoint, "nri", lang=lang, surv_whole=True)
+    _check(at, endpoint)
+    scale = at.radio(key=f"surv_scale_{endpoint}")
+    if endpoint == "WITHDRAWAL":
+        assert list(scale.options) == [t(f"survival.scale.{s}", lang) for s in SCALES]
+    else:
+        assert list(scale.options) == [t("survival.scale.cumulative_incidence", lang)]
+        assert t("survival.col.cif", lang) in at.dataframe[0].value.columns
+    # under Completers: not offered; the page says so and shows a response endpoint instead
+    at = _run(endpoint, "completers", lang=lang)
+    assert not at.exception, [e.value for e in at.exception]
+    box = at.selectbox(key="surv_endpoint")
+    assert box.value == endpoints_for("completers")[0]
+    assert not any(t(f"endpoint.{e}", lang) in o for o in box.options
+                   for e in WITHDRAWAL_ENDPOINTS)
+    assert any(t("survival.endpoints.completers_note", lang) in c.value for c in at.caption)
+    assert any(t(f"endpoint.{endpoint}", lang) in i.value for i in at.info)
 
 
 @pytest.mark.parametrize("lang", ("en", "zh"))
@@ -80,8 +121,7 @@ def fixture_study(tmp_path_factory):
     reset_dashboard_study()
 
 
-@pytest.mark.parametrize("population", POPULATIONS)
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint,population", OFFERED)
 def test_page_fixture_study(fixture_study, endpoint, population):
     _check(_run(endpoint, population), endpoint)
 
@@ -92,7 +132,7 @@ def test_page_fixture_options(fixture_study, lang, scale):
     at = _run("DAS28_LDA", "nri", lang=lang, tp="M3", surv_ci=False, surv_censor=False,
               **{"surv_scale_DAS28_LDA": scale})
     _check(at, "DAS28_LDA")
-    at = _run("WITHDRAWAL_AE", "completers", lang=lang, tp="Y7", surv_whole=True,
+    at = _run("WITHDRAWAL_AE", "nri", lang=lang, tp="Y7", surv_whole=True,
               filter_act="high")
     _check(at, "WITHDRAWAL_AE")
 

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import export, views
 from analytics.i18n import t
 from apptest_support import run_page
-from test_deck import _texts as _slide_texts  # the deck tests' reading of a slide
+from deck_support import slide_texts as _slide_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"

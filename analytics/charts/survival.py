@@ -2,18 +2,53 @@
 numbers-at-risk table drawn in plotly under the x-axis, each number exactly at an x tick."""
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..caution import not_estimable
 from ..i18n import t
 from ..schema import ARMS
-from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish
+from ..survival import comparison_text
+from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish, wrap_lines
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
     h = hex_color.lstrip("#")
     r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def band_segments(x: list, low: list, high: list) -> list[tuple[list, list]]:
+    """Closed step polygons of a pointwise CI, one per stretch where both limits are defined.
+
+    The limits hold from ``x[i]`` to ``x[i + 1]`` (a step function; the last point ends the
+    curve). Where a limit is undefined (NaN: the estimate is 0 or 1) no band is drawn, rather than
+    a band of zero width.
+    """
+    def defined(i):
+        return not (math.isnan(low[i]) or math.isnan(high[i]))
+
+    segments, i, n = [], 0, len(x)
+    while i < n:
+        if not defined(i):
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and defined(j + 1):
+            j += 1
+        end = x[j + 1] if j + 1 < n else x[j]
+        xs, top, bottom = [], [], []
+        for k in range(i, j + 1):
+            right = x[k + 1] if k < j else end
+            xs += [x[k], right]
+            top += [high[k], high[k]]
+            bottom += [low[k], low[k]]
+        segments.append((xs + xs[::-1] + [xs[0]], top + bottom[::-1] + [top[0]]))
+        i = j + 1
+    return segments
 
 
 def _tick_text(tick: float) -> str:
@@ -28,7 +63,8 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
     Parameters
     ----------
     res : SurvivalResult
-    scale : ``survival`` (KM) or ``cumulative_incidence`` (1 − KM)
+    scale : ``survival`` (KM) or ``cumulative_incidence`` (1 − KM, or Aalen–Johansen for a
+        competing-risk endpoint; see :func:`analytics.survival.scales_for`)
     ci_bands, censor_marks : bool
         Draw the 95 % CI bands / the censoring ticks on the curves.
     """
@@ -51,26 +87,26 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
         # Extend each step to the end of follow-up so the last value is visible.
         x = list(c["time"])
         y, lo, hi = list(c["estimate"]), list(c["ci_low"]), list(c["ci_high"])
+        notes = list(c["ci_reason"])
         end = float(res.subjects.loc[res.subjects["arm"] == arm, "time"].max()) \
             if res.subjects is not None else x[-1]
         if end > x[-1]:
             x, y, lo, hi = x + [end], y + [y[-1]], lo + [lo[-1]], hi + [hi[-1]]
+            notes = notes + [notes[-1]]
         if ci_bands:
-            fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(width=0, shape="hv"),
-                                     hoverinfo="skip", showlegend=False, legendgroup=arm),
-                          row=1, col=1)
-            fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(width=0, shape="hv"),
-                                     fill="tonexty", fillcolor=_rgba(color, 0.18),
-                                     hoverinfo="skip", legendgroup=arm,
-                                     name=f"{name} {t('survival.ci', lang)}", showlegend=False),
-                          row=1, col=1)
+            for bx, by in band_segments(x, lo, hi):
+                fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", line=dict(width=0),
+                                         fill="toself", fillcolor=_rgba(color, 0.18),
+                                         hoverinfo="skip", legendgroup=arm, showlegend=False,
+                                         name=f"{name} {t('survival.ci', lang)}"),
+                              row=1, col=1)
         fig.add_trace(go.Scatter(
             x=x, y=y, mode="lines", name=name, legendgroup=arm,
             line=dict(color=color, dash=ARM_DASH[arm], width=2.5, shape="hv"),
-            customdata=list(zip(lo, hi)),
+            customdata=[_ci_hover(a, b, reason, lang) for a, b, reason in zip(lo, hi, notes)],
             hovertemplate=f"{name}<br>%{{x:.2f}}: %{{y:.3f}} "
-                          f"({t('survival.ci', lang)} %{{customdata[0]:.3f}}–"
-                          f"%{{customdata[1]:.3f}})<extra></extra>"), row=1, col=1)
+                          f"({t('survival.ci', lang)} %{{customdata}})<extra></extra>"),
+            row=1, col=1)
         if censor_marks:
             cens = c[c["n_censored"] > 0]
             if not cens.empty:
@@ -110,6 +146,19 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
     fig.add_annotation(text=f"<b>{t('survival.at_risk', lang)}</b>", xref="paper",
                        yref="y2 domain", x=0, y=1.0, xanchor="left", yanchor="bottom",
                        showarrow=False, font=dict(size=12))
-    title = t("survival.curve.title", lang,
-              endpoint=t(f"endpoint.{res.endpoint}", lang))
-    return finish(fig, attrs, title=title, height=height)
+    # The between-arm comparison (or why there is none) in a box inside the plot, on the side
+    # the curves leave empty: below curves that end high, above curves that end low.
+    ends = curves.groupby("arm")["estimate"].last() if len(curves) else pd.Series(dtype=float)
+    low_side = bool(len(ends)) and float(ends.min()) > 0.5
+    fig.add_annotation(text=wrap_lines(comparison_text(res, lang), 64), xref="x domain",
+                       yref="y domain", x=0.99, y=0.03 if low_side else 0.97, xanchor="right",
+                       yanchor="bottom" if low_side else "top", showarrow=False, align="left",
+                       bgcolor="rgba(255,255,255,0.85)", bordercolor="#bbb", borderwidth=1,
+                       font=dict(size=12), row=1, col=1)
+    return finish(fig, attrs, title=attrs.get("title"), height=height)
+
+
+def _ci_hover(low: float, high: float, reason: str, lang: str) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return not_estimable(reason or "undefined_bound", lang)
+    return f"{low:.3f}–{high:.3f}"

@@ -29,7 +29,7 @@ def finish(fig: go.Figure, attrs: dict, *, title: str | None = None, height: int
     ``wrap`` is the caption's line width in Latin characters (a CJK character counts two); use
     a smaller one for a figure drawn in a narrow column.
     """
-    text = _wrap(caption(attrs), wrap)
+    text = wrap_lines(caption(attrs), wrap)
     n_lines = text.count("<br>") + 1
     fig.update_layout(
         title=dict(text=title or attrs.get("title", ""), x=0.01, xanchor="left"),
@@ -49,7 +49,7 @@ def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap_lines(text: str, width: int) -> str:
     # Plotly annotations do not wrap: break at spaces, and inside runs of CJK text (which has
     # none), so no line is wider than ``width``.
     lines, line = [], ""

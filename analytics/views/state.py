@@ -59,6 +59,8 @@ class ViewState:
     view: str
     values: dict
     defaults: dict = field(default_factory=dict, compare=False)
+    # choices asked for that the view could not take (key -> value asked), so it can say so
+    replaced: dict = field(default_factory=dict, compare=False)
 
     def __getitem__(self, key):
         return self.values[key]

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from ..charts.survival import survival_figure
 from ..i18n import t
-from ..survival import (ENDPOINTS, SCALES, at_risk_display, curves_display, default_scale,
-                        horizon_for_visit, is_response, summary_display)
+from ..caution import needs_caution, small_arm_caution
+from ..survival import (at_risk_display, curves_display, default_scale, endpoints_for,
+                        horizon_for_visit, is_response, scales_for, summary_display)
 from .base import Control, ControlSlot, Expander, Note, View, figure, table
 
 
@@ -15,10 +16,12 @@ def _endpoint_label(code: str, lang: str) -> str:
 
 
 CONTROLS = (
-    Control("endpoint", "ep", "survival.endpoint", "selectbox", ENDPOINTS, ENDPOINTS[0],
-            _endpoint_label, "surv_endpoint"),
+    # Withdrawal cannot happen among completers: the list offers what the population can show
+    Control("endpoint", "ep", "survival.endpoint", "selectbox",
+            lambda study, v: endpoints_for(v["population"]),
+            lambda study, v: endpoints_for(v["population"])[0], _endpoint_label, "surv_endpoint"),
     # each endpoint has its own scale widget, so a new endpoint starts on its natural scale
-    Control("scale", "scale", "survival.scale", "radio", SCALES,
+    Control("scale", "scale", "survival.scale", "radio", lambda study, v: scales_for(v["endpoint"]),
             lambda study, v: default_scale(v["endpoint"]),
             lambda s, lang: t(f"survival.scale.{s}", lang),
             lambda v: f"surv_scale_{v['endpoint']}",
@@ -33,8 +36,16 @@ CONTROLS = (
 
 def build(ctx) -> list:
     endpoint = ctx.state["endpoint"]
-    blocks: list = [ControlSlot(("endpoint", "scale"), (3, 2)),
-                    ControlSlot(("ci_bands", "censor_marks", "whole"), (1, 1, 1))]
+    blocks: list = []
+    asked = ctx.state.replaced.get("endpoint")
+    if asked:  # a withdrawal endpoint chosen under NRI gives way to the first one, with a note
+        blocks.append(Note("info", ctx.t("survival.endpoint.switched",
+                                         endpoint=ctx.t(f"endpoint.{asked}"),
+                                         shown=ctx.t(f"endpoint.{endpoint}"))))
+    blocks.append(ControlSlot(("endpoint", "scale"), (3, 2)))
+    if len(endpoints_for(ctx.population)) < len(endpoints_for("nri")):
+        blocks.append(Note("caption", ctx.t("survival.endpoints.completers_note")))
+    blocks.append(ControlSlot(("ci_bands", "censor_marks", "whole"), (1, 1, 1)))
     horizon = None if ctx.state["whole"] else horizon_for_visit(ctx.timepoint)
     if horizon is not None:
         blocks.append(Note("caption", ctx.t("survival.horizon",
@@ -44,6 +55,9 @@ def build(ctx) -> list:
                              **ctx.filters)
     if res.summary["n"].sum() == 0:
         return blocks + [Note("info", ctx.t("survival.no_subjects"))]
+    n_per_arm = res.summary.attrs["n_per_arm"]
+    if needs_caution(n_per_arm):
+        blocks.append(Note("warning", small_arm_caution(n_per_arm, ctx.lang)))
     fig = survival_figure(res, scale=ctx.state["scale"], ci_bands=ctx.state["ci_bands"],
                           censor_marks=ctx.state["censor_marks"], lang=ctx.lang)
     return blocks + [
