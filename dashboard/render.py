@@ -12,8 +12,7 @@ from analytics.views import (VIEWS, Columns, ControlSlot, Expander, Item, Metric
                              ViewContext, blocks)
 from analytics.views.state import GLOBAL_CONTROLS
 
-from . import deck_button, report, share, url_state
-from .study_cache import CachedStudy, get_study
+from . import deck_button, links, report, share, study_source, url_state
 from .widgets import control_widget, show_chart, show_table
 
 
@@ -25,6 +24,8 @@ def sidebar_filters(study) -> dict:
         for i, control in enumerate(GLOBAL_CONTROLS):
             if control.key == "sex":  # the subgroup filters, under their heading
                 st.markdown(f"**{t('filter.subgroups', lang)}**")
+            if control.key == "study_id":  # the design choices, below the subgroups
+                st.markdown(f"**{t('filter.design', lang)}**")
             control_widget(control, "", values, study, lang, on_change=url_state.sync_global,
                            args=(control.url, control.widget_key))
             if i == 0:  # a new language applies to every label below at once
@@ -33,12 +34,12 @@ def sidebar_filters(study) -> dict:
 
 
 def header(view, ctx: ViewContext) -> None:
-    """Title, the view in words and the synthetic-data notice."""
-    if view.header == "overview":
-        st.title(ctx.t("overview.title"))
-    else:
-        st.title(ctx.t(view.title_key))
-        st.caption(ctx.describe(safety=view.header == "safety"))
+    """Title, the filters the view applies in words (and those it does not apply), and the
+    synthetic-data notice."""
+    st.title(ctx.t("overview.title" if view.header == "overview" else view.title_key))
+    for line in ctx.header_lines():
+        if line:
+            st.caption(line)
     synthetic_banner(ctx)
     if view.header == "safety":
         st.caption(ctx.t("safety.population_note"))
@@ -93,8 +94,9 @@ def _metrics(metrics: Metrics) -> None:
 def render(view_key: str) -> None:
     """Draw the view ``view_key`` in its current state."""
     view = VIEWS[view_key]
-    study = CachedStudy(get_study())
+    study = study_source.page_study(url_state.current_language())
     values = sidebar_filters(study)
+    links.show_notices(values["lang"])
     state = url_state.seed_view(view, study, values)
     url_state.write_url(state)
     ctx = ViewContext(study, state)

@@ -10,8 +10,7 @@ import streamlit as st
 from analytics import views
 from analytics.i18n import t
 
-from . import url_state
-from .study_cache import CachedStudy, get_study
+from . import study_source, url_state
 from .widgets import export_error
 
 CARDS = "report_cards"  # session key: [{"id", "address", "view", "comment"}]
@@ -56,7 +55,7 @@ def report_page() -> None:
     """The Report page: the cards, their order, the deck of exactly them."""
     from .render import sidebar_filters
 
-    study = CachedStudy(get_study())
+    study = study_source.page_study(url_state.current_language())
     values = sidebar_filters(study)
     lang = values["lang"]
     st.query_params.from_dict({"lang": lang} if lang != "en" else {})
@@ -75,7 +74,7 @@ def report_page() -> None:
         with st.container(border=True):
             head, up, down, remove = st.columns([8, 1, 1, 1])
             head.markdown(f"**{i + 1}. {views.page_title(state.view, lang)}**")
-            head.caption(views.describe(state, views.VIEWS[state.view].header == "safety"))
+            head.caption(" ".join(x for x in views.header_lines_of(state, study) if x))
             up.button("↑", key=f"report_up_{card['id']}", help=t("report.up", lang),
                       on_click=_move, args=(i, -1), disabled=i == 0)
             down.button("↓", key=f"report_down_{card['id']}", help=t("report.down", lang),

@@ -1,6 +1,7 @@
 """What the app's pieces share, by concern (this module only gathers the names):
 
-- :mod:`dashboard.study_cache` — the study connection and the memoised analyses;
+- :mod:`dashboard.study_source` — the served study (verified, reopened when replaced) and the
+  memoised analyses; :mod:`dashboard.links` — link values the app did not recognise;
 - :mod:`dashboard.url_state` — the state in the session and in the URL, the canonical address;
 - :mod:`dashboard.render` — the sidebar filters, the header and any view drawn from its
   description (:mod:`analytics.views`);
@@ -14,7 +15,11 @@ import pandas as pd
 
 from analytics import export
 
-from .study_cache import CachedStudy, _cached_result, get_study  # noqa: F401
+from . import study_source
+from .study_source import CachedStudy, _cached_result  # noqa: F401
+
+# the old name's API: ui.get_study() is the served study, ui.get_study.clear() reopens it
+get_study = study_source.served_study
 from .url_state import current_language  # noqa: F401
 from .widgets import show_chart, show_code, show_table  # noqa: F401
 

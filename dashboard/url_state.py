@@ -14,14 +14,21 @@ import streamlit as st
 
 from analytics.views import GLOBAL_CONTROLS, View, ViewState, resolve
 
+from . import links
+
 STATE = "filter_"
 LAST_VIEW = "_view_shown"  # the view of the previous run: a different one means arrival
 
 
 def _from_url(control, study, values: dict):
+    """The URL's value of ``control``; one it does not recognise gives way to the default, and
+    the reader is told (a global filter: :mod:`dashboard.links`)."""
     text = st.query_params.get(control.url)
     value = None if text is None else control.decode(text, study, values)
-    return control.default_value(study, values) if value is None else value
+    default = control.default_value(study, values)
+    if value is None and text is not None and control in GLOBAL_CONTROLS:
+        links.checked(control.url, text, default, ())
+    return default if value is None else value
 
 
 def current_language() -> str:
@@ -35,7 +42,8 @@ def seed_globals(study) -> dict:
     re-seeded because Streamlit drops the state of widgets not drawn in a run."""
     values: dict = {}
     for control in GLOBAL_CONTROLS:
-        if STATE + control.url not in st.session_state:
+        held = st.session_state.get(STATE + control.url)
+        if held is None or not control.valid(held, study, values):  # first run, other study
             st.session_state[STATE + control.url] = _from_url(control, study, values)
         st.session_state[control.widget_key] = st.session_state[STATE + control.url]
         values[control.key] = st.session_state[STATE + control.url]

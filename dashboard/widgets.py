@@ -20,8 +20,11 @@ def control_widget(control: Control, view_key: str, values: dict, study, lang: s
     """The widget of ``control``; its value lives in session state under its widget key."""
     key = control.widget_name(view_key, values)
     label = t(control.label, lang)
-    help_text = t(control.help, lang) if control.help else None
-    fmt = (lambda v: control.option_label(v, lang)) if control.option_label else str
+    params = control.help_args(values, lang) if control.help_args else {}
+    help_text = t(control.help, lang, **params) if control.help else None
+
+    def fmt(value) -> str:
+        return control.label_of(value, lang, study)
     common = dict(key=key, help=help_text, on_change=on_change, args=args)
     if control.widget == "toggle":
         return container.toggle(label, **common)
@@ -89,6 +92,8 @@ def show_table(ctx, df: pd.DataFrame, key: str, display: pd.DataFrame | None = N
     """A result table with its caption and CSV/XLSX downloads of the same frame."""
     if df.attrs.get("title"):
         st.markdown(f"**{df.attrs['title']}**")
+    if df.attrs.get("caution"):  # a small arm: say so above the numbers, not only in the caption
+        st.warning(df.attrs["caution"], icon="⚠️")
     shown = display if display is not None else df
     st.dataframe(shown, hide_index=True, key=f"tbl_{key}",
                  column_config={**table_columns(shown), **(column_config or {})})

@@ -99,9 +99,18 @@ class Control:
     option_label: Callable[[Any, str], str] | None = None  # (value, lang) -> shown text
     widget_key: str | Callable[[dict], str] = ""  # Streamlit key (default: the view's key_url)
     help: str | None = None        # catalogue key
+    help_args: Callable[[dict, str], dict] | None = None  # (values, lang) -> its placeholders
     horizontal: bool = False
     bounds: tuple[int, int, int] | None = None    # number: (min, max, step)
     url_names: dict | None = None  # value -> shorter URL text (e.g. survival -> km)
+
+    def label_of(self, value, lang: str, study=None) -> str:
+        """The shown text of ``value`` (some labels name what the study file holds)."""
+        if self.option_label is None:
+            return str(value)
+        if self.option_label.__code__.co_argcount == 3:
+            return self.option_label(value, lang, study)
+        return self.option_label(value, lang)
 
     def allowed(self, study, values: dict):
         return self.options(study, values) if callable(self.options) else self.options
@@ -177,7 +186,7 @@ class View:
     path: str                      # URL path of the page
     controls: tuple[Control, ...]
     build: Callable                # (ViewContext) -> list of blocks
-    header: str = "efficacy"       # efficacy | safety | overview: what the header states
+    header: str = "efficacy"       # efficacy | safety | overview | whole: the kind of header
     in_deck: bool = True           # part of the default deck ("every view")
     doc: str = ""
 

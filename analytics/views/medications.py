@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 from ..charts.efficacy import medications_figure
-from ..medications import DEFAULT_TIMEPOINTS, medications_display
+from ..medications import medications_display, timepoints_with
 from ..schema import VISITS
 from .base import Control, ControlSlot, Note, View, figure, table, visit_label
 
 CONTROLS = (
+    # Baseline, the published time points and the sidebar's; the widget key follows the sidebar
+    # time point so that a new global choice applies.
     Control("timepoints", "tps", "efficacy.meds.timepoints", "multiselect", VISITS,
-            list(DEFAULT_TIMEPOINTS), visit_label, "meds_timepoints"),
+            lambda study, v: timepoints_with(v["timepoint"]), visit_label,
+            lambda v: f"meds_timepoints_{v['timepoint']}", help="efficacy.meds.timepoints.help",
+            help_args=lambda v, lang: {"timepoint": visit_label(v["timepoint"], lang)}),
 )
 
 
 def build(ctx) -> list:
-    timepoints = [v for v in VISITS if v in ctx.state["timepoints"]] or list(DEFAULT_TIMEPOINTS)
+    default = timepoints_with(ctx.timepoint)
+    timepoints = [v for v in VISITS if v in ctx.state["timepoints"]] or default
     blocks: list = [ControlSlot(("timepoints",))]
     meds = ctx.study.medications(ctx.population, lang=ctx.lang, timepoints=timepoints,
                                  **ctx.filters)

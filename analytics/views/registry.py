@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from ..annotate import comparison_label
 from ..i18n import t
+from ..scope import header_lines
 from .base import Control, Expander, Item, View, Columns
-from .state import GLOBAL_CONTROLS, SUBGROUPS, ViewState, resolve
+from .state import GLOBAL_CONTROLS, ViewState, resolve
 
 MODULES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
            "survival", "safety_overview", "ae_terms", "sae_listing", "reconciliation")
@@ -69,21 +71,15 @@ class ViewContext:
     def t(self, key: str, **params) -> str:
         return t(key, self.lang, **params)
 
-    def describe(self, safety: bool = False) -> str:
-        return describe(self.state, safety)
+    def header_lines(self) -> tuple[str, str]:
+        return header_lines_of(self.state, self.study)
 
 
-def describe(state: ViewState, safety: bool = False) -> str:
-    """Population, time point and subgroups in words, for headers and report cards. Safety
-    views analyse all treated subjects, so they name that population instead."""
-    lang = state.lang
-    parts = ([t("population.safety", lang)] if safety else
-             [t(f"population.{state.population}", lang), t(f"visit.{state.timepoint}", lang)])
-    for control in (c for c in GLOBAL_CONTROLS if c.key in SUBGROUPS):
-        value = state.values[control.key]
-        if value != state.defaults.get(control.key):
-            parts.append(control.option_label(value, lang))
-    return " · ".join(parts)
+def header_lines_of(state: ViewState, study) -> tuple[str, str]:
+    """(the view in words, the sidebar choices this view does not apply): each view's header
+    lists only the filters it applies, and the comparison (see :mod:`analytics.scope`)."""
+    return header_lines(state.view, state.lang, state.population, state.timepoint,
+                        state.subgroups, comparison_label(study, state.comparison, state.lang))
 
 
 def blocks(study, state: ViewState) -> list:
@@ -109,8 +105,12 @@ def items(blocks_: list, details: bool = True) -> list[Item]:
 def state_items(study, state: ViewState, details: bool = False) -> list[Item]:
     """The figures and tables of one view in a given state; each item knows its state."""
     found = items(blocks(study, state), details)
+    # as on the page's header: a slide names the choices its view does not apply
+    _, not_applied = header_lines_of(state, study)
     for item in found:
         item.state = state
+        if not_applied:
+            item.caption = f"{not_applied} {item.caption}".strip()
     return found
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ..annotate import comparison_label, filter_labels
 from ..i18n import LANGUAGES, t
-from ..population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES
+from ..population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES, trial_ids
 from ..response import EFFICACY_POPULATIONS
 from ..schema import POST_BASELINE_VISITS
 from .base import Control, View, visit_label
@@ -41,10 +42,19 @@ GLOBAL_CONTROLS: tuple[Control, ...] = (
             (ALL, *BASELINE_ACTIVITIES), ALL, _filter_label("baseline_activity"), "w_act"),
     Control("prior_bdmard", "bio", "filter.prior_bdmard", "selectbox", (ALL, "0", "1"), ALL,
             _filter_label("prior_bdmard"), "w_bio"),
+    # the trial design: which trial (read from the study file) and which comparison
+    Control("study_id", "trial", "filter.study_id", "selectbox",
+            lambda study, v: (ALL, *trial_ids(study)), ALL,
+            lambda v, lang: (t("filter.study_id.all", lang) if v == ALL
+                             else filter_labels({"study_id": v}, lang)[0]), "w_trial"),
+    Control("comparison", "cmp", "filter.comparison", "radio", ("all", "rand"), "all",
+            lambda v, lang, study: comparison_label(study, COMPARISON_ARG[v], lang), "w_cmp",
+            help="filter.comparison.help"),
 )
+COMPARISON_ARG = {"all": "all", "rand": "randomised"}  # URL value -> analytics keyword
 # global subgroup controls -> analytics keyword argument converters
 SUBGROUPS: dict[str, type] = {"sex": str, "age_band": str, "baseline_activity": str,
-                              "prior_bdmard": int}
+                              "prior_bdmard": int, "study_id": str}
 GLOBAL_KEYS = tuple(c.key for c in GLOBAL_CONTROLS)
 
 
@@ -78,10 +88,21 @@ class ViewState:
         return self.values["timepoint"]
 
     @property
-    def filters(self) -> dict:
+    def subgroups(self) -> dict:
         """The active subgroup filters as analytics keyword arguments."""
         return {k: conv(self.values[k]) for k, conv in SUBGROUPS.items()
                 if self.values.get(k, ALL) != ALL}
+
+    @property
+    def comparison(self) -> str:
+        """The comparison as analytics names it: all | randomised."""
+        return COMPARISON_ARG[self.values.get("comparison", "all")]
+
+    @property
+    def filters(self) -> dict:
+        """Subgroup filters and the comparison as analytics keyword arguments."""
+        extra = {"comparison": self.comparison} if self.comparison != "all" else {}
+        return {**self.subgroups, **extra}
 
     def query(self) -> dict[str, str]:
         """URL parameters of the values that differ from their defaults, in control order."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..charts.survival import survival_figure
 from ..i18n import t
 from ..caution import needs_caution, small_arm_caution
+from ..design import survival_note
 from ..survival import (at_risk_display, curves_display, default_scale, endpoints_for,
                         horizon_for_visit, is_response, scales_for, summary_display)
 from .base import Control, ControlSlot, Expander, Note, View, figure, table
@@ -58,6 +59,9 @@ def build(ctx) -> list:
     n_per_arm = res.summary.attrs["n_per_arm"]
     if needs_caution(n_per_arm):
         blocks.append(Note("warning", small_arm_caution(n_per_arm, ctx.lang)))
+    if ctx.state.comparison == "all" and (note := survival_note(
+            ctx.study, endpoint, ctx.population, horizon, ctx.lang, **ctx.filters)):
+        blocks.append(Note("info", note))
     fig = survival_figure(res, scale=ctx.state["scale"], ci_bands=ctx.state["ci_bands"],
                           censor_marks=ctx.state["censor_marks"], lang=ctx.lang)
     return blocks + [
