@@ -1,11 +1,12 @@
 """Entry point: the page menu in the chosen language, then the page (study overview by default).
 
-Each page draws the global filters itself (dashboard.ui.context), so they are there however the
-page is reached."""
+Each page draws the global filters itself (dashboard.render), so they are there however the
+page is reached. An address that names no page gets a message in the chosen language with the
+list of pages, above the default page."""
 import streamlit as st
 
 from analytics.i18n import t
-from dashboard import ui
+from dashboard import ui, url_state
 from dashboard.pages import ROOT, existing_pages
 
 lang = ui.current_language()
@@ -16,4 +17,12 @@ pages = [st.Page(str(ROOT / script), title=t(title_key, lang), url_path=url,
          for i, (script, title_key, url) in enumerate(existing_pages())]
 # In the sidebar, all listed: the top bar folds pages into a "more" menu labelled by Streamlit
 # in English only.
-st.navigation(pages, position="sidebar", expanded=True).run()
+navigation = st.navigation(pages, position="sidebar", expanded=True)
+
+requested = url_state.requested_path()
+if requested and requested not in {url for _, _, url in existing_pages()}:
+    st.error(t("app.not_found", lang, path=requested))
+    with st.container(border=True):
+        for page in pages:
+            st.page_link(page, label=page.title)
+navigation.run()

@@ -8,8 +8,10 @@ build DIR --out FILE.duckdb [--mapping M.toml]
 map DIR --out M.toml                 draft the mapping of an export; lists what it could not map
 build-default --out FILE.duckdb      build the embedded synthetic default cohort
 synth --seed S --out DIR [--subjects N]  write a synthetic raw cohort
-deck --out FILE.pptx [--study FILE.duckdb] [--lang zh|en] [filters] [--pages a,b]
-                                     the slide deck of a view (default: all pages)
+deck --out FILE.pptx [--study FILE.duckdb] [--lang zh|en] [--view ADDRESS ...]
+                                     the slide deck of views, each ``--view`` an address as in
+                                     the app's address bar (``survival?ep=ACR70&pop=nri``);
+                                     or [filters] [--pages a,b] at defaults (default: all)
 
 Each command is a pair of functions: ``_args_<name>(parser)`` declares its arguments and
 ``_run_<name>(args) -> int`` runs it; register both in :data:`COMMANDS`.
@@ -178,6 +180,10 @@ def _args_deck(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prior-bdmard", type=int, choices=(0, 1), default=None)
     p.add_argument("--pages", default=None, metavar="A,B,...",
                    help=f"comma-separated pages (default: all): {', '.join(PAGE_KEYS)}")
+    p.add_argument("--view", action="append", default=None, metavar="ADDRESS",
+                   help="a view as in the app's address bar, e.g. "
+                        "'survival?ep=ACR70&scale=km&pop=nri&sex=F' (repeatable; in order; "
+                        "the filter options and --pages are then not used)")
 
 
 def _run_deck(args: argparse.Namespace) -> int:
@@ -208,7 +214,19 @@ def _run_deck(args: argparse.Namespace) -> int:
         print(f"error: {args.study}: " + exc.message(args.lang), file=sys.stderr)
         return EXIT_USAGE
     with study:
-        data = build_deck(study, args.lang, args.population, args.timepoint, filters, pages)
+        states = None
+        if args.view:
+            from .views import AddressError, parse_address
+            states = []
+            for view in args.view:
+                try:
+                    states.append(parse_address(view, study, lang=args.lang))
+                except AddressError as exc:
+                    print("error: " + t("deck.cli.bad_view", args.lang, view=view,
+                                        problem=str(exc)), file=sys.stderr)
+                    return EXIT_USAGE
+        data = build_deck(study, args.lang, args.population, args.timepoint, filters, pages,
+                          states=states)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     from pptx import Presentation

@@ -349,7 +349,8 @@ class FigureSlide:
 
 def _plan_figure(writer: SlideWriter, item: views.Item) -> FigureSlide:
     title, subtitle = figure_plain_title(item)
-    plan = FigureSlide(item, title, [subtitle, item.caption], source_text(item, writer.lang))
+    plan = FigureSlide(item, title, [item.extra.get("comment", ""), subtitle, item.caption],
+                       source_text(item, writer.lang))
     # Measured now, so the figure is rendered at the exact size it will have on the slide.
     plan.frame = slide_layout(title, plan.source, writer.lang).frame
     plan.figure = slide_figure(item.figure, round(TEXT_W / Inches(1) * PX_PER_INCH),
@@ -454,7 +455,7 @@ def _table_slides(writer: SlideWriter, item: views.Item) -> None:
     lang = writer.lang
     shown: pd.DataFrame = item.shown
     source = source_text(item, lang)
-    notes = [item.caption]
+    notes = [item.extra.get("comment", ""), item.caption]  # the reader's comment (report) first
     if shown is None or shown.empty:
         slide, frame = writer.content_slide(item.title, source, notes)
         _textbox(slide, MARGIN, frame.top, TEXT_W, Inches(0.6), t("deck.empty", lang), BODY_PT,
@@ -562,15 +563,32 @@ def _title_slide(writer: SlideWriter, study, population, timepoint, filters) -> 
                  BODY_PT, bold=True, color=LABEL_COLOR, lang=lang)
 
 
-def deck_items(study, lang: str, population: str, timepoint: str, filters: dict | None,
-               pages=None) -> list[tuple[str, views.Item | None]]:
-    """(page key, item) per figure or table after the title; ``None`` marks a page with nothing
-    to show. A table may take more than one slide (see :func:`slide_count`)."""
+def deck_states(study, lang: str, population: str = "completers", timepoint: str = "Y1",
+                filters: dict | None = None, pages=None, states=None) -> list:
+    """The view states of a deck: ``states`` (each put in ``lang``), or ``pages`` (default: every
+    view of the default deck) at their defaults under the given global filters."""
+    if states is not None:
+        return [s if s.lang == lang else s.with_values(study, lang=lang) for s in states]
+    return [views.default_state(key, study, lang=lang, population=population,
+                                timepoint=timepoint, filters=filters)
+            for key in (pages or views.PAGE_KEYS)]
+
+
+def deck_items(study, lang: str, population: str = "completers", timepoint: str = "Y1",
+               filters: dict | None = None, pages=None, states=None,
+               comments: list[str] | None = None) -> list[tuple[str, views.Item | None]]:
+    """(view key, item) per figure or table after the title; ``None`` marks a view with nothing
+    to show. A table may take more than one slide (see :func:`slide_count`). Each item carries
+    its view state (``item.state``) and the reader's comment on it, if any
+    (``item.extra["comment"]``, for the speaker notes)."""
     out: list[tuple[str, views.Item | None]] = []
-    for key in (pages or views.PAGE_KEYS):
-        items = views.page_items(study, key, lang=lang, population=population,
-                                 timepoint=timepoint, filters=filters or {})
-        out += [(key, item) for item in items] or [(key, None)]
+    chosen = deck_states(study, lang, population, timepoint, filters, pages, states)
+    for i, state in enumerate(chosen):
+        items = views.state_items(study, state)
+        for item in items:
+            if comments and i < len(comments) and comments[i]:
+                item.extra["comment"] = comments[i]
+        out += [(state.view, item) for item in items] or [(state.view, None)]
     return out
 
 
@@ -604,16 +622,26 @@ def render_deck(study, slides: list[tuple[str, views.Item | None]], *, lang: str
 
 
 def build_deck(study, lang: str = "en", population: str = "completers", timepoint: str = "Y1",
-               filters: dict | None = None, pages=None) -> bytes:
-    """The PPTX of a view: title slide, then the figures and tables of ``pages`` (page keys of
-    :data:`analytics.views.PAGE_KEYS`; default all) at their default settings."""
+               filters: dict | None = None, pages=None, states=None,
+               comments: list[str] | None = None) -> bytes:
+    """The PPTX of a set of views: title slide, then their figures and tables. Either ``states``
+    (:class:`analytics.views.ViewState`, e.g. from ``deck --view`` or the report basket;
+    ``comments`` beside them go to the speaker notes) or ``pages`` (view keys of
+    :data:`analytics.views.PAGE_KEYS`; default all) at their defaults under the global
+    filters."""
     pages = list(pages or views.PAGE_KEYS)
     unknown = [p for p in pages if p not in views.VIEWS]
     if unknown:
         raise ValueError(t("deck.cli.unknown_page", lang, page=unknown[0],
                            choices=", ".join(views.PAGE_KEYS)))
+    if states:
+        states = deck_states(study, lang, states=states)
+        # the title slide names the first view's global filters
+        population, timepoint, filters = states[0].population, states[0].timepoint, \
+            states[0].filters
     filters = dict(filters or {})
     export.prestart()  # Chromium starts while the analyses run
-    slides = deck_items(study, lang, population, timepoint, filters, pages)
+    slides = deck_items(study, lang, population, timepoint, filters, pages, states or None,
+                        comments)
     return render_deck(study, slides, lang=lang, population=population, timepoint=timepoint,
                        filters=filters)

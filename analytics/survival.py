@@ -453,7 +453,8 @@ def survival(study, endpoint: str, population: str = "completers",
 
 def _fmt_time(x: float, reason: str, lang: str) -> str:
     if x is not None and math.isfinite(x):
-        return f"{x:.2f}"
+        from .display import fmt_duration
+        return fmt_duration(x, lang)
     if reason in ("", "not_reached"):
         return t("survival.not_reached", lang)
     return not_estimable(reason, lang)

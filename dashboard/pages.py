@@ -1,21 +1,19 @@
-"""The dashboard's pages, in menu order: (script, title message key, URL path)."""
+"""The dashboard's pages, in menu order: (script, title message key, URL path).
+
+Every view of the registry (:mod:`analytics.views`) is a page; its script ``pages/<view>.py`` is
+the one line Streamlit's navigation (and its test harness) needs. The Report page follows.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
+from analytics.views import VIEWS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PAGES: list[tuple[str, str, str]] = [
-    ("pages/overview.py", "nav.overview", "overview"),
-    ("pages/response_rates.py", "nav.response_rates", "response-rates"),
-    ("pages/disease_activity.py", "nav.disease_activity", "disease-activity"),
-    ("pages/trajectories.py", "nav.trajectories", "trajectories"),
-    ("pages/medications.py", "nav.medications", "medications"),
-    ("pages/survival.py", "nav.survival", "survival"),
-    ("pages/safety_overview.py", "nav.safety_overview", "safety"),
-    ("pages/ae_terms.py", "nav.ae_terms", "adverse-events"),
-    ("pages/sae_listing.py", "nav.sae_listing", "serious-adverse-events"),
-    ("pages/reconciliation.py", "nav.reconciliation", "published-vs-dashboard"),
+    *((f"pages/{key}.py", view.title_key, view.path) for key, view in VIEWS.items()),
+    ("pages/report.py", "nav.report", "report"),
 ]
 
 

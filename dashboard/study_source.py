@@ -76,14 +76,6 @@ def served_study() -> Study:
 served_study.clear = _close_all  # the old name's API: ui.get_study.clear() reopens the file
 
 
-# Analyses whose results are memoised per arguments: they are small, and a view a reader returns
-# to (or a widget change that does not touch the analysis) should not recompute.
-CACHED_ANALYSES = frozenset({
-    "disposition", "baseline", "response_rates", "compare_rates", "disease_activity",
-    "transitions", "flows", "trajectories", "medications", "survival", "ae_summary", "ae_rates",
-    "ae_rates_by_year", "ae_rate_trend", "sae_listing"})
-
-
 @st.cache_data(show_spinner=False, max_entries=2000)
 def _cached_result(path: str, identity: tuple, content_hash: str, method: str, args: tuple,
                    kwargs: tuple, _study: Study | None = None):
@@ -94,21 +86,25 @@ def _cached_result(path: str, identity: tuple, content_hash: str, method: str, a
 
 
 class CachedStudy:
-    """The study as pages see it: the same attributes, analyses memoised (results are copies)."""
+    """The study as views see it: the same attributes, analyses memoised (results are copies).
+
+    An analysis is a method the study records for "Show code" (``analysis`` marks it), so a new
+    analysis is cached without being listed here: results are small, and a view a reader returns
+    to, or a widget change that does not touch the analysis, should not recompute."""
 
     def __init__(self, study: Study):
         self._study = study
 
     def __getattr__(self, name):
         value = getattr(self._study, name)
-        if name not in CACHED_ANALYSES:
+        if not getattr(value, "analysis", False):
             return value
         study = self._study
         identity = getattr(study, "identity", None) or astuple(file_identity(study.path))
 
         def call(*args, **kwargs):
             return _cached_result(str(study.path), identity, study.info["content_hash"], name,
-                                  args, tuple(sorted(kwargs.items())), study)
+                                  args, tuple(kwargs.items()), study)  # call order: "Show code"
         return call
 
 

@@ -1,13 +1,4 @@
-"""Listing of serious adverse events: subject, term, onset day, severity, outcome."""
-import streamlit as st
+"""The sae_listing view, drawn from its description in analytics/views/sae_listing.py."""
+from dashboard.render import render
 
-from analytics import safety
-from dashboard import ui
-
-ctx = ui.context()
-years = ui.safety_page(ctx, "nav.sae_listing", "sae_listing_window")
-
-listing = ctx.study.sae_listing(years=years, lang=ctx.lang, **ctx.filters)
-if listing.empty:
-    st.info(ctx.t("safety.empty_sae"))
-ui.show_table(ctx, listing, "sae_listing", display=safety.listing_display(listing))
+render("sae_listing")

@@ -328,3 +328,85 @@ def test_slide_deck_export(server, page):
     slides = Presentation(path).slides
     assert len(slides) > 1
     assert not error_texts(page)
+
+
+# -- layout at laptop and desktop widths (issue 11) ---------------------------------------------
+LAYOUT_PATHS = ("", "medications", "survival", "safety", "adverse-events",
+                "serious-adverse-events")
+_GRID_HEADERS_JS = """(grid) => Array.from(grid.querySelectorAll('th[role="columnheader"]'))
+    .map(th => th.innerText.trim())"""
+_SCROLL_JS = """(grid) => {
+    const s = grid.querySelector('.dvn-scroller');
+    if (!s) return true;
+    s.scrollLeft = Math.min(s.scrollLeft + s.clientWidth * 0.6, s.scrollWidth);
+    return s.scrollLeft + s.clientWidth >= s.scrollWidth - 1;
+}"""
+_CUT_LABELS_JS = """() => Array.from(document.querySelectorAll(
+        '[data-testid="stMain"] [data-testid="stDownloadButton"] button, ' +
+        '[data-testid="stMain"] [data-testid="stButton"] button'))
+    .filter(b => b.offsetParent !== null)
+    .map(b => b.querySelector('p') || b)
+    .filter(p => p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.innerText)"""
+
+
+def _table_columns_seen(page, grid) -> tuple[int, set[str], list[str]]:
+    """(columns the table has, headers seen while scrolling it across, headers at the end)."""
+    n = int(grid.locator("table").first.get_attribute("aria-colcount") or 0)
+    seen: set[str] = set()
+    for _ in range(40):
+        page.wait_for_timeout(300)
+        seen |= set(grid.evaluate(_GRID_HEADERS_JS))
+        if grid.evaluate(_SCROLL_JS):
+            page.wait_for_timeout(300)
+            last = grid.evaluate(_GRID_HEADERS_JS)
+            return n, seen | set(last), last
+    return n, seen, grid.evaluate(_GRID_HEADERS_JS)
+
+
+@pytest.mark.parametrize("width", (1024, 1440))
+def test_tables_keep_every_column_and_buttons_their_labels(server, browser, width):
+    """At 1024 and 1440 px every column of every table shown can be reached (all visible, or
+    a horizontal scroll with the first column kept in view), no table runs past the page, and no
+    button label is cut."""
+    ctx = browser.new_context(viewport={"width": width, "height": 1000}, locale="en-GB")
+    problems = []
+    try:
+        for path in LAYOUT_PATHS:
+            pg = ctx.new_page()
+            open_page(pg, url(server, path))
+            main_right = pg.locator('[data-testid="stMain"]').bounding_box()
+            main_right = main_right["x"] + main_right["width"]
+            grids = [g for g in pg.locator(
+                '[data-testid="stMain"] [data-testid="stDataFrame"]').all() if g.is_visible()]
+            assert grids, f"/{path}: no table"
+            for i, grid in enumerate(grids):
+                grid.scroll_into_view_if_needed()
+                box = grid.bounding_box()
+                if box["x"] + box["width"] > main_right + 1:
+                    problems.append(f"/{path} table {i}: runs past the page")
+                n, seen, last = _table_columns_seen(pg, grid)
+                first = grid.evaluate(_GRID_HEADERS_JS)[:1]
+                if len(seen) < n:
+                    problems.append(f"/{path} table {i}: {len(seen)} of {n} columns reachable")
+                if first and last and first[0] != last[0] and n > len(last):
+                    problems.append(f"/{path} table {i}: first column not kept in view")
+            cut = pg.evaluate(_CUT_LABELS_JS)
+            if cut:
+                problems.append(f"/{path}: button labels cut: {cut}")
+            full_page_screenshot(pg, SCREENSHOTS / "layout" / f"{width}_{path or 'overview'}.png")
+            pg.close()
+    finally:
+        ctx.close()
+    assert not problems, f"at {width} px:\n" + "\n".join(problems)
+
+
+def test_unknown_path_says_so_in_the_chosen_language(server, page):
+    open_page(page, url(server, "no-such-page", lang="zh"))
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert t("app.not_found", "zh", path="no-such-page") in main
+    links = page.locator('[data-testid="stMain"] [data-testid="stPageLink"]')
+    assert links.count() == len(PAGES)
+    assert t("nav.survival", "zh") in links.all_inner_texts()
+    link = sidebar(page).locator('[data-testid="stCode"]').first.inner_text().strip()
+    assert "no-such-page" not in link and urlsplit(link).path == "/", link

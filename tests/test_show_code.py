@@ -1,9 +1,11 @@
 """Every "Show code" snippet, run on its own, rebuilds the table its page shows.
 
-Each page runs in AppTest; ``dashboard.ui.show_table`` records, per run, the frame it was given
-and the snippet it displayed (``st.session_state["_shown"]``). The test takes the code elements
-as drawn on the page, checks them against that record, executes each in a fresh namespace and
-compares its result with the page's frame value by value (``assert_frame_equal``)."""
+Each page runs in AppTest. The page's state is read back from the URL it wrote, and the view
+registry (``analytics.views``) computes the tables of that state - the same description the page
+is drawn from, so no hook on the app's path records anything for the test. The test takes the
+code elements as drawn on the page, checks them against the registry's tables, executes each in
+a fresh namespace and compares its result with the frame value by value (``assert_frame_equal``),
+and compares the tables the page shows with the registry's."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,13 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 PAGES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
          "survival", "safety_overview", "ae_terms", "sae_listing")
+ALL_VIEWS = (*PAGES, "reconciliation")
 VIEWS = [  # (language, population, time point, subgroup session state)
     ("en", "completers", "Y1", {}),
     ("zh", "nri", "Y3", {"filter_sex": "F", "filter_bio": "0"}),
 ]
-# session state -> analytics keyword arguments, as dashboard.ui.sidebar maps them
-FILTER_ARGS = {"filter_sex": ("sex", str), "filter_age": ("age_band", str),
-               "filter_act": ("baseline_activity", str), "filter_bio": ("prior_bdmard", int)}
 
 
 pytestmark = pytest.mark.usefixtures("dashboard_study")
@@ -35,6 +35,20 @@ def _run(page: str, lang: str, population: str, tp: str, session: dict) -> AppTe
                   **session)
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def _page_tables(at: AppTest, page: str) -> list[dict]:
+    """The registry's tables for the state the page shows (read from its URL), as
+    {"key", "frame", "display", "snippet"} in page order."""
+    from analytics import open_study, views
+    from dashboard.widgets import code_snippet
+
+    query = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    with open_study() as study:
+        state = views.from_query(page, study, query, strict=True)
+        items = views.state_items(study, state, details=True)
+    return [{"key": i.key, "frame": i.frame, "display": i.shown,
+             "snippet": code_snippet(study.path, i.frame)} for i in items if i.kind == "table"]
 
 
 def _rebuild(code: str):
@@ -69,7 +83,7 @@ def _same(result, frame: pd.DataFrame) -> None:
 @pytest.mark.parametrize("page", PAGES)
 def test_show_code_rebuilds_page_tables(page, lang, population, tp, session):
     at = _run(page, lang, population, tp, session)
-    shown = [s for s in at.session_state["_shown"] if s["snippet"]]
+    shown = [s for s in _page_tables(at, page) if s["snippet"]]
     codes = [c.value for c in at.code if c.language == "python"]
     if not shown:
         assert at.info, f"{page}: no table and no message"
@@ -84,21 +98,23 @@ def test_show_code_rebuilds_page_tables(page, lang, population, tp, session):
 
 @pytest.mark.parametrize("lang,population,tp,session", VIEWS,
                          ids=[f"{v[0]}-{v[1]}-{v[2]}" for v in VIEWS])
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ALL_VIEWS)
 def test_deck_registry_mirrors_page(page, lang, population, tp, session):
-    """analytics.views (what the deck shows) has the page's tables, same keys, same values."""
+    """analytics.views (what the deck shows) at the page's defaults has the page's tables, same
+    keys, same values as the page draws them."""
     from analytics import open_study, views
 
     at = _run(page, lang, population, tp, session)
-    shown = at.session_state["_shown"]
-    filters = {FILTER_ARGS[k][0]: FILTER_ARGS[k][1](v) for k, v in session.items()}
+    filters = {c.key: session[f"filter_{c.url}"] for c in views.GLOBAL_CONTROLS
+               if f"filter_{c.url}" in session}
     with open_study() as study:
         items = views.page_items(study, page, lang=lang, population=population, timepoint=tp,
                                  filters=filters, details=True)
     tables = [i for i in items if i.kind == "table"]
-    assert [i.key for i in tables] == [s["key"] for s in shown]
-    for item, entry in zip(tables, shown):
-        pd.testing.assert_frame_equal(item.frame, entry["frame"])
-        pd.testing.assert_frame_equal(item.shown, entry["display"])
+    assert [i.key for i in tables] == [s["key"] for s in _page_tables(at, page)]
+    assert len(at.dataframe) == len(tables)
+    for item, drawn in zip(tables, at.dataframe):
+        pd.testing.assert_frame_equal(item.shown.reset_index(drop=True),
+                                      drawn.value.reset_index(drop=True))
     n_charts = len(at.get("plotly_chart"))
     assert len([i for i in items if i.kind == "figure"]) == n_charts

@@ -1,0 +1,77 @@
+"""Disease activity: DAS28-ESR categories over time (Sankey per arm), the transition matrix
+between two time points, and the distribution at every time point (100 % stacked bars)."""
+from __future__ import annotations
+
+from ..charts.disease_activity import (activity_bars_figure, sankey_figure,
+                                       transition_matrix_figure)
+from ..disease_activity import activity_display
+from ..schema import ARMS, VISITS
+from .base import Control, ControlSlot, Expander, Note, View, figure, table, visit_label
+
+DEFAULT_SANKEY = ["BL", "Y1", "Y3", "Y5"]
+
+
+def _later(values: dict) -> tuple:
+    return tuple(VISITS[VISITS.index(values["start"]) + 1:])
+
+
+def _default_end(study, values: dict) -> str:
+    # the global time point is the default end of the matrix when it comes after the start
+    later = _later(values)
+    return values["timepoint"] if values["timepoint"] in later else later[-1]
+
+
+CONTROLS = (
+    Control("sankey", "flow", "da.sankey.timepoints", "multiselect", VISITS, DEFAULT_SANKEY,
+            visit_label, "da_sankey_tps"),
+    Control("start", "from", "da.matrix.from", "selectbox", VISITS[:-1], VISITS[0], visit_label,
+            "da_from"),
+    # the widget key follows start and the global time point, so a new choice resets the end
+    Control("end", "to", "da.matrix.to", "selectbox", lambda study, v: _later(v), _default_end,
+            visit_label, lambda v: f"da_to_{v['start']}_{v['timepoint']}"),
+)
+
+
+def build(ctx) -> list:
+    def display(df, columns):
+        return activity_display(df, columns, ctx.lang)
+
+    activity = ctx.study.disease_activity(ctx.population, lang=ctx.lang, **ctx.filters)
+    if sum(activity.attrs["n_per_arm"].values()) == 0:
+        return [Note("info", ctx.t("da.no_subjects"))]
+
+    blocks: list = [Note("subheader", ctx.t("da.sankey.header")), ControlSlot(("sankey",))]
+    chosen = [v for v in VISITS if v in ctx.state["sankey"]]
+    if len(chosen) < 2:
+        blocks.append(Note("info", ctx.t("da.sankey.need_two")))
+    else:
+        flow_df = ctx.study.flows(ctx.population, chosen, lang=ctx.lang, **ctx.filters)
+        blocks += [figure(sankey_figure(flow_df, arm, lang=ctx.lang), f"da_sankey_{arm}",
+                          flow_df) for arm in ARMS]
+        blocks.append(Expander(ctx.t("da.tables.expander"), [table(
+            flow_df, "disease_activity_flows",
+            display(flow_df, ["arm", "from_timepoint", "to_timepoint", "from_category",
+                              "to_category", "count", "n", "percent", "row_percent"]),
+            detail=True)]))
+
+    trans = ctx.study.transitions(ctx.population, ctx.state["start"], ctx.state["end"],
+                                  lang=ctx.lang, **ctx.filters)
+    blocks += [Note("subheader", ctx.t("da.matrix.header")),
+               ControlSlot(("start", "end"), (1, 1)),
+               figure(transition_matrix_figure(trans, lang=ctx.lang), "da_matrix", trans),
+               Expander(ctx.t("da.tables.expander"), [table(
+                   trans, "disease_activity_transitions",
+                   display(trans[trans["count"] > 0], ["arm", "from_category", "to_category",
+                                                       "count", "n", "percent",
+                                                       "row_percent"]),
+                   detail=True)])]
+
+    blocks += [Note("subheader", ctx.t("da.bars.header")),
+               figure(activity_bars_figure(activity, lang=ctx.lang), "da_bars", activity),
+               table(activity, "disease_activity",
+                     display(activity, ["arm", "timepoint", "years", "category", "count", "n",
+                                        "percent"]))]
+    return blocks
+
+
+VIEW = View("disease_activity", "disease-activity", CONTROLS, build)

@@ -1,0 +1,109 @@
+"""One renderer for every view: the sidebar, the header, the view's blocks, the tools.
+
+A page is ``render("<view key>")``; what it shows comes from the view's description in
+:mod:`analytics.views`, drawn block by block.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.i18n import t
+from analytics.views import (VIEWS, Columns, ControlSlot, Expander, Item, Metrics, Note,
+                             ViewContext, blocks)
+from analytics.views.state import GLOBAL_CONTROLS
+
+from . import deck_button, links, report, share, study_source, url_state
+from .widgets import control_widget, show_chart, show_table
+
+
+def sidebar_filters(study) -> dict:
+    """Draw the global filters in the sidebar; return their values (by state key)."""
+    values = url_state.seed_globals(study)
+    lang = values["lang"]
+    with st.sidebar:
+        for i, control in enumerate(GLOBAL_CONTROLS):
+            if control.key == "sex":  # the subgroup filters, under their heading
+                st.markdown(f"**{t('filter.subgroups', lang)}**")
+            if control.key == "study_id":  # the design choices, below the subgroups
+                st.markdown(f"**{t('filter.design', lang)}**")
+            control_widget(control, "", values, study, lang, on_change=url_state.sync_global,
+                           args=(control.url, control.widget_key))
+            if i == 0:  # a new language applies to every label below at once
+                lang = st.session_state[url_state.STATE + control.url]
+    return {c.key: st.session_state[url_state.STATE + c.url] for c in GLOBAL_CONTROLS}
+
+
+def header(view, ctx: ViewContext) -> None:
+    """Title, the filters the view applies in words (and those it does not apply), and the
+    synthetic-data notice."""
+    st.title(ctx.t("overview.title" if view.header == "overview" else view.title_key))
+    for line in ctx.header_lines():
+        if line:
+            st.caption(line)
+    synthetic_banner(ctx)
+    if view.header == "safety":
+        st.caption(ctx.t("safety.population_note"))
+
+
+def synthetic_banner(ctx) -> None:
+    if ctx.study.synthetic:
+        st.warning(ctx.t("synthetic.notice"), icon="⚠️")
+
+
+def draw(block_list: list, ctx: ViewContext) -> None:
+    view = VIEWS[ctx.state.view]
+    for block in block_list:
+        if isinstance(block, Item):
+            if block.kind == "figure":
+                show_chart(ctx, block.figure, block.key)
+            else:
+                show_table(ctx, block.frame, block.key, display=block.display)
+        elif isinstance(block, Note):
+            _note(block)
+        elif isinstance(block, Metrics):
+            _metrics(block)
+        elif isinstance(block, ControlSlot):
+            cols = st.columns(list(block.widths)) if block.widths else [st] * len(block.keys)
+            values = ctx.state.values
+            for col, key in zip(cols, block.keys):
+                control_widget(view.control(key), view.key, values, ctx.study, ctx.lang, col)
+        elif isinstance(block, Columns):
+            for col, content in zip(st.columns(block.widths), block.columns):
+                with col:
+                    draw(content, ctx)
+        elif isinstance(block, Expander):
+            with st.expander(block.label):
+                draw(block.blocks, ctx)
+        else:
+            raise TypeError(f"unknown block {block!r}")
+
+
+def _note(note: Note) -> None:
+    if note.style == "success":
+        st.success(note.text, icon="✅")
+    else:
+        getattr(st, note.style)(note.text)
+
+
+def _metrics(metrics: Metrics) -> None:
+    cols = [st] * len(metrics.cells) if metrics.stacked else st.columns(len(metrics.cells))
+    for col, (label, value, help_text) in zip(cols, metrics.cells):
+        col.metric(label, value, help=help_text)
+
+
+def render(view_key: str) -> None:
+    """Draw the view ``view_key`` in its current state."""
+    view = VIEWS[view_key]
+    study = study_source.page_study(url_state.current_language())
+    values = sidebar_filters(study)
+    links.show_notices(values["lang"])
+    state = url_state.seed_view(view, study, values)
+    url_state.write_url(state)
+    ctx = ViewContext(study, state)
+    with st.sidebar:
+        st.divider()
+        share.share_link(ctx)
+        report.add_to_report(ctx)
+        deck_button.deck_block(ctx)
+    header(view, ctx)
+    draw(blocks(study, state), ctx)

@@ -1,0 +1,4 @@
+"""The report basket: the views added to the report, in order, and their slide deck."""
+from dashboard.report import report_page
+
+report_page()
