@@ -36,6 +36,8 @@ ZH_MAY_BE_LATIN = {
     # Templates whose words all come from placeholders (arm, time point, drug names).
     "efficacy.rates.metric", "efficacy.rates.metric_value", "efficacy.col.arm_rate",
     "efficacy.meds.col.arm", "efficacy.meds.hover", "provenance.filter_value",
+    "clusters.label_numbered", "clusters.col.arm_n", "clusters.count_percent",
+    "profile.chart.med_hover",
 }
 
 
@@ -175,6 +177,17 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"da.col.{c}" for c in (*TRANSITION_COLUMNS, "step", "timepoint", "years",
                                        "category")}
     keys |= _reconciliation_keys()
+    from analytics import clusters, profile
+    keys |= {f"clusters.shape.{s}" for s in clusters.SHAPES}
+    keys |= {f"clusters.excluded.{r}" for r in clusters.EXCLUSION_REASONS}
+    keys |= {f"clusters.period.{p}" for p in clusters.PERIODS}
+    keys |= {f"clusters.test.{x}" for x in ("fisher", "chi2")}
+    keys |= {f"profile.char.{c}" for c in profile.BASELINE_COLUMNS}
+    keys |= {f"profile.milestone.{m}" for m in profile.MILESTONES}
+    keys |= {f"profile.col.{c}" for c in profile.VISIT_COLUMNS if c != "das28_category"}
+    keys |= {f"profile.eular.{e}" for e in ("good", "moderate", "none")}
+    keys |= {f"profile.activity.{a}" for a in ("low", "moderate", "high")}
+    keys |= {f"profile.status.{s}" for s in ("completed", "withdrawn")}
     from analytics.caution import NOT_ESTIMABLE_REASONS
     keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
     from dashboard.pages import PAGES
