@@ -54,7 +54,7 @@ WINDOWS: dict[str, tuple[str, ...]] = {
 }
 PERIODS: tuple[str, ...] = ("core", "years2to3", "years4to5")
 SHAPES: tuple[str, ...] = ("sustained", "response_then_loss", "slow_response", "partial_response",
-                           "no_response", "worsening")
+                           "no_response", "worsening", "persistent_activity")
 EXCLUSION_REASONS: tuple[str, ...] = ("no_first_visit", "ends_before_window", "too_few_visits")
 
 
@@ -169,8 +169,12 @@ def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
         rows.append(dict(k=k, bic=float(gm.bic(x)), silhouette=float(sil)))
 
 
-def shape_of(mean: np.ndarray) -> str:
+def shape_of(mean: np.ndarray, from_baseline: bool = True) -> str:
     """The shape of a mean trajectory (first value = the window's start), by fixed rules.
+
+    A window that does not start at baseline (a later period) has no response to speak of:
+    a course that neither improves nor worsens by more than 0.6 and stays above 3.2 is
+    ``persistent_activity`` there (rather than ``no_response``).
 
     ``early`` is the mean of the first third of the later visits, ``late`` of the last third:
 
@@ -195,7 +199,7 @@ def shape_of(mean: np.ndarray) -> str:
         return "worsening"
     if start - late > NO_CHANGE:
         return "partial_response"
-    return "no_response"
+    return "no_response" if from_baseline else "persistent_activity"
 
 
 def _labels(shapes: dict[int, str], lang: str) -> dict[int, str]:
@@ -239,7 +243,7 @@ def _cluster_window(values: pd.DataFrame, arms: pd.Series, window: tuple[str, ..
     profile_rows, shapes = [], {}
     for c in sorted(membership["cluster"].unique()):
         members = courses[membership["cluster"].to_numpy() == c]
-        shapes[int(c)] = shape_of(members.mean().to_numpy())
+        shapes[int(c)] = shape_of(members.mean().to_numpy(), from_baseline=window[0] == "BL")
         for tp in window:
             col = members[tp]
             profile_rows.append(dict(cluster=int(c), timepoint=tp, months=VISIT_MONTHS[tp],
@@ -445,5 +449,10 @@ def membership_display(by_arm: pd.DataFrame) -> pd.DataFrame:
 def transition_matrix(tr: pd.DataFrame, from_period: str) -> pd.DataFrame:
     """Counts from the clusters of ``from_period`` (rows) to those of the next period."""
     sub = tr[tr["from_period"] == from_period]
-    return sub.pivot_table(index="from_label", columns="to_label", values="count",
-                           aggfunc="sum", fill_value=0)
+    matrix = sub.pivot_table(index="from_cluster", columns="to_cluster", values="count",
+                             aggfunc="sum", fill_value=0)  # in cluster order, not by name
+    names_from = dict(zip(sub["from_cluster"], sub["from_label"]))
+    names_to = dict(zip(sub["to_cluster"], sub["to_label"]))
+    matrix.index = [names_from[c] for c in matrix.index]
+    matrix.columns = [names_to[c] for c in matrix.columns]
+    return matrix

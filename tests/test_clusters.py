@@ -95,6 +95,11 @@ def test_shape_rules(mean, shape):
     assert cl.shape_of(np.array(mean)) == shape
 
 
+def test_later_period_without_change_is_persistent_activity():
+    assert cl.shape_of(np.array([4.6, 4.5, 4.7, 4.6]), from_baseline=False) == \
+        "persistent_activity"
+
+
 def test_default_study_is_deterministic_and_counts_add_up(study):
     first = cl.clusters(study, "completers")
     second = cl.clusters(study, "completers")

@@ -50,7 +50,7 @@ def cluster_courses_figure(profiles, title: str | None = None) -> go.Figure:
         fig.add_hline(y=y, line=dict(color="#888", dash="dot", width=1))
     fig.update_xaxes(title_text=t("profile.chart.time_axis", lang))
     fig.update_yaxes(title_text=t("clusters.chart.axis_das28", lang))
-    return finish(fig, profiles.attrs, title=title)
+    return finish(fig, profiles.attrs, title=title, height=620)
 
 
 def cluster_sankey_figure(result) -> go.Figure:
@@ -81,7 +81,7 @@ def cluster_sankey_figure(result) -> go.Figure:
                                    count=int(n)) + "<extra></extra>"
                                  for fl, tl, n in zip(tr["from_label"], tr["to_label"],
                                                       tr["count"])])))
-    return finish(fig, tr.attrs, height=560)
+    return finish(fig, tr.attrs, height=640)
 
 
 def _period_order(period: str) -> int:
@@ -105,4 +105,4 @@ def cluster_matrix_figure(result, from_period: str) -> go.Figure:
     fig.update_yaxes(title_text=t("clusters.chart.matrix_axis", lang,
                                   period=t(f"clusters.period.{from_period}", lang)),
                      autorange="reversed")
-    return finish(fig, tr.attrs)
+    return finish(fig, tr.attrs, height=560)

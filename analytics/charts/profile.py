@@ -19,7 +19,7 @@ _PANELS = (
                              ("das28_crp", "profile.col.das28_crp", "#555555", "dash")]),
     ("profile.chart.joints", [("tjc28", "profile.col.tjc28", "#0072B2", "solid"),
                               ("sjc28", "profile.col.sjc28", "#D55E00", "dash")]),
-    ("profile.chart.vas", [("patient_global", "profile.col.patient_global", "#0072B2", "solid"),
+    ("profile.chart.vas", [("patient_global", "profile.col.patient_global", "#882255", "solid"),
                            ("physician_global", "profile.col.physician_global", "#009E73",
                             "dash"),
                            ("pain", "profile.col.pain", "#CC79A7", "dot")]),
@@ -53,17 +53,20 @@ def profile_figure(profile) -> go.Figure:
                 hovertext=[f"{t(f'visit.{v}', lang)}: {fmt_number(y, 2, lang)}"
                            for v, y in zip(rows["timepoint"], rows[column])],
                 hoverinfo="text+name"), row=row, col=1)
-        fig.update_yaxes(title_text=t(title_key, lang), row=row, col=1)
+        fig.update_yaxes(title_text=t(title_key, lang), title_font=dict(size=12), row=row,
+                         col=1)
     for category, low, high in _BANDS:
         fig.add_hrect(y0=low, y1=high, fillcolor=CATEGORY_COLORS[category], opacity=0.15,
                       line_width=0, layer="below", row=1, col=1)
     _medications(fig, profile.medications, subject, lang, row=len(_PANELS) + 1)
     _adverse_events(fig, profile.adverse_events, subject, lang, row=len(_PANELS) + 2)
-    for event, years in zip(profile.milestones["event"], profile.milestones["years"]):
+    for i, (event, years) in enumerate(zip(profile.milestones["event"],
+                                           profile.milestones["years"])):
         fig.add_vline(x=float(years), line=dict(color="#444", dash="dot", width=1))
+        # staggered: withdrawal and end of follow-up are often the same day
         fig.add_annotation(x=float(years), y=1.0, xref="x", yref="paper", yanchor="bottom",
-                           text=t(f"profile.milestone.{event}", lang), showarrow=False,
-                           font=dict(size=11))
+                           yshift=14 * i, text=t(f"profile.milestone.{event}", lang),
+                           showarrow=False, font=dict(size=11))
     fig.update_xaxes(title_text=t("profile.chart.time_axis", lang), row=n_rows, col=1)
     fig.update_yaxes(range=[0, 9], row=1, col=1)
     return finish(fig, attrs, height=1200)
