@@ -24,6 +24,7 @@ NOT_ESTIMABLE_REASONS = (
     "not_reached",        # the curve does not cross the quantile
     "no_information",     # the log-rank variance is 0 (no event time informs the comparison)
     "no_cif_test",        # no between-arm test of cumulative incidence (Gray's test) available
+    "too_few_to_cluster",  # fewer subjects than clustering needs (analytics.clusters)
 )
 
 

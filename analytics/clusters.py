@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from .annotate import annotate
-from .caution import arms_too_small
+from .caution import arms_too_small, not_estimable
 from .i18n import fmt_number, t
 from .measures import DAS28_LOW
 from .population import select
@@ -42,6 +42,7 @@ SEED = 20250642            # fixed: the same data give the same clusters on ever
 CLUSTER_RANGE = (2, 3, 4, 5)
 N_INIT = 10
 MIN_OBSERVED_SHARE = 0.5   # a subject needs observed values at >= half of the window's visits
+MIN_PER_CLUSTER = 5        # k clusters are tried only with >= 5 k subjects (10 for any clustering)
 # Thresholds of the shape rules, in DAS28 units: EULAR's 0.6 (no meaningful change) and 1.2.
 NO_CHANGE = 0.6
 MEANINGFUL_CHANGE = 1.2
@@ -159,7 +160,7 @@ def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
     from sklearn.mixture import GaussianMixture
 
     for k in k_range:
-        if k >= len(x):
+        if k * MIN_PER_CLUSTER > len(x):
             continue
         gm = GaussianMixture(n_components=k, covariance_type="tied", n_init=N_INIT,
                              random_state=seed, reg_covar=1e-4).fit(x)
@@ -237,6 +238,8 @@ def membership_test(table: pd.DataFrame) -> tuple[float, str, str]:
 def _cluster_window(values: pd.DataFrame, arms: pd.Series, window: tuple[str, ...], lang: str):
     courses, reasons = interpolate_courses(values, window)
     clusters, proba, fit = fit_mixture(courses)
+    if fit.empty:  # too few subjects to cluster: no clusters (the footnote says why)
+        courses, clusters, proba = courses.iloc[:0], clusters[:0], proba[:0]
     membership = pd.DataFrame({"subject_id": courses.index,
                                "arm": arms.reindex(courses.index).to_numpy(),
                                "cluster": clusters, "probability": proba})
@@ -287,6 +290,8 @@ def _footnote(fit: pd.DataFrame, excluded: pd.DataFrame, window: tuple[str, ...]
     parts = [t("clusters.footnote.method", lang, first=t(f"visit.{window[0]}", lang),
                last=t(f"visit.{window[-1]}", lang), share=int(MIN_OBSERVED_SHARE * 100),
                seed=SEED, n_init=N_INIT)]
+    if chosen.empty:
+        parts.append(not_estimable("too_few_to_cluster", lang))
     if not chosen.empty:
         parts.append(t("clusters.footnote.fit", lang, k=int(chosen["k"].iloc[0]),
                        bic=fmt_number(float(chosen["bic"].iloc[0]), 1, lang),
@@ -386,7 +391,10 @@ def cluster_transitions(study, population: str = "completers", lang: str = "en",
         fits.append(f)
         excluded.append(e)
         chosen = f[f["chosen"]]
-        if not chosen.empty:
+        if chosen.empty:
+            bic_notes.append(f"{t(f'clusters.period.{period}', lang)}: "
+                             f"{not_estimable('too_few_to_cluster', lang)}")
+        else:
             bic_notes.append(t("clusters.footnote.period_fit", lang,
                                period=t(f"clusters.period.{period}", lang),
                                k=int(chosen["k"].iloc[0]),
@@ -426,7 +434,6 @@ def cluster_transitions(study, population: str = "completers", lang: str = "en",
 
 def membership_display(by_arm: pd.DataFrame) -> pd.DataFrame:
     """Cluster × arm: n (%) per arm and the test's p (or why there is none), translated."""
-    from .caution import not_estimable
     from .i18n import fmt_p, fmt_percent
     lang = by_arm.attrs.get("lang", "en")
     rows = []

@@ -168,3 +168,23 @@ def test_charts_and_display_build(study):
     sankey = cluster_sankey_figure(tr)
     assert sum(sankey.data[0].link.value) == tr.transitions["count"].sum()
     cluster_matrix_figure(tr, "core")
+
+
+def test_too_few_subjects_is_not_estimable(study):
+    res = cl.clusters(study, "completers", sex="M", age_band="lt45", prior_bdmard=1)
+    assert res.membership.empty and res.by_arm.empty
+    assert "too few subjects to cluster" in res.by_arm.attrs["footnote"]
+    tr = cl.cluster_transitions(study, "completers", sex="M", age_band="lt45", prior_bdmard=1)
+    assert tr.transitions.empty
+
+
+def test_planted_cohort_with_a_small_arm_gives_no_test():
+    values, _ = planted_cohort(n_per_group=12)
+    values["arm"] = np.where(values["subject_id"].isin(["P0000", "P1000"]), "MSC_IFNG", "MSC")
+    courses, _ = cl.interpolate_courses(values, WINDOW)
+    labels, _, _ = cl.fit_mixture(courses)
+    arms = values.drop_duplicates("subject_id").set_index("subject_id")["arm"]
+    membership = pd.DataFrame({"subject_id": courses.index, "arm": arms.reindex(courses.index).to_numpy(),
+                               "cluster": labels, "shape": "x", "label": "x"})
+    by_arm = cl._by_arm(membership)
+    assert by_arm["p_value"].isna().all() and (by_arm["reason"] == "arm_too_small").all()
