@@ -55,18 +55,24 @@ def profile_figure(profile) -> go.Figure:
                 hoverinfo="text+name"), row=row, col=1)
         fig.update_yaxes(title_text=t(title_key, lang), title_font=dict(size=12), row=row,
                          col=1)
-    for category, low, high in _BANDS:
-        fig.add_hrect(y0=low, y1=high, fillcolor=CATEGORY_COLORS[category], opacity=0.15,
-                      line_width=0, layer="below", row=1, col=1)
+    # Shapes and labels set in one layout update: add_hrect/add_vline per shape on a figure of
+    # subplots cost about a second.
+    shapes = [dict(type="rect", xref="x domain", x0=0, x1=1, yref="y", y0=low, y1=high,
+                   fillcolor=CATEGORY_COLORS[category], opacity=0.15, line_width=0,
+                   layer="below") for category, low, high in _BANDS]
+    labels = []
     _medications(fig, profile.medications, subject, lang, row=len(_PANELS) + 1)
     _adverse_events(fig, profile.adverse_events, subject, lang, row=len(_PANELS) + 2)
     for i, (event, years) in enumerate(zip(profile.milestones["event"],
                                            profile.milestones["years"])):
-        fig.add_vline(x=float(years), line=dict(color="#444", dash="dot", width=1))
+        shapes.append(dict(type="line", xref="x", x0=float(years), x1=float(years),
+                           yref="paper", y0=0, y1=1, line=dict(color="#444", dash="dot",
+                                                               width=1)))
         # staggered: withdrawal and end of follow-up are often the same day
-        fig.add_annotation(x=float(years), y=1.0, xref="x", yref="paper", yanchor="bottom",
+        labels.append(dict(x=float(years), y=1.0, xref="x", yref="paper", yanchor="bottom",
                            yshift=14 * i, text=t(f"profile.milestone.{event}", lang),
-                           showarrow=False, font=dict(size=11))
+                           showarrow=False, font=dict(size=11)))
+    fig.update_layout(shapes=shapes, annotations=labels)
     fig.update_xaxes(title_text=t("profile.chart.time_axis", lang), row=n_rows, col=1)
     fig.update_yaxes(range=[0, 9], row=1, col=1)
     return finish(fig, attrs, height=1200)
@@ -88,7 +94,8 @@ def _medications(fig: go.Figure, meds, subject: str, lang: str, row: int) -> Non
             y=[label] * len(rows), orientation="h", name=label, showlegend=False,
             marker=dict(color=_DRUG_COLORS[drug_class]), customdata=[subject] * len(rows),
             hovertext=hover, hoverinfo="text"), row=row, col=1)
-    fig.update_yaxes(title_text=t("profile.chart.medications", lang), categoryorder="array",
+    fig.update_yaxes(title_text=t("profile.chart.medications", lang), title_font=dict(size=12),
+                     categoryorder="array",
                      categoryarray=labels, row=row, col=1)
 
 
@@ -111,5 +118,6 @@ def _adverse_events(fig: go.Figure, aes, subject: str, lang: str, row: int) -> N
                        for p, c, sev, s, o in zip(aes["pt"], aes["soc"], aes["severity"],
                                                   serious, aes["onset_date"])],
             hoverinfo="text"), row=row, col=1)
-    fig.update_yaxes(title_text=t("profile.chart.adverse_events", lang), categoryorder="array",
+    fig.update_yaxes(title_text=t("profile.chart.adverse_events", lang), title_font=dict(size=12),
+                     categoryorder="array",
                      categoryarray=labels, type="category", row=row, col=1)
