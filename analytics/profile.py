@@ -17,7 +17,6 @@ from .annotate import annotate
 from .disease_activity import subject_categories
 from .i18n import t
 from .population import select
-from .response import check_population
 from .schema import DAYS_PER_YEAR
 
 # visit_measures columns shown per visit, in the order of the profile table.
@@ -76,7 +75,7 @@ def patient_profile(study, subject_id: str, population: str = "completers", lang
     shown, with ``attrs["in_selection"] = False`` and a footnote that says so; an id the study
     does not have is an error that names it.
     """
-    check_population(population)
+    select(population, **filters)  # validates population (any of them) and filters first
     info = study.query("SELECT * FROM subject_info WHERE subject_id = ?", [subject_id])
     if info.empty:
         raise ValueError(f"subject {subject_id!r} is not in the study")
@@ -137,7 +136,6 @@ def subjects_listing(study, subject_ids, population: str = "completers", lang: s
     Columns ``subject_id, arm, sex, age, status, in_selection, link``, in the order the ids
     were given (duplicates dropped); ids the study does not have are left out.
     """
-    check_population(population)
     ids = list(dict.fromkeys(str(s) for s in subject_ids if s is not None))
     sel_sql, params = select(population, **filters).sql
     df = study.query(f"""

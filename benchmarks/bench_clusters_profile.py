@@ -53,7 +53,7 @@ def main() -> None:
     elif args.big:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            subprocess.run([sys.executable, "-m", "analytics", "synth", "--seed", "1",
+            subprocess.run([sys.executable, "-m", "analytics", "synth",
                             "--subjects", "11000", "--out", str(tmp / "big")], check=True)
             build_study(tmp / "big", tmp / "big.duckdb")
             bench(tmp / "big.duckdb", "100x", 3)

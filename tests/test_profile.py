@@ -167,3 +167,15 @@ def test_sankey_link_customdata_maps_to_subjects(study):
         from_tp, from_cat, to_tp, to_cat = link_flow(data)
         ids = pr.subjects_in_flow(study, "completers", "MSC", from_tp, from_cat, to_tp, to_cat)
         assert len(ids) == value
+
+
+def test_sae_listing_rows_lead_to_their_profiles(study, raw):
+    listing = study.sae_listing()
+    rows = listing.head(3)
+    subjects = pr.subjects_listing(study, rows["subject_id"], "safety")
+    assert list(subjects["subject_id"]) == list(dict.fromkeys(rows["subject_id"]))
+    serious = raw["adverse_events"][raw["adverse_events"]["serious"] == 1]
+    for sid in subjects["subject_id"]:
+        prof = pr.patient_profile(study, sid, "safety")
+        shown = set(prof.adverse_events.loc[prof.adverse_events["serious"] == 1, "ae_id"])
+        assert shown == set(serious.loc[serious["subject_id"] == sid, "ae_id"])
