@@ -338,7 +338,7 @@ def clusters(study, population: str = "completers", lang: str = "en", **filters
     excluded = _with_unobserved(excluded, arms, values)
     result = ClusterResult(membership, profiles, _by_arm(membership), fit, excluded)
     return _annotated(result, study, lang, population, t("clusters.title", lang),
-                      _footnote(fit, excluded, window, lang, population))
+                      _footnote(fit, excluded, window, lang, population), filters=filters)
 
 
 def _arms(study, population: str, **filters) -> pd.Series:
@@ -430,7 +430,7 @@ def cluster_transitions(study, population: str = "completers", lang: str = "en",
     for frame in vars(result).values():
         annotate(frame, study, lang=lang, title=t("clusters.transitions.title", lang),
                  population=population, n_per_arm=n_per_arm,
-                 method=t("clusters.method", lang), footnote=footnote)
+                 method=t("clusters.method", lang), footnote=footnote, filters=filters)
     return result
 
 

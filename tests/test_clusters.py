@@ -193,3 +193,12 @@ def test_planted_cohort_with_a_small_arm_gives_no_test():
                                "cluster": labels, "shape": "x", "label": "x"})
     by_arm = cl._by_arm(membership)
     assert by_arm["p_value"].isna().all() and (by_arm["reason"] == "arm_too_small").all()
+
+
+def test_filters_and_comparison_travel_into_the_header(study):
+    res = cl.clusters(study, "completers", sex="F", comparison="randomised")
+    assert res.by_arm.attrs["filters"] == {"sex": "F"}
+    assert res.by_arm.attrs["comparison"] == "randomised"
+    sel_sql, params = select("completers", sex="F", comparison="randomised").sql
+    n = int(study.query(f"SELECT count(*) AS n FROM ({sel_sql})", params)["n"].iloc[0])
+    assert len(res.membership) + int(res.excluded["count"].sum()) == n

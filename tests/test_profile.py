@@ -179,3 +179,15 @@ def test_sae_listing_rows_lead_to_their_profiles(study, raw):
         prof = pr.patient_profile(study, sid, "safety")
         shown = set(prof.adverse_events.loc[prof.adverse_events["serious"] == 1, "ae_id"])
         assert shown == set(serious.loc[serious["subject_id"] == sid, "ae_id"])
+
+
+def test_profile_respects_the_comparison(study, raw):
+    from analytics.population import randomised_trials
+    trials = randomised_trials(study)
+    outside = raw["subjects"].loc[~raw["subjects"]["study_id"].isin(trials), "subject_id"]
+    inside = raw["subjects"].loc[raw["subjects"]["study_id"].isin(trials), "subject_id"]
+    assert pr.in_selection(study, inside.iloc[0], "nri", comparison="randomised")
+    if len(outside):
+        prof = pr.patient_profile(study, outside.iloc[0], "nri", comparison="randomised")
+        assert prof.visits.attrs["in_selection"] is False
+        assert prof.visits.attrs["comparison"] == "randomised"
