@@ -28,6 +28,7 @@ NOT_ESTIMABLE_REASONS = (
     "too_few_years",      # Poisson trend: fewer than two years with exposure
     "no_information",     # the log-rank variance is 0 (no event time informs the comparison)
     "no_cif_test",        # no between-arm test of cumulative incidence (Gray's test) available
+    "too_few_to_cluster",  # fewer subjects than clustering needs (analytics.clusters)
 )
 
 

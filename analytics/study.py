@@ -159,6 +159,22 @@ class Study:
         return ae_rates_by_year(self, lang=lang, **filters)
 
     @_recorded
+    def patient_profile(self, subject_id: str, population: str = "completers",
+                        lang: str = "en", **filters):
+        from .profile import patient_profile
+        return patient_profile(self, subject_id, population, lang=lang, **filters)
+
+    @_recorded
+    def clusters(self, population: str = "completers", lang: str = "en", **filters):
+        from .clusters import clusters
+        return clusters(self, population, lang=lang, **filters)
+
+    @_recorded
+    def cluster_transitions(self, population: str = "completers", lang: str = "en", **filters):
+        from .clusters import cluster_transitions
+        return cluster_transitions(self, population, lang=lang, **filters)
+
+    @_recorded
     def ae_rate_trend(self, lang: str = "en", **filters):
         from .safety_trend import ae_rate_trend
         return ae_rate_trend(self, lang=lang, **filters)

@@ -37,6 +37,8 @@ ZH_MAY_BE_LATIN = {
     "efficacy.rates.metric", "efficacy.rates.metric_value", "efficacy.col.arm_rate",
     "efficacy.meds.col.arm", "efficacy.meds.hover", "provenance.filter_value", "scope.item",
     "safety.trend.cell",
+    "clusters.label_numbered", "clusters.col.arm_n", "clusters.count_percent",
+    "profile.chart.med_hover",
 }
 
 
@@ -174,6 +176,17 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"da.col.{c}" for c in (*TRANSITION_COLUMNS, "step", "timepoint", "years",
                                        "category")}
     keys |= _reconciliation_keys()
+    from analytics import clusters, profile
+    keys |= {f"clusters.shape.{s}" for s in clusters.SHAPES}
+    keys |= {f"clusters.excluded.{r}" for r in clusters.EXCLUSION_REASONS}
+    keys |= {f"clusters.period.{p}" for p in clusters.PERIODS}
+    keys |= {f"clusters.test.{x}" for x in ("fisher", "chi2")}
+    keys |= {f"profile.char.{c}" for c in profile.BASELINE_COLUMNS}
+    keys |= {f"profile.milestone.{m}" for m in profile.MILESTONES}
+    keys |= {f"profile.col.{c}" for c in profile.VISIT_COLUMNS if c != "das28_category"}
+    keys |= {f"profile.eular.{e}" for e in ("good", "moderate", "none")}
+    keys |= {f"profile.activity.{a}" for a in ("low", "moderate", "high")}
+    keys |= {f"profile.status.{s}" for s in ("completed", "withdrawn")}
     from analytics.build import BUILD_ERRORS
     from analytics.integrity import STUDY_ERRORS
     keys |= {f"study_error.{c}{todo}" for c in STUDY_ERRORS for todo in ("", ".todo")}

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..disease_activity import CATEGORIES
 from ..i18n import t
 from ..schema import ARMS, VISITS
 from .theme import CATEGORY_COLORS, arm_label, finish
@@ -114,8 +115,13 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
         target=[index[(r.to_timepoint, r.to_category)] for r in df.itertuples(index=False)],
         value=[int(c) for c in df["count"]],
         color=[_rgba(category_color(c), 0.45) for c in df["from_category"]],
+        # 0-3: the hover's words; 4-7: positions of the codes that map a clicked link back to
+        # its subjects (link_flow, then analytics.profile.subjects_in_flow); positions, not
+        # codes, so a Chinese page carries no English word.
         customdata=[[_visit(r.from_timepoint, lang), _cat(r.from_category, lang),
-                     _visit(r.to_timepoint, lang), _cat(r.to_category, lang)]
+                     _visit(r.to_timepoint, lang), _cat(r.to_category, lang),
+                     VISITS.index(r.from_timepoint), CATEGORIES.index(r.from_category),
+                     VISITS.index(r.to_timepoint), CATEGORIES.index(r.to_category)]
                     for r in df.itertuples(index=False)],
         hovertemplate=(f"%{{customdata[0]}}: %{{customdata[1]}} → %{{customdata[2]}}: "
                        f"%{{customdata[3]}}<br>{count_word}: %{{value}}<extra></extra>"),
@@ -129,6 +135,13 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
                            ("right" if pos[tp] == last else "center"))
     title = t("da.sankey.title", lang, arm=arm_label(arm, lang))
     return finish(fig, flows.attrs, title=title, height=height)
+
+
+def link_flow(customdata) -> tuple[str, str, str, str]:
+    """A Sankey link's (from time point, from category, to time point, to category), from the
+    ``customdata`` of :func:`sankey_figure` (as a selection event returns it)."""
+    from_tp, from_cat, to_tp, to_cat = (int(x) for x in list(customdata)[4:8])
+    return VISITS[from_tp], CATEGORIES[from_cat], VISITS[to_tp], CATEGORIES[to_cat]
 
 
 # -- transition matrix --------------------------------------------------------------------------

@@ -94,13 +94,17 @@ def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
         value_col = "change" if change else "value"
         for arm in ARMS:
             sub = individual[(individual["arm"] == arm) & individual[value_col].notna()]
-            xs, ys = [], []
-            for _, g in sub.groupby("subject_id", sort=False):
+            xs, ys, ids = [], [], []
+            for subject, g in sub.groupby("subject_id", sort=False):
                 xs += [*g["years"], None]
                 ys += [*g[value_col], None]
+                ids += [subject] * len(g) + [None]
             if xs:
+                # The subject id in customdata maps a clicked or selected line back to its
+                # subject (analytics.profile.subject_ids_from_selection); hover names it.
                 fig.add_trace(go.Scatter(
-                    x=xs, y=ys, mode="lines", hoverinfo="skip", legendgroup=f"ind_{arm}",
+                    x=xs, y=ys, mode="lines", customdata=ids, hovertext=ids,
+                    hoverinfo="text", legendgroup=f"ind_{arm}",
                     name=f"{arm_label(arm, lang)} · {t('efficacy.chart.individual', lang)}",
                     showlegend=False,
                     line=dict(color=ARM_COLORS[arm], width=0.6), opacity=0.25))

@@ -1,0 +1,123 @@
+"""One subject's timeline: DAS28 with the category bands, the ACR core components, HAQ-DI,
+medication periods per drug class, adverse events and the milestones of follow-up.
+
+Every trace carries the subject id in ``customdata`` so a selection maps back to the subject.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..i18n import fmt_number, t
+from ..measures import DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION
+from ..schema import DRUG_CLASSES, SEVERITIES
+from .theme import CATEGORY_COLORS, finish
+
+# (row title key, [(visit column, legend key, colour, dash)])
+_PANELS = (
+    ("profile.chart.das28", [("das28_esr", "profile.col.das28_esr", "#000000", "solid"),
+                             ("das28_crp", "profile.col.das28_crp", "#555555", "dash")]),
+    ("profile.chart.joints", [("tjc28", "profile.col.tjc28", "#0072B2", "solid"),
+                              ("sjc28", "profile.col.sjc28", "#D55E00", "dash")]),
+    ("profile.chart.vas", [("patient_global", "profile.col.patient_global", "#882255", "solid"),
+                           ("physician_global", "profile.col.physician_global", "#009E73",
+                            "dash"),
+                           ("pain", "profile.col.pain", "#CC79A7", "dot")]),
+    ("profile.chart.acute_phase", [("esr", "profile.col.esr", "#E69F00", "solid"),
+                                   ("crp", "profile.col.crp", "#56B4E9", "dash")]),
+    ("profile.col.haq_di", [("haq_di", "profile.col.haq_di", "#000000", "solid")]),
+)
+_BANDS = (("remission", 0, DAS28_REMISSION), ("low", DAS28_REMISSION, DAS28_LOW),
+          ("moderate", DAS28_LOW, DAS28_MODERATE), ("high", DAS28_MODERATE, 10))
+_DRUG_COLORS = {"csDMARD": "#0072B2", "tsDMARD": "#CC79A7", "bDMARD": "#D55E00",
+                "prednisone": "#E69F00", "NSAID": "#009E73"}
+_SEVERITY_SIZE = {"mild": 8, "moderate": 12, "severe": 16}
+
+
+def profile_figure(profile) -> go.Figure:
+    """The timeline of a :class:`analytics.profile.Profile`."""
+    visits = profile.visits
+    attrs = visits.attrs
+    lang = attrs.get("lang", "en")
+    subject = attrs.get("subject_id", "")
+    n_rows = len(_PANELS) + 2
+    fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=0.025,
+                        row_heights=[1.6, 1, 1, 1, 0.8, 0.9, 0.7])
+    for row, (title_key, series) in enumerate(_PANELS, start=1):
+        for column, legend_key, color, dash in series:
+            rows = visits[visits[column].notna()]
+            fig.add_trace(go.Scatter(
+                x=rows["years"], y=rows[column], mode="lines+markers",
+                name=t(legend_key, lang), line=dict(color=color, dash=dash, width=2),
+                marker=dict(size=6, color=color), customdata=[subject] * len(rows),
+                hovertext=[f"{t(f'visit.{v}', lang)}: {fmt_number(y, 2, lang)}"
+                           for v, y in zip(rows["timepoint"], rows[column])],
+                hoverinfo="text+name"), row=row, col=1)
+        fig.update_yaxes(title_text=t(title_key, lang), title_font=dict(size=12), row=row,
+                         col=1)
+    # Shapes and labels set in one layout update: add_hrect/add_vline per shape on a figure of
+    # subplots cost about a second.
+    shapes = [dict(type="rect", xref="x domain", x0=0, x1=1, yref="y", y0=low, y1=high,
+                   fillcolor=CATEGORY_COLORS[category], opacity=0.15, line_width=0,
+                   layer="below") for category, low, high in _BANDS]
+    labels = []
+    _medications(fig, profile.medications, subject, lang, row=len(_PANELS) + 1)
+    _adverse_events(fig, profile.adverse_events, subject, lang, row=len(_PANELS) + 2)
+    for i, (event, years) in enumerate(zip(profile.milestones["event"],
+                                           profile.milestones["years"])):
+        shapes.append(dict(type="line", xref="x", x0=float(years), x1=float(years),
+                           yref="paper", y0=0, y1=1, line=dict(color="#444", dash="dot",
+                                                               width=1)))
+        # staggered: withdrawal and end of follow-up are often the same day
+        labels.append(dict(x=float(years), y=1.0, xref="x", yref="paper", yanchor="bottom",
+                           yshift=14 * i, text=t(f"profile.milestone.{event}", lang),
+                           showarrow=False, font=dict(size=11)))
+    fig.update_layout(shapes=shapes, annotations=labels)
+    fig.update_xaxes(title_text=t("profile.chart.time_axis", lang), row=n_rows, col=1)
+    fig.update_yaxes(range=[0, 9], row=1, col=1)
+    return finish(fig, attrs, height=1200)
+
+
+def _medications(fig: go.Figure, meds, subject: str, lang: str, row: int) -> None:
+    labels = [t(f"efficacy.drug.{c}", lang) for c in DRUG_CLASSES]
+    for drug_class, label in zip(DRUG_CLASSES, labels):
+        rows = meds[meds["drug_class"] == drug_class]
+        if rows.empty:
+            continue
+        hover = [t("profile.chart.med_hover", lang, drug=d, drug_class=label,
+                   start=str(s)[:10],
+                   end=str(e)[:10] if e is not None and e == e else t("profile.chart.ongoing",
+                                                                       lang))
+                 for d, s, e in zip(rows["drug_name"], rows["start_date"], rows["end_date"])]
+        fig.add_trace(go.Bar(
+            base=rows["start_years"], x=rows["end_years"] - rows["start_years"],
+            y=[label] * len(rows), orientation="h", name=label, showlegend=False,
+            marker=dict(color=_DRUG_COLORS[drug_class]), customdata=[subject] * len(rows),
+            hovertext=hover, hoverinfo="text"), row=row, col=1)
+    fig.update_yaxes(title_text=t("profile.chart.medications", lang), title_font=dict(size=12),
+                     categoryorder="array",
+                     categoryarray=labels, row=row, col=1)
+
+
+def _adverse_events(fig: go.Figure, aes, subject: str, lang: str, row: int) -> None:
+    labels = [t(f"safety.severity.{s}", lang) for s in SEVERITIES]
+    if not aes.empty:
+        serious = aes["serious"].astype(bool)
+        fig.add_trace(go.Scatter(
+            x=aes["onset_years"], y=[t(f"safety.severity.{s}", lang) for s in aes["severity"]],
+            mode="markers", name=t("profile.chart.ae_legend", lang),
+            marker=dict(size=[_SEVERITY_SIZE.get(s, 10) for s in aes["severity"]],
+                        symbol=["diamond" if s else "diamond-open" for s in serious],
+                        color=["#D55E00" if s else "#444444" for s in serious],
+                        line=dict(width=1.5, color="#444444")),
+            customdata=[subject] * len(aes),
+            hovertext=[t("profile.chart.ae_hover", lang, pt=p, soc=c,
+                         severity=t(f"safety.severity.{sev}", lang),
+                         serious=t("profile.chart.serious", lang) if s else "",
+                         onset=str(o)[:10])
+                       for p, c, sev, s, o in zip(aes["pt"], aes["soc"], aes["severity"],
+                                                  serious, aes["onset_date"])],
+            hoverinfo="text"), row=row, col=1)
+    fig.update_yaxes(title_text=t("profile.chart.adverse_events", lang), title_font=dict(size=12),
+                     categoryorder="array",
+                     categoryarray=labels, type="category", row=row, col=1)

@@ -1,0 +1,204 @@
+"""Disease-activity clusters (issue 14 item 2): recovery of planted course groups, missing-visit
+rules, determinism and bookkeeping on the default study, and the arm × cluster test against an
+independent computation."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from sklearn.metrics import adjusted_rand_score
+
+from analytics import clusters as cl
+from analytics.population import select
+from analytics.schema import VISIT_MONTHS
+
+WINDOW = cl.WINDOWS["course"]
+MONTHS = np.array([VISIT_MONTHS[v] for v in WINDOW], dtype=float)
+
+# Planted mean courses (DAS28-ESR at BL..Y5): four shapes a clinician would tell apart.
+PLANTED = {
+    "sustained": lambda m: np.where(m == 0, 5.6, 2.4 + 0.6 * np.exp(-m / 2)),
+    "response_then_loss": lambda m: np.where(m == 0, 5.8, np.where(m <= 12, 2.9, 2.9 + (m - 12) / 48 * 2.6)),
+    "slow_response": lambda m: 5.7 - 3.0 * np.minimum(m, 48) / 48,
+    "no_response": lambda m: 5.9 - 0.2 * np.minimum(m, 6) / 6,
+}
+
+
+def planted_cohort(n_per_group: int = 30, noise: float = 0.3, missing: float = 0.15,
+                   seed: int = 7) -> tuple[pd.DataFrame, pd.Series]:
+    """Observed DAS28-ESR of subjects drawn around the planted courses, with interior visits
+    missing at random; and each subject's planted group."""
+    rng = np.random.default_rng(seed)
+    rows, truth = [], {}
+    for g, (shape, course) in enumerate(PLANTED.items()):
+        mean = course(MONTHS)
+        for i in range(n_per_group):
+            sid = f"P{g}{i:03d}"
+            truth[sid] = shape
+            offset = rng.normal(0, 0.2)  # a subject's own level
+            for j, visit in enumerate(WINDOW):
+                interior = 0 < j < len(WINDOW) - 1
+                if interior and rng.random() < missing:
+                    continue
+                rows.append(dict(subject_id=sid, arm="MSC" if i % 2 else "MSC_IFNG",
+                                 timepoint=visit,
+                                 das28_esr=mean[j] + offset + rng.normal(0, noise)))
+    return pd.DataFrame(rows), pd.Series(truth)
+
+
+def test_planted_groups_are_recovered():
+    values, truth = planted_cohort()
+    courses, reasons = cl.interpolate_courses(values, WINDOW)
+    assert reasons.empty  # every planted subject has its first and last visit
+    labels, proba, fit = cl.fit_mixture(courses)
+    ari = adjusted_rand_score(truth.reindex(courses.index), labels)
+    assert ari >= 0.8, (ari, fit)
+    assert int(fit.loc[fit["chosen"], "k"].iloc[0]) == len(PLANTED)
+    # each found cluster is named after the shape planted in most of its members
+    found = pd.DataFrame({"truth": truth.reindex(courses.index).to_numpy(), "cluster": labels})
+    for c, g in found.groupby("cluster"):
+        mean = courses[labels == c].mean().to_numpy()
+        assert cl.shape_of(mean) == g["truth"].mode().iloc[0]
+
+
+def test_missing_visits_interpolated_never_extrapolated():
+    window = ("BL", "M1", "M3", "M6", "Y1")
+    values = pd.DataFrame([
+        # S1: M3 missing between M1 (4.0, month 1) and M6 (2.0, month 6): month 3 -> 3.2
+        *[dict(subject_id="S1", timepoint=v, das28_esr=x)
+          for v, x in (("BL", 5.0), ("M1", 4.0), ("M6", 2.0), ("Y1", 2.5))],
+        # S2: no value at Y1 -> would need extrapolation
+        *[dict(subject_id="S2", timepoint=v, das28_esr=4.0) for v in ("BL", "M1", "M3", "M6")],
+        # S3: no value at BL
+        *[dict(subject_id="S3", timepoint=v, das28_esr=4.0) for v in ("M1", "M3", "Y1")],
+        # S4: only the ends: 2 of 5 visits < 50 %
+        *[dict(subject_id="S4", timepoint=v, das28_esr=4.0) for v in ("BL", "Y1")],
+    ])
+    courses, reasons = cl.interpolate_courses(values, window)
+    assert list(courses.index) == ["S1"]
+    assert courses.loc["S1", "M3"] == pytest.approx(4.0 + (2.0 - 4.0) * (3 - 1) / (6 - 1))
+    assert courses.loc["S1", "Y1"] == 2.5
+    assert reasons.to_dict() == {"S2": "ends_before_window", "S3": "no_first_visit",
+                                 "S4": "too_few_visits"}
+
+
+@pytest.mark.parametrize("mean,shape", [
+    ([5.5, 2.8, 2.6, 2.9, 3.0], "sustained"),
+    ([5.5, 2.9, 3.1, 4.4, 4.8], "response_then_loss"),
+    ([5.5, 4.8, 4.0, 3.4, 3.0], "slow_response"),
+    ([5.5, 5.4, 5.6, 5.3, 5.5], "no_response"),
+    ([5.5, 5.0, 4.6, 4.5, 4.4], "partial_response"),
+    ([4.0, 4.3, 4.7, 4.9, 5.2], "worsening"),
+])
+def test_shape_rules(mean, shape):
+    assert cl.shape_of(np.array(mean)) == shape
+
+
+def test_later_period_without_change_is_persistent_activity():
+    assert cl.shape_of(np.array([4.6, 4.5, 4.7, 4.6]), from_baseline=False) == \
+        "persistent_activity"
+
+
+@pytest.mark.parametrize("population", ["completers", "nri"])
+def test_default_study_is_deterministic_and_counts_add_up(study, population):
+    first = cl.clusters(study, population)
+    second = cl.clusters(study, population)
+    for name in ("membership", "profiles", "by_arm", "fit", "excluded"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
+    sel_sql, params = select(population).sql
+    sizes = study.query(f"SELECT arm, count(*) AS n FROM ({sel_sql}) GROUP BY arm")
+    sizes = dict(zip(sizes["arm"], sizes["n"]))
+    clustered = first.by_arm.groupby("arm")["count"].sum()
+    left_out = first.excluded.groupby("arm")["count"].sum()
+    if population == "nri":  # the withdrawn lack the later visits: left out, and counted
+        withdrawn = int(study.query(f"SELECT count(*) AS n FROM ({sel_sql}) "
+                                    "WHERE status = 'withdrawn'")["n"].iloc[0])
+        assert 0 < int(left_out.sum()) <= withdrawn
+    for arm, n in sizes.items():
+        assert int(clustered.get(arm, 0)) + int(left_out.get(arm, 0)) == n
+        assert (first.by_arm.loc[first.by_arm["arm"] == arm, "n_arm"] == clustered[arm]).all()
+    assert len(first.membership) == int(clustered.sum())
+    assert first.by_arm.attrs["n_per_arm"] == {a: int(clustered.get(a, 0))
+                                               for a in ("MSC", "MSC_IFNG")}
+    chosen = first.fit[first.fit["chosen"]]
+    assert len(chosen) == 1 and chosen["bic"].iloc[0] == first.fit["bic"].min()
+    assert "BIC" in first.by_arm.attrs["footnote"]
+    assert str(cl.SEED) in first.by_arm.attrs["footnote"]
+
+
+def test_membership_test_matches_independent_computation(study):
+    res = cl.clusters(study, "completers")
+    table = res.by_arm.pivot(index="cluster", columns="arm", values="count")
+    p = res.by_arm["p_value"].iloc[0]
+    if len(table) == 2:
+        expected = sps.fisher_exact(table.to_numpy()).pvalue
+    else:
+        obs = table.to_numpy(dtype=float)
+        exp = obs.sum(1, keepdims=True) * obs.sum(0, keepdims=True) / obs.sum()
+        stat = ((obs - exp) ** 2 / exp).sum()
+        expected = sps.chi2.sf(stat, (obs.shape[0] - 1) * (obs.shape[1] - 1))
+    assert p == pytest.approx(expected, abs=1e-12)
+
+
+def test_small_arm_gives_no_test():
+    table = pd.DataFrame({"MSC": [5, 6, 7], "MSC_IFNG": [1, 1, 0]}, index=[1, 2, 3])
+    p, test, reason = cl.membership_test(table)
+    assert np.isnan(p) and reason == "arm_too_small"
+
+
+def test_period_transitions_add_up(study):
+    res = cl.cluster_transitions(study, "completers", lang="zh")
+    assert set(res.membership["period"]) == set(cl.PERIODS)
+    for a, b in zip(cl.PERIODS, cl.PERIODS[1:]):
+        both = set(res.membership.loc[res.membership["period"] == a, "subject_id"]) & set(
+            res.membership.loc[res.membership["period"] == b, "subject_id"])
+        moved = res.transitions[res.transitions["from_period"] == a]
+        assert int(moved["count"].sum()) == len(both)
+        matrix = cl.transition_matrix(res.transitions, a)
+        assert int(matrix.to_numpy().sum()) == len(both)
+    again = cl.cluster_transitions(study, "completers", lang="zh")
+    pd.testing.assert_frame_equal(res.transitions, again.transitions)
+
+
+def test_charts_and_display_build(study):
+    from analytics.charts.clusters import (cluster_courses_figure, cluster_matrix_figure,
+                                           cluster_sankey_figure)
+    res = cl.clusters(study, "nri", lang="zh")
+    fig = cluster_courses_figure(res.profiles)
+    assert len(fig.data) == 2 * res.profiles["cluster"].nunique()
+    shown = cl.membership_display(res.by_arm)
+    assert len(shown) == res.by_arm["cluster"].nunique()
+    tr = cl.cluster_transitions(study, "completers")
+    sankey = cluster_sankey_figure(tr)
+    assert sum(sankey.data[0].link.value) == tr.transitions["count"].sum()
+    cluster_matrix_figure(tr, "core")
+
+
+def test_too_few_subjects_is_not_estimable(study):
+    res = cl.clusters(study, "completers", sex="M", age_band="lt45", prior_bdmard=1)
+    assert res.membership.empty and res.by_arm.empty
+    assert "too few subjects to cluster" in res.by_arm.attrs["footnote"]
+    tr = cl.cluster_transitions(study, "completers", sex="M", age_band="lt45", prior_bdmard=1)
+    assert tr.transitions.empty
+
+
+def test_planted_cohort_with_a_small_arm_gives_no_test():
+    values, _ = planted_cohort(n_per_group=12)
+    values["arm"] = np.where(values["subject_id"].isin(["P0000", "P1000"]), "MSC_IFNG", "MSC")
+    courses, _ = cl.interpolate_courses(values, WINDOW)
+    labels, _, _ = cl.fit_mixture(courses)
+    arms = values.drop_duplicates("subject_id").set_index("subject_id")["arm"]
+    membership = pd.DataFrame({"subject_id": courses.index, "arm": arms.reindex(courses.index).to_numpy(),
+                               "cluster": labels, "shape": "x", "label": "x"})
+    by_arm = cl._by_arm(membership)
+    assert by_arm["p_value"].isna().all() and (by_arm["reason"] == "arm_too_small").all()
+
+
+def test_filters_and_comparison_travel_into_the_header(study):
+    res = cl.clusters(study, "completers", sex="F", comparison="randomised")
+    assert res.by_arm.attrs["filters"] == {"sex": "F"}
+    assert res.by_arm.attrs["comparison"] == "randomised"
+    sel_sql, params = select("completers", sex="F", comparison="randomised").sql
+    n = int(study.query(f"SELECT count(*) AS n FROM ({sel_sql})", params)["n"].iloc[0])
+    assert len(res.membership) + int(res.excluded["count"].sum()) == n
