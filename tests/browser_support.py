@@ -79,17 +79,44 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+_PLAYWRIGHT = None
+
+
+def shared_playwright():
+    """One Playwright driver per process, started on first use: the sync API refuses to start a
+    second driver while one runs, and test modules of one pytest-xdist worker share a process."""
+    global _PLAYWRIGHT
+    if _PLAYWRIGHT is None:
+        from playwright.sync_api import sync_playwright
+        _PLAYWRIGHT = sync_playwright().start()
+        atexit.register(_stop_playwright)
+    return _PLAYWRIGHT
+
+
+def _stop_playwright() -> None:
+    global _PLAYWRIGHT
+    if _PLAYWRIGHT is not None:
+        try:
+            _PLAYWRIGHT.stop()
+        except Exception:  # noqa: BLE001 - the process is ending anyway
+            pass
+        _PLAYWRIGHT = None
+
+
+def launch_chromium():
+    """Debian's headless Chromium, on the process's Playwright driver."""
+    return shared_playwright().chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                               args=LAUNCH_ARGS)
+
+
 @contextlib.contextmanager
 def chromium_context(**options):
     """A context of Debian's headless Chromium (a fresh browser, closed afterwards)."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=LAUNCH_ARGS)
-        try:
-            yield browser.new_context(viewport=VIEWPORT, **options)
-        finally:
-            browser.close()
+    browser = launch_chromium()
+    try:
+        yield browser.new_context(viewport=VIEWPORT, **options)
+    finally:
+        browser.close()
 
 
 # -- the Streamlit server ------------------------------------------------------------------------

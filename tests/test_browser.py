@@ -22,10 +22,10 @@ import pytest
 
 from analytics.export import csv_table_start
 from analytics.i18n import t
-from browser_support import (DECK_MS, FIRST_LOAD_MS, LAUNCH_ARGS, ROOT, SCREENSHOTS, VIEWPORT,
+from browser_support import (DECK_MS, FIRST_LOAD_MS, ROOT, SCREENSHOTS, VIEWPORT,
                              StreamlitServer, chart_problems, chart_reports,
-                             error_texts, full_page_screenshot, in_ci, layout_problems,
-                             open_page, rerun, skip_or_fail, unavailable_reason, write_json)
+                             error_texts, full_page_screenshot, in_ci, launch_chromium,
+                             layout_problems, open_page, rerun, skip_or_fail, unavailable_reason, write_json)
 from dashboard.pages import PAGES
 
 pytestmark = pytest.mark.browser
@@ -55,12 +55,9 @@ def server():
 
 @pytest.fixture(scope="session")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                               args=LAUNCH_ARGS)
-        yield b
-        b.close()
+    b = launch_chromium()
+    yield b
+    b.close()
 
 
 @pytest.fixture(scope="session")
