@@ -15,15 +15,17 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Debian's Chromium (browser tests, static figure export), CJK fonts, and LibreOffice Impress with
-# poppler (the deck-rendering test: PPTX -> PDF -> slide images); needs root and apt.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-impress poppler-utils
+# Debian's Chromium (browser tests, static figure export), CJK fonts, LibreOffice Impress with
+# poppler (the deck-rendering test: PPTX -> PDF -> slide images), and strace + unshare (the
+# network test); needs root and apt.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libreoffice-impress poppler-utils strace util-linux
 system-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
-	    || ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	    || ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null \
+	    || ! command -v strace >/dev/null || ! command -v unshare >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
-	  else echo "note: $(SYSTEM_PACKAGES) missing and cannot apt-get; browser and deck-rendering tests will skip"; fi; \
+	  else echo "note: $(SYSTEM_PACKAGES) missing and cannot apt-get; browser, deck-rendering and network tests will skip"; fi; \
 	fi
 
 $(STUDY): install
@@ -31,8 +33,9 @@ $(STUDY): install
 
 study: $(STUDY)
 
+# The launcher sets every server option (127.0.0.1 unless ADDRESS or MSC_RA_ADDRESS says otherwise).
 run: install $(STUDY)
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m dashboard.launcher --port $(PORT) $(if $(ADDRESS),--address $(ADDRESS))
 
 test: install system-deps
 	$(PY) -m pytest -n 2 -q

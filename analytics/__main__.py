@@ -23,6 +23,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_CONTRACT = 2  # raw data breaks the data contract
 EXIT_USAGE = 2  # bad command-line arguments (as argparse)
+EXIT_BUILD = 2  # the build could not write its output (disk full, permissions, another build)
 
 
 def _study_info(path: Path) -> dict[str, str]:
@@ -56,11 +57,14 @@ def _args_build(p: argparse.ArgumentParser) -> None:
 
 
 def _run_build(args: argparse.Namespace) -> int:
-    from .build import build_study
+    from .build import BuildError, build_study
     from .importer import ContractError
 
     try:
         out = build_study(args.raw_dir, args.out, mapping=args.mapping)
+    except BuildError as exc:
+        print(exc.message(), file=sys.stderr)
+        return EXIT_BUILD
     except ContractError as exc:
         kept = "was not changed" if args.out.exists() else "was not created"
         what = ("the export cannot be mapped to the data contract" if args.mapping else
@@ -109,10 +113,14 @@ def _args_build_default(p: argparse.ArgumentParser) -> None:
 
 
 def _run_build_default(args: argparse.Namespace) -> int:
-    from .build import build_default
+    from .build import BuildError, build_default
 
     existed = args.out.exists()
-    out = build_default(args.out, force=args.force)
+    try:
+        out = build_default(args.out, force=args.force)
+    except BuildError as exc:
+        print(exc.message(), file=sys.stderr)
+        return EXIT_BUILD
     if existed and not args.force:
         print(f"{out} exists; left as is (use --force to rebuild)")
     else:
@@ -191,8 +199,15 @@ def _run_deck(args: argparse.Namespace) -> int:
     filters = {k: v for k, v in (("sex", args.sex), ("age_band", args.age_band),
                                  ("baseline_activity", args.baseline_activity),
                                  ("prior_bdmard", args.prior_bdmard)) if v is not None}
+    from .integrity import StudyFileError
+
     t0 = time.perf_counter()
-    with open_study(args.study) as study:
+    try:
+        study = open_study(args.study)
+    except StudyFileError as exc:  # the file named here, the rest in words (no traceback)
+        print(f"error: {args.study}: " + exc.message(args.lang), file=sys.stderr)
+        return EXIT_USAGE
+    with study:
         data = build_deck(study, args.lang, args.population, args.timepoint, filters, pages)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
@@ -227,6 +242,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    # A refused study file is logged with its traceback for the server's log; on the command
+    # line the message printed says it all.
+    logging.getLogger("msc_ra").addHandler(logging.NullHandler())
+    logging.getLogger("msc_ra").propagate = False
     args = make_parser().parse_args(argv)
     return args.run(args)
 

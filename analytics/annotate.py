@@ -1,23 +1,29 @@
 """What every result frame carries in ``attrs``, and the caption built from it.
 
 ``attrs`` keys: ``title``, ``population`` (code), ``population_label``, ``n_per_arm``
-(``{"MSC": n, "MSC_IFNG": n}``), ``method``, ``footnote``, ``lang``, ``synthetic`` (True when the
-study holds the synthetic cohort) and ``study`` (file name, study name and build date, see
-:func:`analytics.provenance.study_facts`). Tables, charts, downloads and slides all read the same
-keys; :mod:`analytics.provenance` turns them into the one line that states the view.
+(``{"MSC": n, "MSC_IFNG": n}``), ``method``, ``footnote``, ``lang``, ``filters`` (the active
+subgroup filters as analytics keywords), ``comparison`` (``all`` | ``randomised``),
+``comparison_label`` (in words, naming the trial(s) of the randomised comparison), ``synthetic``
+(True when the study holds the synthetic cohort) and ``study`` (file name, study name and build
+date, see :func:`analytics.provenance.study_facts`). Tables, charts, downloads and slides all read
+the same keys; :mod:`analytics.provenance` turns them into the one line that states the view.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from .i18n import t
-from .provenance import source_line, study_facts
+from .population import check_filters, randomised_trials
+from .provenance import filter_label, source_line, study_facts
 from .schema import ARMS
 
 
 def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
-             n_per_arm: dict, method: str, footnote: str = "", **extra) -> pd.DataFrame:
-    """Attach the reader-facing metadata to ``df`` (in place) and return it."""
+             n_per_arm: dict, method: str, footnote: str = "", filters: dict | None = None,
+             **extra) -> pd.DataFrame:
+    """Attach the reader-facing metadata to ``df`` (in place) and return it. ``filters`` are the
+    analysis' ``**filters`` (subgroups and ``comparison``), as passed to it."""
+    active, comparison = check_filters(**(filters or {}))
     df.attrs.update(
         title=title,
         population=population,
@@ -27,10 +33,28 @@ def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
         footnote=footnote,
         lang=lang,
         synthetic=bool(getattr(study, "synthetic", False)),
+        filters=active,
+        comparison=comparison,
+        comparison_label=comparison_label(study, comparison, lang),
         study=study_facts(study),
         **extra,
     )
     return df
+
+
+def comparison_label(study, comparison: str, lang: str) -> str:
+    """The comparison in words: all subjects (as published), or the randomised comparison
+    naming its trial(s) as found in the study file."""
+    if comparison == "randomised":
+        found = randomised_trials(study) if study is not None else []
+        trials = ", ".join(found) or t("comparison.no_trial", lang)
+        return t("comparison.randomised", lang, trials=trials)
+    return t("comparison.all", lang)
+
+
+def filter_labels(filters: dict, lang: str) -> list[str]:
+    """Each active subgroup filter in words (a trial is named by its id)."""
+    return [filter_label(name, value, lang) for name, value in filters.items()]
 
 
 def caption(attrs: dict) -> str:

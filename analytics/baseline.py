@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .annotate import annotate, arm_counts
+from .caution import arms_too_small, not_estimable, small_arm_caution
 from .i18n import fmt_p, t
 from .population import select
 from .schema import ARMS
@@ -33,10 +34,20 @@ def baseline(study, population: str = "completers", lang: str = "en", **filters)
 
     Columns: ``characteristic``, ``label``, ``arm``, ``n`` (subjects with a value), ``mean``,
     ``sd``, ``count``, ``percent``, ``display`` (mean ± SD or n (%)), ``p_value`` (Welch t-test
-    for means, Fisher's exact test for counts; the same on both rows of a characteristic).
+    for means, Fisher's exact test for counts; the same on both rows of a characteristic) and
+    ``p_reason``: when an arm has fewer than :data:`analytics.caution.MIN_ARM_FOR_TEST` subjects
+    no test is done, ``p_value`` is NaN and ``p_reason`` the not-estimable code (else '').
+    Below :data:`analytics.caution.CAUTION_ARM_BELOW` the footnote and ``attrs["caution"]`` carry
+    the small-arm caution.
     """
     sel = select(population, **filters)
     sql, params = sel.sql
+    n_per_arm = {arm: arm_counts(study, sql, params).get(arm, 0) for arm in ARMS}
+    p_reason = ""
+    if min(n_per_arm.values()) == 0:
+        p_reason = "no_subjects"
+    elif arms_too_small(n_per_arm):
+        p_reason = "arm_too_small"
     parts = []
     for name, expr, kind, _, _ in CHARACTERISTICS:
         parts.append(f"""SELECT '{name}' AS characteristic, arm,
@@ -47,7 +58,9 @@ def baseline(study, population: str = "completers", lang: str = "en", **filters)
     for name, _, kind, decimals, sd_decimals in CHARACTERISTICS:
         by_arm = {r.arm: r for r in df[df.characteristic == name].itertuples()}
         a, b = by_arm.get(ARMS[0]), by_arm.get(ARMS[1])
-        if kind == "mean":
+        if p_reason:
+            p = float("nan")
+        elif kind == "mean":
             p = welch_t_p(a.mean, a.sd, a.n, b.mean, b.sd, b.n) if a and b else float("nan")
         else:
             p = fisher_exact_p(int(a.count), int(a.n), int(b.count), int(b.n)) \
@@ -57,10 +70,14 @@ def baseline(study, population: str = "completers", lang: str = "en", **filters)
             n = int(r.n) if r else 0
             row = {"characteristic": name, "label": t(f"baseline.{name}", lang), "arm": arm,
                    "n": n, "mean": None, "sd": None, "count": None, "percent": None,
-                   "p_value": p, "p_display": fmt_p(p, lang)}
+                   "p_value": p, "p_reason": p_reason,
+                   "p_display": t("not_estimable.short", lang) if p_reason else fmt_p(p, lang)}
             if r is not None and kind == "mean":
+                # one subject has no SD: show the dash, never "nan"
+                sd = (f"{r.sd:.{sd_decimals}f}" if pd.notna(r.sd)
+                      else t("common.missing_value", lang))
                 row.update(mean=float(r.mean), sd=float(r.sd),
-                           display=f"{r.mean:.{decimals}f} ± {r.sd:.{sd_decimals}f}")
+                           display=f"{r.mean:.{decimals}f} ± {sd}")
             elif r is not None:
                 count = int(r.count)
                 pct = 100 * count / n if n else float("nan")
@@ -69,9 +86,15 @@ def baseline(study, population: str = "completers", lang: str = "en", **filters)
                 row["display"] = t("common.missing_value", lang)
             rows.append(row)
     out = pd.DataFrame(rows)
+    caution = small_arm_caution(n_per_arm, lang)
+    footnote = [t("baseline.footnote", lang), caution]
+    if p_reason:
+        footnote.append(t("baseline.no_test", lang, reason=not_estimable(p_reason, lang)))
     return annotate(out, study, lang=lang, title=t("baseline.title", lang),
-                    population=population, n_per_arm=arm_counts(study, sql, params),
-                    method=t("baseline.method", lang), footnote=t("baseline.footnote", lang))
+                    population=population, n_per_arm=n_per_arm,
+                    method=t("baseline.method", lang),
+                    footnote=" ".join(f for f in footnote if f), caution=caution,
+                    filters=filters)
 
 
 def baseline_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

@@ -12,6 +12,7 @@ from .i18n import t
 
 MIN_ARM_FOR_TEST = 3      # fewer subjects in an arm: no test, no CI for the comparison
 CAUTION_ARM_BELOW = 10    # fewer subjects in an arm: the comparison carries a caution
+CAUTION_MARK = "†"        # in a table, beside a comparison that carries the caution
 
 # reason code -> catalogue key; analyses store the code, displays translate it
 NOT_ESTIMABLE_REASONS = (
@@ -22,6 +23,9 @@ NOT_ESTIMABLE_REASONS = (
     "not_converged",      # an iterative fit did not converge
     "undefined_bound",    # a confidence limit is undefined (e.g. KM at 0 or 1)
     "not_reached",        # the curve does not cross the quantile
+    "no_reference_events",  # rate ratio: no event in the reference arm (ratio and bound infinite)
+    "no_trend_estimate",  # Poisson trend: all events in the first or the last year
+    "too_few_years",      # Poisson trend: fewer than two years with exposure
     "no_information",     # the log-rank variance is 0 (no event time informs the comparison)
     "no_cif_test",        # no between-arm test of cumulative incidence (Gray's test) available
     "separation",         # a logistic fit's data are separated (a cell all 0 or all 1)
@@ -33,6 +37,14 @@ NOT_ESTIMABLE_REASONS = (
 def arms_too_small(n_per_arm: dict) -> bool:
     """True when some arm is below the minimum for a test or CI."""
     return min(n_per_arm.values(), default=0) < MIN_ARM_FOR_TEST
+
+
+def untestable_reason(n_per_arm: dict) -> str:
+    """Why a between-arm test or CI cannot be given ('no_subjects', 'arm_too_small'), or ''."""
+    smallest = min(n_per_arm.values(), default=0)
+    if smallest == 0:
+        return "no_subjects"
+    return "arm_too_small" if smallest < MIN_ARM_FOR_TEST else ""
 
 
 def needs_caution(n_per_arm: dict) -> bool:
@@ -57,3 +69,16 @@ def small_arm_caution(n_per_arm: dict, lang: str) -> str:
     if not needs_caution(n_per_arm):
         return ""
     return t("caution.small_arm", lang, n=min(n_per_arm.values()), threshold=CAUTION_ARM_BELOW)
+
+
+def small_numbers_note(df, lang: str) -> str:
+    """The caution mark's meaning and why some comparisons give no test or CI ('' if none);
+    ``df`` (a DataFrame) has the columns ``caution`` and ``not_estimable``."""
+    parts = []
+    if df["caution"].any():
+        parts.append(t("efficacy.footnote.caution_mark", lang, mark=CAUTION_MARK,
+                       threshold=CAUTION_ARM_BELOW))
+    for reason in dict.fromkeys(r for r in df["not_estimable"] if r):
+        parts.append(t("efficacy.footnote.not_estimable", lang,
+                       text=not_estimable(reason, lang)))
+    return " ".join(parts)

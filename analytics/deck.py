@@ -39,6 +39,7 @@ from pptx.oxml.ns import nsdecls, qn
 from pptx.util import Emu, Inches, Pt
 
 from . import export, slide_text, views
+from .annotate import comparison_label
 from .charts.theme import FONT_FAMILY
 from .i18n import t
 from .provenance import comparison_text, filter_label, source_line, study_facts
@@ -547,8 +548,8 @@ def _title_slide(writer: SlideWriter, study, population, timepoint, filters) -> 
     facts = study_facts(study)
     lines = [
         t("deck.population", lang, population=t(f"population.{population}", lang)),
-        t("deck.comparison", lang, comparison=comparison_text(
-            {"comparison": filters.get("comparison", "all")}, lang)),
+        t("deck.comparison", lang, comparison=comparison_label(
+            study, filters.get("comparison", "all"), lang)),
         t("deck.timepoint", lang, timepoint=t(f"visit.{timepoint}", lang)),
         t("deck.subgroups", lang, subgroups=describe_subgroups(filters, lang)),
         t("deck.date", lang, date=_dt.date.today().isoformat()),

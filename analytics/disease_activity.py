@@ -9,7 +9,9 @@ Counting rules (stated in every footnote):
 * **NRI**: every randomised, treated subject is counted at every time point (``n`` = the whole
   arm). A subject without an observed DAS28-ESR at the visit is ``withdrawn`` when the withdrawal
   date lies before the visit's nominal day (:data:`analytics.schema.VISIT_DAYS`, day 0 = infusion),
-  otherwise ``missing`` (missed visit, or follow-up ended before the visit).
+  ``ended`` when a completer's follow-up ended before that day (not a failure), otherwise
+  ``missing`` (missed visit). The rule is the one every efficacy view shares:
+  :func:`analytics.population.follow_up_sql`.
 
 The per-subject categories come from one SQL query with bound parameters
 (:func:`subject_categories`); :mod:`analytics.transitions` uses the same function, so the
@@ -21,11 +23,11 @@ import pandas as pd
 
 from .annotate import annotate
 from .i18n import t
-from .population import select
-from .schema import ARMS, VISIT_DAYS, VISIT_MONTHS, VISITS
+from .population import follow_up_sql, select
+from .schema import ARMS, VISIT_MONTHS, VISITS
 
 OBSERVED_CATEGORIES: tuple[str, ...] = ("remission", "low", "moderate", "high")
-NRI_CATEGORIES: tuple[str, ...] = ("withdrawn", "missing")
+NRI_CATEGORIES: tuple[str, ...] = ("withdrawn", "missing", "ended")
 CATEGORIES: tuple[str, ...] = OBSERVED_CATEGORIES + NRI_CATEGORIES
 EFFICACY_POPULATIONS: tuple[str, ...] = ("completers", "nri")
 
@@ -64,30 +66,19 @@ def subject_categories(study, population: str, timepoints=VISITS, **filters) -> 
     cols = ["subject_id", "arm", "timepoint", "visit_order", "years", "das28_esr", "category"]
     if not timepoints:
         return pd.DataFrame(columns=cols)
-    # The chosen time points travel as bound parameters: (code, order, months, nominal day).
-    values = ", ".join("(?, ?, ?, ?)" for _ in timepoints)
-    tp_params: list = []
-    for tp in timepoints:
-        tp_params += [tp, VISITS.index(tp), VISIT_MONTHS[tp], VISIT_DAYS[tp]]
+    # Who is in follow-up at each time point: the one rule shared by every efficacy view.
+    fu_sql, tp_params = follow_up_sql(timepoints)
     sql = f"""
         WITH sel AS ({sel_sql}),
-        tp(timepoint, visit_order, months, nominal_day) AS (VALUES {values}),
-        grid AS (
-            SELECT sel.subject_id, sel.arm, sel.status, sel.withdrawal_date, sel.infusion_date,
-                tp.timepoint, tp.visit_order, tp.months, tp.nominal_day
-            FROM sel CROSS JOIN tp
-        )
-        SELECT g.subject_id, g.arm, g.timepoint, g.visit_order, g.months / 12.0 AS years,
-            vm.das28_esr,
+        {fu_sql}
+        SELECT f.subject_id, f.arm, f.timepoint, f.visit_order, f.years, vm.das28_esr,
             CASE WHEN vm.das28_category IS NOT NULL THEN vm.das28_category
-                 WHEN g.status = 'withdrawn' AND g.withdrawal_date IS NOT NULL
-                      AND datediff('day', g.infusion_date, g.withdrawal_date) < g.nominal_day
-                      THEN 'withdrawn'
+                 WHEN f.state IN ('withdrawn', 'ended') THEN f.state
                  ELSE 'missing' END AS category
-        FROM grid g
+        FROM follow_up f
         LEFT JOIN visit_measures vm
-            ON vm.subject_id = g.subject_id AND vm.visit = g.timepoint
-        ORDER BY g.arm, g.visit_order, g.subject_id
+            ON vm.subject_id = f.subject_id AND vm.visit = f.timepoint
+        ORDER BY f.arm, f.visit_order, f.subject_id
     """
     df = study.query(sql, sel_params + tp_params)
     if population == "completers":
@@ -151,7 +142,8 @@ def disease_activity(study, population: str = "completers", lang: str = "en",
     return annotate(df, study, lang=lang, title=t("da.distribution.title", lang),
                     population=population, n_per_arm=sizes,
                     method=method_text(population, lang),
-                    footnote=footnote_text(population, lang), categories=list(cats))
+                    footnote=footnote_text(population, lang), categories=list(cats),
+                    filters=filters)
 
 
 def activity_display(df: pd.DataFrame, columns: list[str], lang: str = "en") -> pd.DataFrame:

@@ -5,7 +5,9 @@ import pandas as pd
 
 from .annotate import annotate
 from .i18n import t
+from .population import select
 from .schema import ARMS
+from .scope import describe_filters
 
 _SQL = """
 SELECT arm,
@@ -16,18 +18,28 @@ SELECT arm,
     count(*) FILTER (WHERE withdrawal_reason = 'adverse_event') AS withdrawn_adverse_event,
     count(*) FILTER (WHERE withdrawal_reason = 'other') AS withdrawn_other,
     sum(person_years) AS person_years
-FROM subject_info
+FROM ({selection})
 GROUP BY arm
 """
 
 
-def disposition(study, lang: str = "en") -> pd.DataFrame:
+def disposition(study, lang: str = "en", **filters) -> pd.DataFrame:
     """One row per arm: ``arm``, ``randomized``, ``completed``, ``withdrawn``, withdrawals by
-    reason, and ``person_years`` (infusion to last safety assessment, years of 365.25 days)."""
-    df = study.query(_SQL)
+    reason, and ``person_years`` (infusion to last safety assessment, years of 365.25 days).
+
+    ``**filters`` are the subgroup filters of :func:`analytics.population.select`; the counts are
+    of all randomised, treated subjects in the subgroup, and the footnote names it.
+    """
+    selection = select("safety", **filters)
+    sel_sql, params = selection.sql
+    df = study.query(_SQL.format(selection=sel_sql), params)
     df = (df.set_index("arm").reindex(list(ARMS)).fillna(0).reset_index())
     for col in df.columns.drop(["arm", "person_years"]):
         df[col] = df[col].astype(int)
     return annotate(df, study, lang=lang, title=t("disposition.title", lang),
                     population="safety", n_per_arm=dict(zip(df.arm, df.randomized)),
-                    method=t("disposition.method", lang))
+                    method=t("disposition.method", lang),
+                    footnote=(t("disposition.subgroup", lang,
+                                subgroup=describe_filters(selection.filters, lang))
+                              if selection.filters else ""),
+                    filters=dict(selection.filters))

@@ -31,7 +31,26 @@ DEFAULT_WIDTH = 1000   # px, when the figure's layout does not say
 DEFAULT_HEIGHT = 480
 RENDER_TIMEOUT = 90    # s per figure
 START_TIMEOUT = 150    # s to start Chromium (slow on a loaded machine)
-EXTRA_CHROMIUM_FLAGS = ("--disable-background-networking",)  # on top of choreographer's own
+# On top of choreographer's own: the export browser talks to nobody. Chromium otherwise looks up
+# update.googleapis.com, optimizationguide-pa.googleapis.com, clients2.google.com and probes the
+# default search engine at start; the host-resolver rule makes every host name unresolvable
+# (the exports load only local files).
+EXTRA_CHROMIUM_FLAGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-search-engine-choice-screen",
+    "--no-default-browser-check",
+    "--no-pings",
+    "--no-proxy-server",
+    "--dns-prefetch-disable",
+    "--disable-features=OptimizationHints,OptimizationGuideModelDownloading,MediaRouter,"
+    "DialMediaRouteProvider,Translate,NetworkTimeServiceQuerying,AutofillServerCommunication,"
+    "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,SafeBrowsing",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+)
 
 
 class ExportUnavailable(RuntimeError):

@@ -79,7 +79,7 @@ def comparison_text(attrs: dict, lang: str) -> str:
     if attrs.get("comparison_label"):
         return str(attrs["comparison_label"])
     if attrs.get("comparison", "all") == "all":
-        return t("provenance.comparison.all", lang)
+        return t("comparison.all", lang)
     return str(attrs["comparison"])
 
 
@@ -88,9 +88,12 @@ def _year(value: float) -> str:
 
 
 def when_text(attrs: dict, lang: str) -> str:
-    """The time point (one visit) or the safety window the result is for; '' when neither."""
+    """The time point (one visit), the safety window or the survival horizon the result is
+    for; '' when none applies."""
     if attrs.get("timepoint"):
         return t(f"visit.{attrs['timepoint']}", lang)
+    if attrs.get("horizon_years"):
+        return t("provenance.horizon", lang, end=_year(float(attrs["horizon_years"])))
     window = attrs.get("window")
     if window:
         start, end = (float(x) for x in window)

@@ -21,9 +21,11 @@ import pandas as pd
 from .annotate import annotate, arm_counts
 from .i18n import fmt_number, fmt_p, fmt_percent, t
 from .measures import RESPONSE_ENDPOINTS
-from .population import select
-from .schema import ARMS
-from .stats import clopper_pearson, fisher_exact_p, newcombe_diff_ci
+from .population import follow_up_sql, select
+from .schema import ARMS, POST_BASELINE_VISITS
+from .caution import (CAUTION_MARK, needs_caution, not_estimable, small_numbers_note,
+                      untestable_reason)
+from .stats import clopper_pearson, fisher_exact_p, holm_adjust, newcombe_diff_ci
 
 EFFICACY_POPULATIONS = ("completers", "nri")
 REFERENCE_ARM, TEST_ARM = "MSC", "MSC_IFNG"  # diff = TEST_ARM − REFERENCE_ARM
@@ -43,47 +45,80 @@ def _check_endpoint(endpoint: str) -> str:
     return ENDPOINTS[endpoint]
 
 
+def study_timepoints(study) -> list[str]:
+    """The post-baseline visits with any data in the study, in visit order."""
+    present = set(study.query("SELECT DISTINCT visit FROM visits")["visit"])
+    return [v for v in POST_BASELINE_VISITS if v in present]
+
+
 def _counts(study, endpoint: str, population: str, **filters) -> pd.DataFrame:
-    """Responders and denominator per arm and time point (every arm x time point appears)."""
+    """Responders, denominator and subjects whose follow-up had ended, per arm and time point
+    (every arm x time point appears). The follow-up rule is
+    :func:`analytics.population.follow_up_sql`."""
     check_population(population)
     expr = _check_endpoint(endpoint)
     sel_sql, sel_params = select(population, **filters).sql
+    timepoints = study_timepoints(study)
+    fu_sql, fu_params = follow_up_sql(timepoints)
     sql = f"""
     WITH sel AS ({sel_sql}),
+    {fu_sql},
     arms AS (SELECT unnest(?::VARCHAR[]) AS arm),
-    tp AS (SELECT visit, any_value(visit_order) AS visit_order, any_value(years) AS years
-           FROM visit_measures WHERE visit <> 'BL' GROUP BY visit),
     resp AS (SELECT v.subject_id, v.visit, ({expr}) AS r
              FROM visit_measures v WHERE v.subject_id IN (SELECT subject_id FROM sel)),
-    grid AS (SELECT s.subject_id, s.arm, tp.visit FROM sel s CROSS JOIN tp),
-    agg AS (SELECT g.arm, g.visit,
+    agg AS (SELECT f.arm, f.timepoint,
                    count_if(coalesce(r.r, FALSE)) AS responders,
-                   CASE WHEN ? THEN count(*) ELSE count(r.r) END AS n
-            FROM grid g LEFT JOIN resp r ON r.subject_id = g.subject_id AND r.visit = g.visit
-            GROUP BY g.arm, g.visit)
-    SELECT arms.arm, tp.visit AS timepoint, tp.years, tp.visit_order,
-           coalesce(agg.responders, 0)::INTEGER AS responders, coalesce(agg.n, 0)::INTEGER AS n
+                   -- NRI: all but those whose follow-up had ended; completers: observed responses
+                   CASE WHEN ? THEN count_if(f.state <> 'ended') ELSE count(r.r) END AS n,
+                   count_if(f.state = 'ended') AS n_ended
+            FROM follow_up f
+            LEFT JOIN resp r ON r.subject_id = f.subject_id AND r.visit = f.timepoint
+            GROUP BY f.arm, f.timepoint)
+    SELECT arms.arm, tp.timepoint, tp.months / 12.0 AS years, tp.visit_order,
+           coalesce(agg.responders, 0)::INTEGER AS responders, coalesce(agg.n, 0)::INTEGER AS n,
+           coalesce(agg.n_ended, 0)::INTEGER AS n_ended
     FROM arms CROSS JOIN tp
-    LEFT JOIN agg ON agg.arm = arms.arm AND agg.visit = tp.visit
+    LEFT JOIN agg ON agg.arm = arms.arm AND agg.timepoint = tp.timepoint
     ORDER BY tp.visit_order, arms.arm
     """
-    params = [*sel_params, list(ARMS), population == "nri"]
+    params = [*sel_params, *fu_params, list(ARMS), population == "nri"]
     return study.query(sql, params)
 
 
-def _meta(study, endpoint: str, population: str, lang: str, kind: str, **filters) -> dict:
+def ended_note(df: pd.DataFrame, lang: str) -> str:
+    """The NRI footnote's count of subjects who left the denominator because their follow-up
+    had ended, per time point and arm ('' when none did). ``df`` has ``arm, timepoint,
+    n_ended``."""
+    parts = []
+    for tp, g in df.groupby("timepoint", sort=False):
+        ended = dict(zip(g["arm"], g["n_ended"]))
+        if sum(ended.values()):
+            parts.append(t("efficacy.footnote.ended_at", lang, timepoint=t(f"visit.{tp}", lang),
+                           msc=int(ended.get("MSC", 0)), ifng=int(ended.get("MSC_IFNG", 0))))
+    if not parts:
+        return ""
+    return t("efficacy.footnote.ended", lang,
+             counts=t("common.list_separator", lang).join(parts))
+
+
+def _meta(study, endpoint: str, population: str, lang: str, kind: str, counts: pd.DataFrame,
+          **filters) -> dict:
     sel_sql, sel_params = select(population, **filters).sql
     name = t(f"endpoint.{endpoint}", lang)
     method = t("efficacy.method.rates", lang)
     if kind == "compare":
         method = t("efficacy.method.compare", lang)
+    footnote = [t(f"efficacy.footnote.{population}", lang)]
+    if population == "nri":
+        footnote.append(ended_note(counts, lang))
     return dict(
         title=t(f"efficacy.title.{kind}", lang, endpoint=name),
         population=population,
         n_per_arm=arm_counts(study, sel_sql, sel_params),
         method=method,
-        footnote=t(f"efficacy.footnote.{population}", lang),
+        footnote=" ".join(p for p in footnote if p),
         endpoint=endpoint,
+        filters=filters,
     )
 
 
@@ -101,35 +136,44 @@ def response_rates(study, endpoint: str, population: str = "completers", lang: s
     lang : str
         Language of ``attrs`` texts.
     **filters
-        Subgroup filters (see :func:`analytics.population.select`).
+        Subgroup filters and ``comparison`` (see :func:`analytics.population.select`).
 
     Returns
     -------
     DataFrame
-        Columns ``arm, timepoint, years, responders, n, rate, ci_low, ci_high``; rate and limits
-        are proportions (0–1), ``nan`` when ``n == 0``.
+        Columns ``arm, timepoint, years, responders, n, n_ended, rate, ci_low, ci_high``; rate
+        and limits are proportions (0–1), ``nan`` when ``n == 0``. ``n_ended``: subjects whose
+        follow-up had ended before the time point (under NRI they leave ``n``).
     """
     df = _counts(study, endpoint, population, **filters)
     limits = [clopper_pearson(int(k), int(n)) for k, n in zip(df["responders"], df["n"])]
     df["rate"] = [k / n if n else float("nan") for k, n in zip(df["responders"], df["n"])]
     df["ci_low"] = [lo for lo, _ in limits]
     df["ci_high"] = [hi for _, hi in limits]
-    df = df[["arm", "timepoint", "years", "responders", "n", "rate", "ci_low", "ci_high"]]
+    df = df[["arm", "timepoint", "years", "responders", "n", "n_ended", "rate", "ci_low",
+             "ci_high"]]
     df = df.reset_index(drop=True)
     return annotate(df, study, lang=lang,
-                    **_meta(study, endpoint, population, lang, "rates", **filters))
+                    **_meta(study, endpoint, population, lang, "rates", df, **filters))
 
 
 def compare_rates(study, endpoint: str, population: str = "completers", lang: str = "en",
                   **filters) -> pd.DataFrame:
-    """Between-arm comparison per time point: rates, difference with Newcombe CI, Fisher p.
+    """Between-arm comparison per time point: rates, difference with Newcombe CI, Fisher p
+    (nominal) and Holm-adjusted p across the time points.
+
+    Small numbers (:mod:`analytics.caution`): where an arm has fewer than
+    ``MIN_ARM_FOR_TEST`` subjects at a time point, the difference's CI and the p-values are NaN
+    and ``not_estimable`` names the reason; fewer than ``CAUTION_ARM_BELOW`` sets ``caution``.
 
     Returns
     -------
     DataFrame
         One row per time point: ``timepoint, years``, then per arm ``responders_<ARM>, n_<ARM>,
-        rate_<ARM>, ci_low_<ARM>, ci_high_<ARM>``, then ``diff`` (MSC_IFNG − MSC),
-        ``diff_ci_low, diff_ci_high`` and ``p_value`` (two-sided Fisher exact).
+        n_ended_<ARM>, rate_<ARM>, ci_low_<ARM>, ci_high_<ARM>``, then ``diff`` (MSC_IFNG − MSC),
+        ``diff_ci_low, diff_ci_high``, ``p_value`` (two-sided Fisher exact, nominal),
+        ``p_holm`` (Holm across the time points with a test), ``not_estimable`` (reason code or
+        '') and ``caution`` (bool).
     """
     rates = response_rates(study, endpoint, population, lang=lang, **filters)
     rows = []
@@ -137,16 +181,31 @@ def compare_rates(study, endpoint: str, population: str = "completers", lang: st
         by_arm = g.set_index("arm")
         row = {"timepoint": tp, "years": years}
         for arm in ARMS:
-            for col in ("responders", "n", "rate", "ci_low", "ci_high"):
+            for col in ("responders", "n", "n_ended", "rate", "ci_low", "ci_high"):
                 row[f"{col}_{arm}"] = by_arm.at[arm, col]
         k1, n1 = int(row[f"responders_{REFERENCE_ARM}"]), int(row[f"n_{REFERENCE_ARM}"])
         k2, n2 = int(row[f"responders_{TEST_ARM}"]), int(row[f"n_{TEST_ARM}"])
         row["diff"], row["diff_ci_low"], row["diff_ci_high"] = newcombe_diff_ci(k1, n1, k2, n2)
         row["p_value"] = fisher_exact_p(k1, n1, k2, n2) if n1 and n2 else float("nan")
+        n_per_arm = {REFERENCE_ARM: n1, TEST_ARM: n2}
+        reason = untestable_reason(n_per_arm)
+        if reason:
+            row["diff_ci_low"] = row["diff_ci_high"] = row["p_value"] = float("nan")
+        row["not_estimable"] = reason
+        row["caution"] = not reason and needs_caution(n_per_arm)
         rows.append(row)
     df = pd.DataFrame(rows)
-    return annotate(df, study, lang=lang,
-                    **_meta(study, endpoint, population, lang, "compare", **filters))
+    df.insert(df.columns.get_loc("p_value") + 1, "p_holm", holm_adjust(df["p_value"]))
+    meta = _meta(study, endpoint, population, lang, "compare", rates, **filters)
+    meta["footnote"] = " ".join(p for p in (meta["footnote"], _compare_note(df, lang)) if p)
+    return annotate(df, study, lang=lang, **meta)
+
+
+def _compare_note(df: pd.DataFrame, lang: str) -> str:
+    """Multiplicity and small-number sentences for a comparison's footnote."""
+    tested = int(df["p_value"].notna().sum())
+    return " ".join(p for p in (t("efficacy.footnote.nominal", lang, k=tested),
+                                small_numbers_note(df, lang)) if p)
 
 
 # -- display ----------------------------------------------------------------------------------
@@ -155,26 +214,32 @@ def percent_points(value: float, lang: str = "en") -> str:
     return fmt_number(value * 100 if value == value else value, 1, lang)
 
 
-def comparison_display(df: pd.DataFrame) -> pd.DataFrame:
+def comparison_display(df: pd.DataFrame, adjusted: bool = False) -> pd.DataFrame:
     """The comparison as a reader sees it: n/N (%) [95 % CI] per arm, difference, p; translated
-    headers. ``df`` is a :func:`compare_rates` frame."""
+    headers. ``df`` is a :func:`compare_rates` frame; ``adjusted`` shows the Holm-adjusted p
+    instead of the nominal one. A time point where an arm is small carries
+    :data:`CAUTION_MARK`; what cannot be estimated says so and why."""
     lang = df.attrs.get("lang", "en")
+    missing = t("common.missing_value", lang)
+    reasons = [not_estimable(r, lang) if r else "" for r in df["not_estimable"]]
     out = pd.DataFrame()
-    out[t("efficacy.col.timepoint", lang)] = [t(f"visit.{v}", lang) for v in df["timepoint"]]
+    out[t("efficacy.col.timepoint", lang)] = [
+        t(f"visit.{v}", lang) + (f" {CAUTION_MARK}" if c else "")
+        for v, c in zip(df["timepoint"], df["caution"])]
     for arm in ARMS:
         arm_name = t(f"arm.{arm}", lang)
         out[t("efficacy.col.arm_rate", lang, arm=arm_name)] = [
-            f"{int(k)}/{int(n)} ({fmt_percent(r * 100, 1, lang)})" if n
-            else t("common.missing_value", lang)
+            f"{int(k)}/{int(n)} ({fmt_percent(r * 100, 1, lang)})" if n else missing
             for k, n, r in zip(df[f"responders_{arm}"], df[f"n_{arm}"], df[f"rate_{arm}"])]
         out[t("efficacy.col.arm_ci", lang, arm=arm_name)] = [
-            f"{percent_points(lo, lang)}–{percent_points(hi, lang)}" if lo == lo
-            else t("common.missing_value", lang)
+            f"{percent_points(lo, lang)}–{percent_points(hi, lang)}" if lo == lo else missing
             for lo, hi in zip(df[f"ci_low_{arm}"], df[f"ci_high_{arm}"])]
     out[t("efficacy.col.diff", lang)] = [percent_points(d, lang) for d in df["diff"]]
     out[t("efficacy.col.diff_ci", lang)] = [
         t("efficacy.range", lang, low=percent_points(lo, lang), high=percent_points(hi, lang))
-        if lo == lo else t("common.missing_value", lang)
-        for lo, hi in zip(df["diff_ci_low"], df["diff_ci_high"])]
-    out[t("efficacy.col.p", lang)] = [fmt_p(p, lang) for p in df["p_value"]]
+        if lo == lo else (why or missing)
+        for lo, hi, why in zip(df["diff_ci_low"], df["diff_ci_high"], reasons)]
+    p_col, header = ("p_holm", "efficacy.col.p_holm") if adjusted else ("p_value", "efficacy.col.p")
+    out[t(header, lang)] = [fmt_p(p, lang) if p == p else (why or missing)
+                            for p, why in zip(df[p_col], reasons)]
     return out

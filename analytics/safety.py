@@ -24,6 +24,7 @@ import math
 import pandas as pd
 
 from .annotate import annotate, arm_counts
+from .caution import MIN_ARM_FOR_TEST, not_estimable, small_arm_caution
 from .empty_tables import no_events_note
 from .i18n import t, term
 from .population import select
@@ -64,6 +65,8 @@ BY_YEAR_CATEGORIES = ("any", "serious")
 
 _NUMERIC = ["n", "events", "subjects", "percent", "person_years", "rate", "ci_low", "ci_high",
             "rate_ratio", "rr_low", "rr_high"]
+# the rate columns plus why the rate ratio is not estimable ('' when it is)
+_RATE_COLUMNS = [*_NUMERIC, "rr_reason"]
 
 
 # -- windows ----------------------------------------------------------------------------------
@@ -175,8 +178,24 @@ def _counts(study, selection, windows: list[tuple[float, float]], *, categories=
     return df
 
 
+def rate_ratio_reason(n_ref: int, events_ref: int, n_test: int, events_test: int) -> str:
+    """Why the rate ratio TEST/REFERENCE cannot be estimated ('' when it can): an arm below
+    :data:`analytics.caution.MIN_ARM_FOR_TEST` subjects, no event in either arm, or none in the
+    reference arm (the ratio and its upper limit would be infinite)."""
+    if min(n_ref, n_test) == 0:
+        return "no_subjects"
+    if min(n_ref, n_test) < MIN_ARM_FOR_TEST:
+        return "arm_too_small"
+    if events_ref == 0 and events_test == 0:
+        return "no_events"
+    if events_ref == 0:
+        return "no_reference_events"
+    return ""
+
+
 def _add_rates(df: pd.DataFrame, group: list[str]) -> pd.DataFrame:
-    """Percent, rate with exact CI per row; rate ratio TEST/REFERENCE per ``group`` (both rows)."""
+    """Percent, rate with exact CI per row; rate ratio TEST/REFERENCE per ``group`` (both rows),
+    NaN with ``rr_reason`` where :func:`rate_ratio_reason` says it is not estimable."""
     pct, rate, low, high = [], [], [], []
     for ev, sub, n, py in zip(df["events"], df["subjects"], df["n"], df["person_years"]):
         pct.append(100.0 * sub / n if n > 0 else math.nan)
@@ -184,13 +203,21 @@ def _add_rates(df: pd.DataFrame, group: list[str]) -> pd.DataFrame:
         rate.append(r), low.append(lo), high.append(hi)
     df["percent"], df["rate"], df["ci_low"], df["ci_high"] = pct, rate, low, high
     df["rate_ratio"] = df["rr_low"] = df["rr_high"] = math.nan
+    df["rr_reason"] = ""
     for _, rows in df.groupby(group, sort=False):
         ref = rows[rows["arm"] == REFERENCE_ARM]
         test = rows[rows["arm"] == TEST_ARM]
         if ref.empty or test.empty:
+            df.loc[rows.index, "rr_reason"] = "no_subjects"
             continue
-        rr = rate_ratio_ci(int(ref["events"].iloc[0]), float(ref["person_years"].iloc[0]),
-                           int(test["events"].iloc[0]), float(test["person_years"].iloc[0]))
+        ref, test = ref.iloc[0], test.iloc[0]
+        reason = rate_ratio_reason(int(ref["n"]), int(ref["events"]), int(test["n"]),
+                                   int(test["events"]))
+        if reason:
+            df.loc[rows.index, "rr_reason"] = reason
+            continue
+        rr = rate_ratio_ci(int(ref["events"]), float(ref["person_years"]),
+                           int(test["events"]), float(test["person_years"]))
         df.loc[rows.index, ["rate_ratio", "rr_low", "rr_high"]] = rr
     return df
 
@@ -225,11 +252,14 @@ def _method(lang: str) -> str:
 
 def _finish(df, study, selection, *, lang, title, footnote_parts, **extra) -> pd.DataFrame:
     sel_sql, params = selection.sql
+    n_per_arm = {arm: arm_counts(study, sel_sql, params).get(arm, 0) for arm in ARMS}
+    caution = small_arm_caution(n_per_arm, lang)
     return annotate(df, study, lang=lang, title=title, population=selection.population,
-                    n_per_arm=arm_counts(study, sel_sql, params), method=_method(lang),
-                    footnote=" ".join(p for p in [*footnote_parts,
+                    n_per_arm=n_per_arm, method=_method(lang),
+                    footnote=" ".join(p for p in [*footnote_parts, caution,
                                                   no_events_note(study, "adverse_events", lang)]
-                                      if p), **extra)
+                                      if p),
+                    caution=caution, filters=selection.keywords, **extra)
 
 
 # -- analyses ---------------------------------------------------------------------------------
@@ -262,7 +292,7 @@ def ae_summary(study, population: str = POPULATION, years=None, lang: str = "en"
     df = _add_rates(df, ["key"])
     df = df.rename(columns={"key": "category"})
     df["label"] = [category_label(c, lang) for c in df["category"]]
-    df = df[["category", "label", "arm", *_NUMERIC]].reset_index(drop=True)
+    df = df[["category", "label", "arm", *_RATE_COLUMNS]].reset_index(drop=True)
     return _finish(df, study, selection, lang=lang,
                    title=t("safety.summary.title", lang, window=window_label(years, lang)),
                    window=window,
@@ -292,7 +322,7 @@ def ae_rates(study, by: str = "soc", serious_only: bool = False, years=None,
     df = df.rename(columns={"key": "term"})
     if by == "soc":
         df["soc"] = df["term"]
-    df = df[["term", "soc", "arm", *_NUMERIC]].reset_index(drop=True)
+    df = df[["term", "soc", "arm", *_RATE_COLUMNS]].reset_index(drop=True)
     kind = "serious" if serious_only else "any"
     title = t(f"safety.terms.title.{by}.{kind}", lang, window=window_label(years, lang))
     return _finish(df, study, selection, lang=lang, title=title,
@@ -323,7 +353,7 @@ def ae_rates_by_year(study, population: str = POPULATION, lang: str = "en",
     df["year"] = df["w"] + 1
     df = df.rename(columns={"key": "category", "w_start": "start", "w_end": "end"})
     df["label"] = [category_label(c, lang) for c in df["category"]]
-    df = df[["year", "start", "end", "category", "label", "arm", *_NUMERIC]]
+    df = df[["year", "start", "end", "category", "label", "arm", *_RATE_COLUMNS]]
     df = df.reset_index(drop=True)
     return _finish(df, study, selection, lang=lang, title=t("safety.by_year.title", lang),
                    footnote_parts=[t("safety.footnote.by_year", lang),
@@ -374,10 +404,17 @@ def _fmt(value: float, decimals: int = 2, lang: str = "en") -> str:
     return f"{value:,.{decimals}f}"
 
 
-def _rate_ci(rate, low, high, lang) -> str:
+def _rate_ci(rate, low, high, lang, reason: str = "") -> str:
+    if reason:
+        return not_estimable(reason, lang)
     if rate is None or (isinstance(rate, float) and math.isnan(rate)):
         return t("common.missing_value", lang)
     return f"{_fmt(rate, 2, lang)} ({_fmt(low, 2, lang)}–{_fmt(high, 2, lang)})"
+
+
+def _ratio_ci(row, lang) -> str:
+    """A rate ratio with its CI, or 'not estimable (why)'."""
+    return _rate_ci(row["rate_ratio"], row["rr_low"], row["rr_high"], lang, row["rr_reason"])
 
 
 def summary_display(df: pd.DataFrame) -> pd.DataFrame:
@@ -398,9 +435,7 @@ def summary_display(df: pd.DataFrame) -> pd.DataFrame:
             row[t("safety.col.arm_py", lang, arm=arm_name)] = _fmt(r["person_years"], 2, lang)
             row[t("safety.col.arm_rate", lang, arm=arm_name)] = _rate_ci(
                 r["rate"], r["ci_low"], r["ci_high"], lang)
-        first = grp.iloc[0]
-        row[t("safety.col.rate_ratio", lang)] = _rate_ci(
-            first["rate_ratio"], first["rr_low"], first["rr_high"], lang)
+        row[t("safety.col.rate_ratio", lang)] = _ratio_ci(grp.iloc[0], lang)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -439,8 +474,9 @@ def terms_display(df: pd.DataFrame) -> pd.DataFrame:
             for lo, hi in zip(sub["ci_low"], sub["ci_high"])]
     first = df.drop_duplicates("term").reset_index(drop=True)
     out[t("safety.col.rate_ratio_only", lang)] = first["rate_ratio"].round(2).to_numpy()
-    out[t("safety.col.rr_ci", lang)] = [f"{_fmt(lo, 2, lang)}–{_fmt(hi, 2, lang)}"
-                                        for lo, hi in zip(first["rr_low"], first["rr_high"])]
+    out[t("safety.col.rr_ci", lang)] = [
+        not_estimable(reason, lang) if reason else f"{_fmt(lo, 2, lang)}–{_fmt(hi, 2, lang)}"
+        for lo, hi, reason in zip(first["rr_low"], first["rr_high"], first["rr_reason"])]
     return out
 
 
@@ -462,8 +498,7 @@ def by_year_display(df: pd.DataFrame) -> pd.DataFrame:
             row[t("safety.col.arm_py", lang, arm=arm_name)] = _fmt(r["person_years"], 2, lang)
             row[t("safety.col.arm_rate", lang, arm=arm_name)] = _rate_ci(
                 r["rate"], r["ci_low"], r["ci_high"], lang)
-        row[t("safety.col.rate_ratio", lang)] = _rate_ci(
-            first["rate_ratio"], first["rr_low"], first["rr_high"], lang)
+        row[t("safety.col.rate_ratio", lang)] = _ratio_ci(first, lang)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -12,6 +12,7 @@ without a database or Streamlit. Conventions shared by all two-group functions:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "welch_t_p",
     "welch_t_p_samples",
     "mean_ci",
+    "poisson_trend",
 ]
 
 NAN = float("nan")
@@ -329,3 +331,74 @@ def mean_ci(values: Iterable[float], alpha: float = 0.05) -> tuple[float, float,
         return mean, NAN, NAN
     half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * float(arr.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
+
+
+def holm_adjust(p_values: Iterable[float]) -> np.ndarray:
+    """Holm step-down adjusted p-values across the finite p-values given; a NaN (no test) stays
+    NaN and does not count as a test.
+
+    Holm (1979): with the m p-values sorted ascending, ``p_(i)`` becomes
+    ``max_{j <= i} min(1, (m - j + 1) * p_(j))``. This is what statsmodels'
+    ``multipletests(method="holm")`` returns (tests/test_estimands.py compares the two); it is
+    written out here because statsmodels 0.15 runs a full ``gc.collect()`` on every Holm call,
+    which costs a page re-run tenths of a second in the dashboard's process.
+    """
+    p = np.asarray(list(p_values), dtype=float)
+    out = np.full(p.shape, NAN)
+    finite = np.flatnonzero(np.isfinite(p))
+    if finite.size:
+        order = finite[np.argsort(p[finite], kind="stable")]
+        m = order.size
+        stepped = np.maximum.accumulate(p[order] * np.arange(m, 0, -1))
+        out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+def poisson_trend(
+    events: Iterable[int], person_years: Iterable[float], x: Iterable[float],
+    alpha: float = 0.05,
+) -> tuple[float, float, float, float, str]:
+    """Log-linear trend of a Poisson rate in ``x``: GLM of ``events`` on ``x`` with log link and
+    ``log(person_years)`` as offset (statsmodels), as R's ``glm(events ~ x, family = poisson,
+    offset = log(person_years))``.
+
+    Returns
+    -------
+    ratio, low, high, p, reason
+        ``exp(slope)`` (the rate ratio per unit of ``x``) with its Wald ``1 - alpha`` CI and the
+        Wald z-test p-value (R's ``confint.default`` and ``summary``), and ``reason`` ''. When the
+        slope cannot be estimated all four are ``nan`` and ``reason`` says why (a code of
+        :mod:`analytics.caution`): ``too_few_years`` (fewer than two ``x`` with exposure),
+        ``no_events``, ``no_trend_estimate`` (every event at the smallest or at the largest ``x``:
+        the likelihood keeps rising as the slope goes to -inf or +inf), ``not_converged``.
+        Rows with no exposure carry no information and are left out.
+    """
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    _check_alpha(alpha)
+    y = np.asarray(list(events), dtype=float)
+    py = np.asarray(list(person_years), dtype=float)
+    xs = np.asarray(list(x), dtype=float)
+    keep = py > 0
+    y, py, xs = y[keep], py[keep], xs[keep]
+    failed = (NAN, NAN, NAN, NAN)
+    if len(np.unique(xs)) < 2:
+        return (*failed, "too_few_years")
+    if y.sum() == 0:
+        return (*failed, "no_events")
+    with_events = xs[y > 0]
+    if (with_events == xs.min()).all() or (with_events == xs.max()).all():
+        return (*failed, "no_trend_estimate")
+    with warnings.catch_warnings():
+        # statsmodels warns of "perfect prediction" when a year has no events; the estimate
+        # exists unless all events sit at one end (handled above), and convergence is checked.
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        fit = sm.GLM(y, sm.add_constant(xs), family=sm.families.Poisson(),
+                     offset=np.log(py)).fit(tol=1e-12, maxiter=100)
+    slope, se = float(fit.params[1]), float(fit.bse[1])
+    if not fit.converged or not (math.isfinite(slope) and math.isfinite(se)):
+        return (*failed, "not_converged")
+    z = stats.norm.ppf(1 - alpha / 2)
+    p = float(2 * stats.norm.sf(abs(slope / se)))
+    return math.exp(slope), math.exp(slope - z * se), math.exp(slope + z * se), p, ""

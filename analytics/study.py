@@ -50,10 +50,12 @@ class Study:
         Where the file lives.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path,
+                 info: dict[str, str] | None = None, catalog: str | None = None):
         self.con = con
+        self.catalog = catalog  # the attached study file's name in ``con`` (None: its main)
         self.path = Path(path)
-        self.info: dict[str, str] = dict(
+        self.info: dict[str, str] = info if info is not None else dict(
             con.execute("SELECT key, value FROM study_info").fetchall())
 
     @property
@@ -63,7 +65,8 @@ class Study:
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         """Run SQL with bound parameters on a cursor of its own (safe across threads)."""
-        return self.con.cursor().execute(sql, list(params)).df()
+        from .integrity import cursor
+        return cursor(self.con, self.catalog).execute(sql, list(params)).df()
 
     def close(self) -> None:
         self.con.close()
@@ -76,9 +79,9 @@ class Study:
 
     # -- analyses: one module each ------------------------------------------------------------
     @_recorded
-    def disposition(self, lang: str = "en") -> pd.DataFrame:
+    def disposition(self, lang: str = "en", **filters) -> pd.DataFrame:
         from .disposition import disposition
-        return disposition(self, lang=lang)
+        return disposition(self, lang=lang, **filters)
 
     @_recorded
     def baseline(self, population: str = "completers", lang: str = "en", **filters) -> pd.DataFrame:
@@ -154,26 +157,45 @@ class Study:
         from .safety import ae_rates_by_year
         return ae_rates_by_year(self, lang=lang, **filters)
 
+    @_recorded
+    def ae_rate_trend(self, lang: str = "en", **filters):
+        from .safety_trend import ae_rate_trend
+        return ae_rate_trend(self, lang=lang, **filters)
+
 
 def default_study_path() -> Path:
     return Path(os.environ.get(STUDY_ENV_VAR) or DEFAULT_STUDY_PATH)
 
 
+def is_default_path(path: Path) -> bool:
+    """True for the embedded study's own path, the only one that is built when missing."""
+    return Path(path).resolve() == DEFAULT_STUDY_PATH.resolve()
+
+
 def open_study(path: str | Path | None = None) -> Study:
-    """Open a study file read-only.
+    """Open a study file read-only, verified (schema and content hash; see
+    :mod:`analytics.integrity`) and confined to the file (no external access, no extensions).
 
     Parameters
     ----------
     path : str or Path, optional
-        A DuckDB study file built by ``python -m analytics build``. ``None`` opens the embedded
-        default (the synthetic cohort), building it first if it is missing.
+        A DuckDB study file built by ``python -m analytics build``. ``None`` opens the file named
+        by ``MSC_RA_STUDY``, else the embedded default (the synthetic cohort). Only the embedded
+        default is built when missing (or rebuilt when it predates content hashes); any other
+        missing or bad file raises :class:`~analytics.integrity.StudyFileError`.
     """
-    if path is None:
-        path = default_study_path()
-        if not path.exists():
-            from .build import build_default
-            build_default(path)
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"study file not found: {path}")
-    return Study(duckdb.connect(str(path), read_only=True), path)
+    from .integrity import CATALOG, StudyFileError, open_verified
+
+    path = Path(default_study_path() if path is None else path)
+    if is_default_path(path) and not path.exists():
+        from .build import build_default
+        build_default(path)
+    try:
+        con, info = open_verified(path)
+    except StudyFileError as exc:
+        if not (is_default_path(path) and exc.code == "no_checksum"):
+            raise
+        from .build import build_default  # an embedded file from an older build: rebuild it
+        build_default(path, force=True, unless_verified=True)
+        con, info = open_verified(path)
+    return Study(con, path, info, CATALOG)

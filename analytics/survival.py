@@ -435,7 +435,8 @@ def survival(study, endpoint: str, population: str = "completers",
     title_key = "survival.curve.title.competing" if is_competing_risk(endpoint) \
         else "survival.curve.title"
     common = dict(lang=lang, population=population, n_per_arm=n_per_arm, method=method,
-                  footnote=footnote, endpoint=endpoint, horizon_years=horizon_years)
+                  footnote=footnote, endpoint=endpoint, horizon_years=horizon_years,
+                  filters=filters)
     annotate(curves, study, title=t(title_key, lang, endpoint=label), **common)
     annotate(summary, study, title=t("survival.summary.title", lang, endpoint=label), **common)
     annotate(at_risk, study, title=t("survival.at_risk", lang), **common)

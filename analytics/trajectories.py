@@ -99,7 +99,8 @@ def trajectories(study, measure: str, population: str = "completers", lang: str 
         df, study, lang=lang,
         title=t("efficacy.traj.title", lang, measure=t(f"efficacy.measure.{measure}", lang)),
         population=population, n_per_arm=arm_counts(study, sel_sql, sel_params),
-        method=t("efficacy.traj.method", lang), footnote=footnote, measure=measure)
+        method=t("efficacy.traj.method", lang), footnote=footnote, measure=measure,
+        filters=filters)
 
 
 def trajectories_display(df: pd.DataFrame) -> pd.DataFrame:

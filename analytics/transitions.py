@@ -76,7 +76,7 @@ def transitions(study, population: str, from_timepoint: str, to_timepoint: str,
     title = t("da.transitions.title", lang, start=_tp_label(from_timepoint, lang),
               end=_tp_label(to_timepoint, lang))
     return annotate(df, study, lang=lang, title=title, population=population,
-                    n_per_arm=n_per_arm, method=method_text(population, lang),
+                    filters=filters, n_per_arm=n_per_arm, method=method_text(population, lang),
                     footnote=" ".join([footnote_text(population, lang),
                                        t(f"da.footnote.transitions.{population}", lang)]),
                     categories=list(categories_for(population)),
@@ -114,7 +114,7 @@ def flows(study, population: str, timepoints: list, lang: str = "en",
     title = t("da.flows.title", lang,
               timepoints=" → ".join(_tp_label(tp, lang) for tp in timepoints))
     return annotate(df, study, lang=lang, title=title, population=population,
-                    n_per_arm=n_per_arm, method=method_text(population, lang),
+                    filters=filters, n_per_arm=n_per_arm, method=method_text(population, lang),
                     footnote=" ".join([footnote_text(population, lang),
                                        t(f"da.footnote.flows.{population}", lang)]),
                     categories=list(categories_for(population)), timepoints=timepoints)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .annotate import caption
 from .i18n import t
+from .scope import header_lines
 from .schema import ARMS, VISITS
 
 
@@ -63,7 +64,7 @@ def overview(study, lang, population, timepoint, filters, details=False) -> list
     from .baseline import baseline_display
     from .charts.consort import consort_figure
 
-    disposition = study.disposition(lang=lang)
+    disposition = study.disposition(lang=lang, **filters)
     items = [_figure(consort_figure(disposition), "consort", disposition.attrs)]
     table1 = study.baseline("completers", lang=lang, **filters)
     items.append(_table(table1, "baseline", baseline_display(table1, lang)))
@@ -99,9 +100,9 @@ def trajectories(study, lang, population, timepoint, filters, details=False) -> 
 
 def medications(study, lang, population, timepoint, filters, details=False) -> list[Item]:
     from .charts.efficacy import medications_figure
-    from .medications import DEFAULT_TIMEPOINTS, medications_display
+    from .medications import medications_display, timepoints_with
 
-    meds = study.medications(population, lang=lang, timepoints=list(DEFAULT_TIMEPOINTS),
+    meds = study.medications(population, lang=lang, timepoints=timepoints_with(timepoint),
                              **filters)
     if sum(meds.attrs["n_per_arm"].values()) == 0:
         return []
@@ -172,12 +173,15 @@ def survival(study, lang, population, timepoint, filters, details=False) -> list
 def safety_overview(study, lang, population, timepoint, filters, details=False) -> list[Item]:
     from . import safety
     from .charts.safety import rates_by_year_figure
+    from .safety_trend import trend_display
 
     summary = study.ae_summary(years=None, lang=lang, **filters)
     by_year = study.ae_rates_by_year(lang=lang, **filters)
+    trend = study.ae_rate_trend(lang=lang, **filters)
     return [_table(summary, "ae_summary", safety.summary_display(summary)),
             _figure(rates_by_year_figure(by_year), "ae_by_year", by_year.attrs),
-            _table(by_year, "ae_by_year", safety.by_year_display(by_year))]
+            _table(by_year, "ae_by_year", safety.by_year_display(by_year)),
+            _table(trend, "ae_rate_trend", trend_display(trend))]
 
 
 def ae_terms(study, lang, population, timepoint, filters, details=False) -> list[Item]:
@@ -225,4 +229,11 @@ def page_items(study, key: str, *, lang: str = "en", population: str = "complete
     """The figures and tables of one page, in page order."""
     if key not in VIEWS:
         raise KeyError(key)
-    return VIEWS[key](study, lang, population, timepoint, dict(filters or {}), details=details)
+    filters = dict(filters or {})
+    items = VIEWS[key](study, lang, population, timepoint, filters, details=details)
+    # as on the page's header: a slide names the deck's choices its page does not apply
+    _, not_applied = header_lines(key, lang, population, timepoint, filters)
+    if not_applied:
+        for item in items:
+            item.caption = f"{not_applied} {item.caption}".strip()
+    return items

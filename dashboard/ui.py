@@ -16,13 +16,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import Study, export, open_study
-from analytics.annotate import caption
+from analytics import Study, export
+from analytics.annotate import caption, comparison_label, filter_labels
 from analytics.code import snippet
 from analytics.i18n import LANGUAGES, t
-from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES
+from analytics.integrity import StudyFileError
+from analytics.population import AGE_BANDS, BASELINE_ACTIVITIES, SEXES, trial_ids
+from analytics.scope import header_lines
 from analytics.schema import POST_BASELINE_VISITS
 from analytics.study import DEFAULT_STUDY_PATH
+from dashboard import links, study_source
 
 EFFICACY_POPULATIONS = ("completers", "nri")
 ALL = "all"
@@ -36,45 +39,18 @@ FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "age": (ALL, (ALL, *AGE_BANDS)),
     "act": (ALL, (ALL, *BASELINE_ACTIVITIES)),
     "bio": (ALL, (ALL, "0", "1")),
+    "cmp": ("all", ("all", "rand")),  # all subjects (as published) / randomised comparison
+    "trial": (ALL, (ALL,)),  # the trials are read from the study file: see _allowed
 }
+COMPARISON_ARG = {"all": "all", "rand": "randomised"}  # URL value -> analytics keyword
 _STATE = "filter_"  # canonical values; widget keys are separate so page switches keep them
 
 
-@st.cache_resource(show_spinner=False)
-def get_study() -> Study:
-    return open_study()
-
-
-# Analyses whose results are memoised per arguments: they are small, and a view a reader returns
-# to (or a widget change that does not touch the analysis) should not recompute.
-CACHED_ANALYSES = frozenset({
-    "disposition", "baseline", "response_rates", "compare_rates", "disease_activity",
-    "transitions", "flows", "trajectories", "medications", "survival", "ae_summary", "ae_rates",
-    "ae_rates_by_year", "sae_listing"})
-
-
-@st.cache_data(show_spinner=False, max_entries=2000)
-def _cached_result(path: str, mtime: float, method: str, args: tuple, kwargs: tuple):
-    # path and mtime key the cache to the study file as built; a rebuilt file misses it
-    return getattr(get_study(), method)(*args, **dict(kwargs))
-
-
-class CachedStudy:
-    """The study as pages see it: the same attributes, analyses memoised (results are copies)."""
-
-    def __init__(self, study: Study):
-        self._study = study
-
-    def __getattr__(self, name):
-        value = getattr(self._study, name)
-        if name not in CACHED_ANALYSES:
-            return value
-        path = self._study.path
-
-        def call(*args, **kwargs):
-            return _cached_result(str(path), path.stat().st_mtime, name, args,
-                                  tuple(sorted(kwargs.items())))
-        return call
+# The served study and the memoised analyses live in dashboard.study_source (verified on open,
+# reopened when the file is replaced); the old names stay for the tests and benchmarks.
+get_study = study_source.served_study
+_cached_result = study_source._cached_result
+CachedStudy = study_source.CachedStudy
 
 
 @dataclass
@@ -86,29 +62,42 @@ class Context:
     population: str
     timepoint: str
     subgroups: dict = field(default_factory=dict)  # only the active subgroup filters
+    comparison: str = "all"  # analytics keyword: all | randomised
 
     def t(self, key: str, **params) -> str:
         return t(key, self.lang, **params)
 
     @property
     def filters(self) -> dict:
-        """Subgroup filters as analytics keyword arguments."""
-        return dict(self.subgroups)
+        """Subgroup filters and the comparison as analytics keyword arguments."""
+        extra = {"comparison": self.comparison} if self.comparison != "all" else {}
+        return {**self.subgroups, **extra}
 
-    def describe(self, safety: bool = False) -> str:
-        """Population, time point and subgroups in words, for headers and slides."""
-        parts = ([t("population.safety", self.lang)] if safety else
-                 [t(f"population.{self.population}", self.lang),
-                  t(f"visit.{self.timepoint}", self.lang)])
-        for name, value in self.subgroups.items():
-            parts.append(t(f"filter.{name}.{value}", self.lang))
-        return " · ".join(parts)
+    def describe(self, page: str) -> tuple[str, str]:
+        """The filters ``page`` applies in words (with the comparison), and those it does not
+        apply (see :mod:`analytics.scope`)."""
+        return header_lines(page, self.lang, self.population, self.timepoint, self.subgroups,
+                            comparison_label(self.study, self.comparison, self.lang))
+
+
+def _study_or_none() -> Study | None:
+    """The served study for the sidebar's choices, or None when it cannot be served (the page
+    then says why, through :func:`dashboard.study_source.page_study`)."""
+    try:
+        return get_study()
+    except StudyFileError:
+        return None
+
+
+def _allowed(name: str) -> tuple[str, ...]:
+    if name == "trial":
+        study = _study_or_none()
+        return (ALL, *(trial_ids(study) if study is not None else ()))
+    return FILTERS[name][1]
 
 
 def _initial(name: str) -> str:
-    default, allowed = FILTERS[name]
-    value = st.query_params.get(name)
-    return value if value in allowed else default
+    return links.checked(name, st.query_params.get(name), FILTERS[name][0], _allowed(name))
 
 
 def _sync(name: str) -> None:
@@ -123,7 +112,7 @@ def current_language() -> str:
 def sidebar() -> Context:
     """Draw the global filters in the sidebar and return the context; call once per run."""
     for name in FILTERS:
-        if _STATE + name not in st.session_state:
+        if st.session_state.get(_STATE + name) not in _allowed(name):  # first run, other study
             st.session_state[_STATE + name] = _initial(name)
         # Streamlit drops widget state of widgets not drawn in a run; re-seed from the canonical
         # value so the choice survives page switches.
@@ -146,16 +135,28 @@ def sidebar() -> Context:
             st.selectbox(t(f"filter.{label}", lang), FILTERS[name][1], key="w_" + name,
                          on_change=_sync, args=(name,),
                          format_func=lambda v, label=label: t(f"filter.{label}.{v}", lang))
+        # The design choices come below the subgroups, so adding them moved no widget above.
+        st.markdown(f"**{t('filter.design', lang)}**")
+        st.selectbox(t("filter.study_id", lang), _allowed("trial"), key="w_trial",
+                     on_change=_sync, args=("trial",),
+                     format_func=lambda v: (t("filter.study_id.all", lang) if v == ALL
+                                            else filter_labels({"study_id": v}, lang)[0]))
+        st.radio(t("filter.comparison", lang), FILTERS["cmp"][1], key="w_cmp", on_change=_sync,
+                 args=("cmp",), help=t("filter.comparison.help", lang),
+                 format_func=lambda v: comparison_label(_study_or_none(), COMPARISON_ARG[v], lang))
 
     values = {name: st.session_state[_STATE + name] for name in FILTERS}
+    links.show_notices(values["lang"])
     st.query_params.from_dict({k: v for k, v in values.items() if v != FILTERS[k][0]})
     subgroups = {}
     for name, arg in (("sex", "sex"), ("age", "age_band"), ("act", "baseline_activity"),
                       ("bio", "prior_bdmard")):
         if values[name] != ALL:
             subgroups[arg] = int(values[name]) if arg == "prior_bdmard" else values[name]
-    ctx = Context(CachedStudy(get_study()), values["lang"], values["pop"], values["tp"],
-                  subgroups)
+    if values["trial"] != ALL:
+        subgroups["study_id"] = values["trial"]
+    ctx = Context(study_source.page_study(values["lang"]), values["lang"], values["pop"],
+                  values["tp"], subgroups, COMPARISON_ARG[values["cmp"]])
     st.session_state[SHOWN] = []  # the tables this run shows (for "Show code" checks)
     with st.sidebar:
         st.divider()
@@ -192,7 +193,7 @@ def deck_block(ctx: Context) -> None:
     st.markdown(f"**{ctx.t('deck.header')}**")
     pages = st.multiselect(ctx.t("deck.pages"), views.PAGE_KEYS, default=list(views.PAGE_KEYS),
                            key="deck_pages", format_func=lambda k: views.page_title(k, ctx.lang))
-    signature = (ctx.lang, ctx.population, ctx.timepoint, tuple(sorted(ctx.subgroups.items())),
+    signature = (ctx.lang, ctx.population, ctx.timepoint, tuple(sorted(ctx.filters.items())),
                  tuple(pages), str(ctx.study.path))
     if st.button(ctx.t("deck.build"), key="deck_build", disabled=not pages):
         from analytics.deck import build_deck
@@ -229,11 +230,15 @@ def synthetic_banner(ctx: Context) -> None:
         st.warning(ctx.t("synthetic.notice"), icon="⚠️")
 
 
-def page_header(ctx: Context, title_key: str, safety: bool = False) -> None:
-    """Title, the view in words, and the synthetic-data notice. Safety pages analyse all treated
-    subjects, so they name that population instead of the efficacy filters."""
+def page_header(ctx: Context, title_key: str, page: str | None = None) -> None:
+    """Title, the filters the page applies in words (and those it does not apply), and the
+    synthetic-data notice. ``page`` (default: ``title_key`` without ``nav.``) is the key the page
+    declares its filters under in :data:`analytics.scope.PAGE_FILTERS`."""
     st.title(ctx.t(title_key))
-    st.caption(ctx.describe(safety=safety))
+    applied, not_applied = ctx.describe(page or title_key.removeprefix("nav."))
+    for line in (applied, not_applied):
+        if line:
+            st.caption(line)
     synthetic_banner(ctx)
 
 
@@ -242,7 +247,7 @@ def safety_page(ctx: Context, title_key: str, window_key: str) -> tuple[int, int
     analyses (``None``: all follow-up) and stops the page on an empty window."""
     from analytics.safety import follow_up_years
 
-    page_header(ctx, title_key, safety=True)
+    page_header(ctx, title_key)
     st.caption(ctx.t("safety.population_note"))
     # Whole years up to the safety population's longest exposure, so the slider keeps its range
     # when a subgroup filter changes.
@@ -294,6 +299,8 @@ def show_table(ctx: Context, df: pd.DataFrame, key: str, display: pd.DataFrame |
     """A result table with its caption and CSV/XLSX downloads of the same frame."""
     if df.attrs.get("title"):
         st.markdown(f"**{df.attrs['title']}**")
+    if df.attrs.get("caution"):  # a small arm: say so above the numbers, not only in the caption
+        st.warning(df.attrs["caution"], icon="⚠️")
     shown = display if display is not None else df
     st.dataframe(shown, hide_index=True, column_config=column_config, key=f"tbl_{key}")
     show_caption(df)

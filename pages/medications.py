@@ -2,17 +2,22 @@
 import streamlit as st
 
 from analytics.charts.efficacy import medications_figure
-from analytics.medications import DEFAULT_TIMEPOINTS, medications_display
+from analytics.medications import medications_display, timepoints_with
 from analytics.schema import VISITS
 from dashboard import ui
 
 ctx = ui.context()
 ui.page_header(ctx, "nav.medications")
 
+# Baseline, the published time points and the sidebar's; the key follows the sidebar time point
+# so that a new global choice applies.
+default_timepoints = timepoints_with(ctx.timepoint)
 timepoints = st.multiselect(ctx.t("efficacy.meds.timepoints"), VISITS,
-                            default=list(DEFAULT_TIMEPOINTS), key="meds_timepoints",
-                            format_func=lambda v: ctx.t(f"visit.{v}"))
-timepoints = [v for v in VISITS if v in timepoints] or list(DEFAULT_TIMEPOINTS)
+                            default=default_timepoints, key=f"meds_timepoints_{ctx.timepoint}",
+                            format_func=lambda v: ctx.t(f"visit.{v}"),
+                            help=ctx.t("efficacy.meds.timepoints.help",
+                                       timepoint=ctx.t(f"visit.{ctx.timepoint}")))
+timepoints = [v for v in VISITS if v in timepoints] or default_timepoints
 
 meds = ctx.study.medications(ctx.population, lang=ctx.lang, timepoints=timepoints,
                              **ctx.filters)

@@ -6,11 +6,10 @@ from analytics.charts.consort import consort_figure
 from dashboard import ui
 
 ctx = ui.context()
-st.title(ctx.t("overview.title"))
-ui.synthetic_banner(ctx)
+ui.page_header(ctx, "overview.title", page="overview")
 st.markdown(ctx.t("overview.intro"))
 
-disposition = ctx.study.disposition(lang=ctx.lang)
+disposition = ctx.study.disposition(lang=ctx.lang, **ctx.filters)
 left, right = st.columns([3, 2])
 with left:
     ui.show_chart(ctx, consort_figure(disposition), "consort")
@@ -20,6 +19,8 @@ with right:
         col.metric(ctx.t(f"arm.{row.arm}"), f"{row.completed} / {row.randomized}",
                    help=ctx.t("overview.completed"))
         col.metric(ctx.t("overview.person_years"), f"{row.person_years:.1f}")
+    if disposition.attrs["footnote"]:  # the subgroup the numbers are of
+        st.caption(disposition.attrs["footnote"])
     st.caption(ctx.t("overview.study_file", path=ctx.study.path.name))
 
 table1 = ctx.study.baseline("completers", lang=ctx.lang, **ctx.filters)

@@ -5,7 +5,7 @@ from analytics.reconciliation import reconcile
 from dashboard import ui
 
 ctx = ui.context()
-ui.page_header(ctx, "nav.reconciliation", safety=True)
+ui.page_header(ctx, "nav.reconciliation")
 st.markdown(ctx.t("reconcile.intro"))
 
 table = reconcile(ctx.study, lang=ctx.lang)

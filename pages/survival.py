@@ -3,6 +3,7 @@ import streamlit as st
 
 from analytics.caution import needs_caution, small_arm_caution
 from analytics.charts.survival import survival_figure
+from analytics.design import survival_note
 from analytics.survival import (at_risk_display, curves_display, default_scale, endpoints_for,
                                 horizon_for_visit, is_response, scales_for, summary_display)
 from dashboard import ui
@@ -51,6 +52,10 @@ if res.summary["n"].sum() == 0:
 n_per_arm = res.summary.attrs["n_per_arm"]
 if needs_caution(n_per_arm):
     st.warning(small_arm_caution(n_per_arm, ctx.lang))
+
+if ctx.comparison == "all" and (note := survival_note(
+        ctx.study, endpoint, ctx.population, horizon, ctx.lang, **ctx.filters)):
+    st.info(note)
 
 fig = survival_figure(res, scale=scale, ci_bands=ci_bands, censor_marks=censor_marks,
                       lang=ctx.lang)

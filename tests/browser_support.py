@@ -10,6 +10,7 @@ Outside CI the browser tests skip, saying why, when Chromium or Playwright is mi
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import json
 import os
@@ -78,6 +79,19 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+@contextlib.contextmanager
+def chromium_context(**options):
+    """A context of Debian's headless Chromium (a fresh browser, closed afterwards)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=LAUNCH_ARGS)
+        try:
+            yield browser.new_context(viewport=VIEWPORT, **options)
+        finally:
+            browser.close()
+
+
 # -- the Streamlit server ------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -95,13 +109,18 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 class StreamlitServer:
-    """``streamlit run app.py`` on a free local port, in its own process group."""
+    """The dashboard's launcher (``python -m dashboard.launcher``, as ``make run``) on a free
+    local port, in its own process group; ``env`` adds environment variables (e.g. MSC_RA_STUDY),
+    ``prefix`` runs it under another command (e.g. ``unshare -n strace …``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict | None = None, prefix: list[str] | None = None,
+                 name: str = "streamlit") -> None:
+        self.extra_env = dict(env or {})
+        self.prefix = list(prefix or [])
         self.port = 0
         self.proc: subprocess.Popen | None = None
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.log_path = ARTIFACTS / f"streamlit-{worker_id()}.log"
+        self.log_path = ARTIFACTS / f"{name}-{worker_id()}.log"
         self._log = None
 
     @property
@@ -113,15 +132,10 @@ class StreamlitServer:
         for _attempt in range(3):  # a free port can be taken before the server binds it
             self.port = free_port()
             self._log = open(self.log_path, "w", encoding="utf-8")
-            env = dict(os.environ, PYTHONUNBUFFERED="1",
-                       STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+            env = dict(os.environ, PYTHONUNBUFFERED="1", **self.extra_env)
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py",
-                 "--server.headless", "true",
-                 "--server.port", str(self.port),
-                 "--server.address", "127.0.0.1",
-                 "--browser.gatherUsageStats", "false",
-                 "--server.fileWatcherType", "none"],
+                [*self.prefix, sys.executable, "-m", "dashboard.launcher",
+                 "--port", str(self.port), "--address", "127.0.0.1"],
                 cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.integrity import content_hash
 from analytics.measures import create_views
 from analytics.schema import TABLES
 from analytics.study import Study
@@ -124,7 +125,7 @@ def write_study_file(path: str | Path, synthetic: bool = False) -> Path:
         con.execute("CREATE TABLE study_info (key VARCHAR, value VARCHAR)")
         con.executemany("INSERT INTO study_info VALUES (?, ?)",
                         [("synthetic", "true" if synthetic else "false"),
-                         ("name", "safety fixture")])
+                         ("name", "safety fixture"), ("content_hash", content_hash(con))])
         create_views(con)
     finally:
         con.close()

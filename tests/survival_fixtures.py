@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from analytics.integrity import content_hash
 from analytics.measures import create_views
 from analytics.schema import TABLES, VISIT_DAYS
 from analytics.study import Study
@@ -65,8 +66,8 @@ def build_study(path: str | Path, subjects: list[dict], visits: list[dict],
             con.unregister("frame")
     create_views(con)
     con.execute("CREATE TABLE study_info (key VARCHAR, value VARCHAR)")
-    con.execute("INSERT INTO study_info VALUES ('synthetic', ?), ('name', 'survival fixture')",
-                ["true" if synthetic else "false"])
+    con.execute("INSERT INTO study_info VALUES ('synthetic', ?), ('name', 'survival fixture'), "
+                "('content_hash', ?)", ["true" if synthetic else "false", content_hash(con)])
     con.close()
     return Study(duckdb.connect(str(path), read_only=True), path)
 

@@ -68,7 +68,12 @@ def _brute_category(subjects, visits, population, timepoint, sex=None) -> dict:
             withdrawn = (s.status == "withdrawn" and not pd.isna(s.withdrawal_date)
                          and (pd.Timestamp(s.withdrawal_date)
                               - pd.Timestamp(s.infusion_date)).days < VISIT_DAYS[timepoint])
-            out[s.subject_id] = "withdrawn" if withdrawn else "missing"
+            had_visit = ((visits["subject_id"] == s.subject_id)
+                         & (visits["visit"] == timepoint)).any()
+            ended = (s.status == "completed" and not had_visit
+                     and (pd.Timestamp(s.last_assessment_date)
+                          - pd.Timestamp(s.infusion_date)).days < VISIT_DAYS[timepoint])
+            out[s.subject_id] = "withdrawn" if withdrawn else "ended" if ended else "missing"
     return out
 
 
@@ -151,6 +156,10 @@ def test_nri_equals_completers_plus_others(study):
     # After year 5 every withdrawn subject is 'withdrawn' (10 and 3).
     assert _count(nri, "MSC", "Y6", ["withdrawn"]) == 10
     assert _count(nri, "MSC_IFNG", "Y6", ["withdrawn"]) == 3
+    # Follow-up that ended is its own category, not 'missing' (49 and 21 at Year 7)
+    assert _count(nri, "MSC", "Y5", ["ended"]) == 0
+    assert (_count(nri, "MSC", "Y7", ["ended"]), _count(nri, "MSC_IFNG", "Y7", ["ended"])) == \
+        (49, 21)
 
 
 def test_subgroup(study, raw):
@@ -305,6 +314,7 @@ def test_messages_both_languages():
             assert t(key, lang)
     zh = {c: t(f"category.{c}", "zh") for c in CATEGORIES}
     assert zh == {"remission": "缓解", "low": "低疾病活动度", "moderate": "中度疾病活动度",
-                  "high": "高度疾病活动度", "withdrawn": "退出", "missing": "缺失"}
+                  "high": "高度疾病活动度", "withdrawn": "退出", "missing": "缺失",
+                  "ended": "随访已结束"}
     assert t("da.transitions.title", "zh", start="a", end="b")
     assert t("da.flows.title", "en", timepoints="a → b")

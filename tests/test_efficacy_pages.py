@@ -96,7 +96,7 @@ def test_medications_page_shows_table4():
     for cell in ("69 (100)", "26 (93)", "13 (19)", "36 (52)", "23 (33)", "0.081", "< 0.001",
                  "0.338", "0.820"):
         assert cell in text, cell
-    at.multiselect(key="meds_timepoints").set_value(["BL", "Y2", "Y4"]).run()
+    at.multiselect(key="meds_timepoints_Y1").set_value(["BL", "Y2", "Y4"]).run()
     _ok(at)
 
 

@@ -159,7 +159,7 @@ def _expected_facts(study, lang: str, *, population: str, when: str, raw_sex: st
         date = dt.datetime.fromtimestamp(mtime, dt.timezone.utc).date().isoformat()
     facts = {
         "population": t(f"population.{population}", lang),
-        "comparison": t("provenance.comparison.all", lang),
+        "comparison": t("comparison.all", lang),
         "subgroup": t("filter.sex.F", lang) if raw_sex else t("provenance.subgroups.none", lang),
         "when": when,
         "n_per_arm": t("provenance.n_per_arm", lang, msc=int(n.get("MSC", 0)),
@@ -246,3 +246,18 @@ def test_slide_source_line_states_the_view(female_nri_y3, lang):
         if "synthetic" in facts:  # the short label on a slide; the notice is in the notes
             facts["synthetic"] = t("synthetic.label", lang)
         assert not _missing(facts, line), (line, _missing(facts, line))
+
+
+@pytest.mark.parametrize("lang", ("en", "zh"))
+def test_survival_source_line_states_the_horizon(study, lang):
+    """The Kaplan–Meier view at Year 3 is drawn to the Year 3 horizon, and says so."""
+    from analytics.provenance import source_line
+    from analytics.survival import horizon_for_visit
+
+    horizon = horizon_for_visit("Y3")
+    res = study.survival("ACR20", "nri", horizon_years=horizon, lang=lang, sex="F")
+    line = source_line(res.curves.attrs)
+    facts = _expected_facts(study, lang, population="nri", raw_sex="F",
+                            when=t("provenance.horizon", lang, end=f"{horizon:g}"),
+                            synthetic_key="synthetic.label")
+    assert not _missing(facts, line), (line, _missing(facts, line))

@@ -35,7 +35,8 @@ ZH_MAY_BE_LATIN = {
     "baseline.das28_esr", "baseline.haq_di",
     # Templates whose words all come from placeholders (arm, time point, drug names).
     "efficacy.rates.metric", "efficacy.rates.metric_value", "efficacy.col.arm_rate",
-    "efficacy.meds.col.arm", "efficacy.meds.hover", "provenance.filter_value",
+    "efficacy.meds.col.arm", "efficacy.meds.hover", "provenance.filter_value", "scope.item",
+    "safety.trend.cell",
 }
 
 
@@ -160,8 +161,6 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"safety.widget.by.{b}" for b in v["term_level"]}
     keys |= {f"safety.col.{b}" for b in v["term_level"]}
     keys |= {f"safety.terms.title.{b}.{k}" for b in v["term_level"] for k in ("any", "serious")}
-    from analytics.caution import NOT_ESTIMABLE_REASONS
-    keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
     keys |= {f"survival.scale.{s}" for s in v["scale"]}
     keys |= {f"survival.axis.{s}" for s in v["scale"]}
     keys |= {f"filter.{f}" for f in v["filters"]}
@@ -175,8 +174,13 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"da.col.{c}" for c in (*TRANSITION_COLUMNS, "step", "timepoint", "years",
                                        "category")}
     keys |= _reconciliation_keys()
+    from analytics.build import BUILD_ERRORS
+    from analytics.integrity import STUDY_ERRORS
+    keys |= {f"study_error.{c}{todo}" for c in STUDY_ERRORS for todo in ("", ".todo")}
+    keys |= {f"build.error.{c}" for c in BUILD_ERRORS}
     from analytics.caution import NOT_ESTIMABLE_REASONS
     keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
+    keys |= {f"safety.trend.conclusion.{c}" for c in ("constant", "not_constant", "none")}
     from dashboard.pages import PAGES
     keys |= {title for _, title, _ in PAGES}  # nav.{key}
     return keys
@@ -316,12 +320,12 @@ ALLOWED_NAMES = [
     r"HR", r"MedDRA", r"SOC", r"PT", r"CSV", r"XLSX", r"PNG", r"SVG", r"PPTX",
     r"ChiCTR-[A-Z]+-\d+", r"S\d{3,}", r"mm/h", r"mg/L", r"kg", r"IU",
     r"(?:cs|ts|b)?DMARDs?", r"NSAIDs?", r"TJC28", r"SJC28", r"VAS", r"SLE", r"CCP",
-    r"log\(−log\)", r"lifelines",  # a formula; the software package named in a method text
+    r"log\(−log\)", r"lifelines", r"statsmodels",  # a formula; software named in a method text
     r"SAS", r"quantile\.survfit", r"conf\.type = log-log",  # software and R's names for a rule
     r"Stem Cell Res(?:earch)? (?:&|and)? ?Ther(?:apy)?",
     # Statistical methods named after people stay in Latin script in Chinese texts.
     r"Kaplan", r"Meier", r"Cox", r"Fisher", r"Welch", r"Clopper", r"Pearson", r"Newcombe",
-    r"Garwood", r"Greenwood", r"Wald", r"Efron", r"Brookmeyer", r"Crowley", r"Poisson", r"Wilson",
+    r"Garwood", r"Greenwood", r"Holm", r"Wald", r"Efron", r"Brookmeyer", r"Crowley", r"Poisson", r"Wilson",
     r"Aalen", r"Johansen", r"Gray",
     r"Yang", r"He", r"Yao",
     r"[\w\-]+\.duckdb",  # the study file's name

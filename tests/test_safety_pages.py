@@ -51,7 +51,7 @@ def _check(at: AppTest, page: str):
     assert len(at.title) == 1
     if page == "pages/safety_overview.py":
         assert len(at.get("plotly_chart")) == 1
-        assert len(at.dataframe) == 2
+        assert len(at.dataframe) == 3  # Table 2, rates by year, constant-rate check
 
 
 # -- fixture study (always runs) -----------------------------------------------------------------

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 
 from ..i18n import fmt_percent, t
 from ..schema import ARMS
+from ..scope import describe_filters
 from .theme import ARM_COLORS, FONT_FAMILY, arm_label, finish
 
 
@@ -40,9 +41,14 @@ def consort_figure(disposition: pd.DataFrame) -> go.Figure:
         box(x, 0.38, f"{t('overview.withdrew', lang)}: n = {int(r.withdrawn)}<br>{reasons}",
             color, h=0.17)
         arrow(x, 0.295, x, 0.17)
+        share = 100 * r.completed / r.randomized if r.randomized else float("nan")
         box(x, 0.1, f"<b>{t('overview.completed', lang)}</b><br>n = {int(r.completed)}"
-                    f" ({fmt_percent(100 * r.completed / r.randomized, 1, lang)})", color)
+                    f" ({fmt_percent(share, 1, lang)})", color)
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_layout(font=dict(family=FONT_FAMILY), showlegend=False)
-    return finish(fig, disposition.attrs, title=t("overview.flow", lang), height=560, wrap=80)
+    title = t("overview.flow", lang)
+    subgroup = describe_filters(disposition.attrs.get("filters") or {}, lang)
+    if subgroup:  # the flow of a subgroup says so where the eye lands first
+        title = f"{title} · {subgroup}"
+    return finish(fig, disposition.attrs, title=title, height=560, wrap=80)

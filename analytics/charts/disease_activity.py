@@ -18,7 +18,7 @@ from .theme import CATEGORY_COLORS, arm_label, finish
 
 # ``theme.CATEGORY_COLORS`` has no colour for 'missing'; a light grey keeps it apart from the
 # darker 'withdrawn' grey.
-_FALLBACK_COLORS = {"missing": "#D9D9D9", "withdrawn": "#999999"}
+_FALLBACK_COLORS = {"missing": "#D9D9D9", "withdrawn": "#999999", "ended": "#EFE6D2"}
 _OBSERVED = ("remission", "low", "moderate", "high")
 
 
@@ -230,7 +230,12 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
     fig.layout.annotations[-1].yshift = -100
     # Legend on a line of its own under the figure title, starting at the left edge, so a long
     # legend title cannot run into the figure title.
+    # Under NRI seven categories can wrap onto a second legend row: room for it under the
+    # figure title, which stays at the top.
+    legend_rows = 2 if len(cats) > 6 else 1
     fig.update_layout(legend=dict(y=1.07, x=0, xanchor="left", yanchor="bottom",
+                                  font=dict(size=12),
                                   title=dict(text=t("da.axis.category", lang), side="top")),
-                      margin=dict(t=160, b=fig.layout.margin.b + 40))
+                      title=dict(yref="container", y=0.985, yanchor="top"),
+                      margin=dict(t=130 + 30 * legend_rows, b=fig.layout.margin.b + 40))
     return fig

@@ -18,6 +18,7 @@ from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish
 
 _ARM_OFFSET = {"MSC": -0.04, "MSC_IFNG": 0.04}  # years; keeps the two arms' error bars apart
 _BAR_PATTERN = {"MSC": "", "MSC_IFNG": "/"}  # a second cue besides colour
+_N_POSITION = {"MSC": "bottom center", "MSC_IFNG": "top center"}  # keeps the arms' n apart
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -57,8 +58,11 @@ def response_figure(df: pd.DataFrame, timepoint: str | None = None) -> go.Figure
                  for tp, k, n, r, lo, hi in zip(rows["timepoint"], rows["responders"], rows["n"],
                                                 rows["rate"], rows["ci_low"], rows["ci_high"])]
         fig.add_trace(go.Scatter(
-            x=rows["years"] + _ARM_OFFSET[arm], y=rate, mode="lines+markers",
+            x=rows["years"] + _ARM_OFFSET[arm], y=rate, mode="lines+markers+text",
             name=arm_label(arm, lang),
+            # n per arm and time point beside each point (denominators change under NRI)
+            text=[f"n={int(n)}" for n in rows["n"]], textposition=_N_POSITION[arm],
+            textfont=dict(size=9, color=ARM_COLORS[arm]),
             line=dict(color=ARM_COLORS[arm], dash=ARM_DASH[arm]),
             marker=dict(color=ARM_COLORS[arm], symbol=ARM_SYMBOLS[arm], size=8),
             error_y=dict(type="data", symmetric=False, array=rows["ci_high"] * 100 - rate,

@@ -13,7 +13,7 @@ ARM_DASH = {"MSC": "solid", "MSC_IFNG": "dash"}  # a second cue besides colour
 ARM_SYMBOLS = {"MSC": "circle", "MSC_IFNG": "diamond"}
 CATEGORY_COLORS = {  # disease activity, ordered from best to worst
     "remission": "#009E73", "low": "#56B4E9", "moderate": "#F0E442", "high": "#D55E00",
-    "withdrawn": "#999999", "missing": "#D9D9D9",
+    "withdrawn": "#999999", "missing": "#D9D9D9", "ended": "#EFE6D2",
 }
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, Arial, sans-serif"
 

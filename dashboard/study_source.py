@@ -1,0 +1,136 @@
+"""The study file the dashboard serves: verified on open, reopened when the file is replaced.
+
+Each run looks at the file on disk (device, inode, size, mtime: :class:`FileIdentity`). A new
+identity — the file rebuilt, copied over, truncated — opens and verifies the file again
+(:func:`analytics.open_study`), for new sessions and for the next run of open ones, which then say
+"study updated". Memoised analysis results are keyed by the identity and the content hash, so a
+result computed from an older or refused file is never shown. A file that fails its check is a
+message in the reader's language with a reference id (:class:`StudyFileError`), never a traceback.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import astuple
+
+import streamlit as st
+
+from analytics import Study, open_study
+from analytics.i18n import t
+from analytics.integrity import StudyFileError, file_identity
+from analytics.study import default_study_path, is_default_path
+
+_SEEN = "_study_seen"  # session key: (identity, built_at) of the study this session last showed
+
+
+_LOCK = threading.Lock()
+_SERVED: dict[str, Study] = {}  # path -> the study open on it (its ``identity`` set)
+
+
+RETIRE_AFTER_S = 60  # a replaced file's connection stays open this long for runs still using it
+
+
+def _open(path: str, identity: tuple) -> Study:
+    """The study at ``path`` as it is now (``identity``). A file with a new identity is opened
+    anew. The connection to the previous version is closed: at once when the file was rewritten
+    in place (DuckDB refuses to attach a file, same inode, that is still attached in the
+    process), else a minute later, so that runs still reading it can finish."""
+    with _LOCK:
+        study = _SERVED.get(path)
+        if study is not None and study.identity == identity:
+            return study
+        if study is not None:
+            del _SERVED[path]
+            if study.identity[:2] == identity[:2]:  # same device and inode
+                study.close()
+            else:
+                timer = threading.Timer(RETIRE_AFTER_S, study.close)
+                timer.daemon = True
+                timer.start()
+        study = open_study(path)
+        study.identity = identity
+        _SERVED[path] = study
+        return study
+
+
+def _close_all() -> None:
+    with _LOCK:
+        for study in _SERVED.values():
+            study.close()
+        _SERVED.clear()
+
+
+def served_study() -> Study:
+    """The configured study (``MSC_RA_STUDY``, else the embedded default, built when missing),
+    verified. Raises :class:`StudyFileError` (logged) when it cannot be served."""
+    path = default_study_path()
+    if is_default_path(path) and not path.exists():
+        from analytics.build import build_default
+        build_default(path)
+    try:
+        identity = astuple(file_identity(path))
+    except StudyFileError as exc:
+        raise exc.log()
+    return _open(str(path), identity)
+
+
+served_study.clear = _close_all  # the old name's API: ui.get_study.clear() reopens the file
+
+
+# Analyses whose results are memoised per arguments: they are small, and a view a reader returns
+# to (or a widget change that does not touch the analysis) should not recompute.
+CACHED_ANALYSES = frozenset({
+    "disposition", "baseline", "response_rates", "compare_rates", "disease_activity",
+    "transitions", "flows", "trajectories", "medications", "survival", "ae_summary", "ae_rates",
+    "ae_rates_by_year", "ae_rate_trend", "sae_listing"})
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _cached_result(path: str, identity: tuple, content_hash: str, method: str, args: tuple,
+                   kwargs: tuple, _study: Study | None = None):
+    # identity and content hash key the cache to one verified version of the file (``_study``,
+    # not hashed, is that version open)
+    study = _study if _study is not None else _open(path, identity)
+    return getattr(study, method)(*args, **dict(kwargs))
+
+
+class CachedStudy:
+    """The study as pages see it: the same attributes, analyses memoised (results are copies)."""
+
+    def __init__(self, study: Study):
+        self._study = study
+
+    def __getattr__(self, name):
+        value = getattr(self._study, name)
+        if name not in CACHED_ANALYSES:
+            return value
+        study = self._study
+        identity = getattr(study, "identity", None) or astuple(file_identity(study.path))
+
+        def call(*args, **kwargs):
+            return _cached_result(str(study.path), identity, study.info["content_hash"], name,
+                                  args, tuple(sorted(kwargs.items())), study)
+        return call
+
+
+def show_study_error(error: StudyFileError, lang: str) -> None:
+    """The reader's message for a study that cannot be served (details are in the log)."""
+    st.error(f"**{t('study_error.title', lang)}**\n\n{error.message(lang)}",
+             icon=":material/error:")
+
+
+def page_study(lang: str) -> CachedStudy:
+    """The study for this run of a page, or the error message and the end of the run. Says so
+    when the file changed since this session's previous run."""
+    try:
+        study = served_study()
+    except StudyFileError as exc:
+        show_study_error(exc, lang)
+        st.session_state.pop(_SEEN, None)
+        st.stop()
+    seen = (study.identity, study.info.get("content_hash"))
+    previous = st.session_state.get(_SEEN)
+    if previous is not None and previous != seen:
+        st.info(t("study.updated", lang, built_at=study.info.get("built_at", "?")),
+                icon=":material/sync:")
+    st.session_state[_SEEN] = seen
+    return CachedStudy(study)
