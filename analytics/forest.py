@@ -32,42 +32,40 @@ from scipy import stats
 from .annotate import annotate, arm_counts
 from .caution import MIN_ARM_FOR_TEST, arms_too_small, not_estimable, small_arm_caution
 from .i18n import fmt_number, fmt_p, t
-from .population import SUBGROUP_FILTERS, select
+from .population import follow_up_sql, select
+from .provenance import filter_label
 from .response import REFERENCE_ARM, TEST_ARM, _check_endpoint, check_population
 from .stats import fisher_exact_p, newcombe_diff_ci
 from .survival import ENDPOINTS as SURVIVAL_ENDPOINTS, is_response, subject_times
 from .survival_stats import cox_hazard_ratio
 
-# subgroup -> subject_info column; the trial (study_id) is read from the data, not a fixed list
+# subgroup filters (analytics.population) split into levels; the trials are read from the data
 SUBGROUPS = ("sex", "age_band", "baseline_activity", "prior_bdmard", "study_id")
-SUBGROUP_LABEL_KEYS = {"sex": "filter.sex", "age_band": "filter.age_band",
-                       "baseline_activity": "filter.baseline_activity",
-                       "prior_bdmard": "filter.prior_bdmard", "study_id": "forest.subgroup.study_id"}
-ADJUSTMENT_COVARIATES = ("bl_das28_esr", "prior_bdmard", "study_id")
 _Z = float(stats.norm.isf(0.025))
-
-
-def _subject_frame(study, sql_body: str, params: list, population: str, **filters) -> pd.DataFrame:
-    sel_sql, sel_params = select(population, **filters).sql
-    cols = ", ".join(f"s.{c}" for c in SUBGROUPS if c != "study_id")
-    return study.query(f"""
-        WITH sel AS ({sel_sql})
-        SELECT s.subject_id, s.arm, s.study_id, {cols}, s.bl_das28_esr, {sql_body}
-        """, [*sel_params, *params])
 
 
 def subject_responses(study, endpoint: str, timepoint: str, population: str = "completers",
                       **filters) -> pd.DataFrame:
     """One row per counted subject: arm, subgroup columns, baseline DAS28-ESR and ``response``
     (0/1) at ``timepoint``, by the counting rules of :func:`analytics.response.response_rates`
-    (completers: observed responses only; NRI: every subject, missing = non-responder)."""
+    (completers: observed responses only; NRI: every subject still in follow-up at the time
+    point, missing = non-responder)."""
     check_population(population)
     expr = _check_endpoint(endpoint)
-    df = _subject_frame(study, f"""r.r AS response
-        FROM sel s LEFT JOIN (SELECT subject_id, ({expr}) AS r FROM visit_measures
-                              WHERE visit = ?) r ON r.subject_id = s.subject_id
-        ORDER BY s.subject_id""", [timepoint], population, **filters)
+    sel_sql, sel_params = select(population, **filters).sql
+    fu_sql, fu_params = follow_up_sql([timepoint])
+    cols = ", ".join(f"s.{c}" for c in SUBGROUPS)
+    df = study.query(f"""
+        WITH sel AS ({sel_sql}), {fu_sql}
+        SELECT s.subject_id, s.arm, {cols}, s.bl_das28_esr, r.r AS response, f.state
+        FROM sel s JOIN follow_up f ON f.subject_id = s.subject_id
+        LEFT JOIN (SELECT subject_id, ({expr}) AS r FROM visit_measures
+                   WHERE visit = ?) r ON r.subject_id = s.subject_id
+        ORDER BY s.subject_id""", [*sel_params, *fu_params, timepoint])
     if population == "nri":
+        # NRI: a subject whose follow-up had ended leaves the denominator; others without an
+        # observed response count as non-responders (analytics.population.follow_up_sql)
+        df = df[df["state"] != "ended"].copy()
         df["response"] = df["response"].fillna(False)
     df = df[df["response"].notna()].copy()
     df["response"] = df["response"].astype(bool).astype(int)
@@ -169,13 +167,6 @@ def _rate_row(g: pd.DataFrame) -> dict:
                       odds_ratio=o, or_ci_low=olo, or_ci_high=ohi, reason=reason)
 
 
-def _level_label(subgroup: str, level, lang: str) -> str:
-    if subgroup == "study_id":
-        return str(level)
-    return t("provenance.filter_value", lang, name=t(SUBGROUP_LABEL_KEYS[subgroup], lang),
-             value=t(f"filter.{subgroup}.{level}", lang))
-
-
 def _level_rows(df: pd.DataFrame, filters: dict, lang: str, estimate, interaction) -> list[dict]:
     """One row per level of each subgroup: ``estimate(level_frame)`` and, on every row of the
     subgroup, ``interaction(df, subgroup)``."""
@@ -186,7 +177,7 @@ def _level_rows(df: pd.DataFrame, filters: dict, lang: str, estimate, interactio
         p_int, p_reason = interaction(df, subgroup)
         for level, g in df.groupby(subgroup, sort=True):
             rows.append(dict(row_kind="level", subgroup=subgroup, level=level,
-                             label=_level_label(subgroup, level, lang), **estimate(g),
+                             label=filter_label(subgroup, level, lang), **estimate(g),
                              interaction_p=p_int, interaction_reason=p_reason))
     return rows
 

@@ -26,8 +26,6 @@ def test_rows_equal_compare_rates_with_each_subgroup_filter(study, endpoint, tim
     overall = compare_rates(study, endpoint, population).set_index("timepoint").loc[timepoint]
     checked = 0
     for _, row in forest[forest["row_kind"].isin(["overall", "level"])].iterrows():
-        if row["row_kind"] == "level" and row["subgroup"] not in SUBGROUP_FILTERS:
-            continue  # the trial is not a filter on this branch; checked below by hand
         ref = overall if row["row_kind"] == "overall" else compare_rates(
             study, endpoint, population, **{row["subgroup"]: row["level"]}
         ).set_index("timepoint").loc[timepoint]
@@ -41,6 +39,19 @@ def test_rows_equal_compare_rates_with_each_subgroup_filter(study, endpoint, tim
             assert row[col] == pytest.approx(ref[col], abs=1e-12)
         checked += 1
     assert checked >= 5
+    assert set(forest["subgroup"]) - {""} == set(SUBGROUPS) <= set(SUBGROUP_FILTERS)
+
+
+def test_randomised_comparison_keeps_the_randomising_trial_only(study):
+    from analytics.population import randomised_trials
+    forest = forest_response(study, "ACR50", "Y3", "completers", comparison="randomised")
+    trial = forest[forest["subgroup"] == "study_id"]
+    assert list(trial["level"]) == randomised_trials(study)
+    assert (trial["interaction_reason"] == "single_level").all()
+    assert forest.attrs["comparison"] == "randomised"
+    ref = compare_rates(study, "ACR50", "completers", comparison="randomised")
+    ref = ref.set_index("timepoint").loc["Y3"]
+    assert forest.iloc[0]["diff"] == pytest.approx(ref["diff"], abs=1e-12)
 
 
 def test_trial_rows_count_the_subjects_of_each_trial(study):
@@ -146,8 +157,6 @@ def test_survival_rows_equal_survival_with_each_filter(study, endpoint, populati
 
     forest = forest_survival(study, endpoint, population)
     for _, row in forest.iterrows():
-        if row["row_kind"] == "level" and row["subgroup"] not in SUBGROUP_FILTERS:
-            continue
         filt = {} if row["row_kind"] == "overall" else {row["subgroup"]: row["level"]}
         ref = survival(study, endpoint, population, **filt)
         if row["reason"]:
