@@ -329,8 +329,9 @@ def forest_display(df: pd.DataFrame) -> pd.DataFrame:
             zip(df["hazard_ratio"], df["hr_ci_low"], df["hr_ci_high"], df["reason"])]
     else:
         out[t("forest.col.diff", lang)] = [
-            _ci_text(v, lo, hi, r, lang, 100.0, 1) for v, lo, hi, r in
-            zip(df["diff"], df["diff_ci_low"], df["diff_ci_high"], df["reason"])]
+            t("common.missing_value", lang) if kind == "adjusted"  # an odds ratio only
+            else _ci_text(v, lo, hi, r, lang, 100.0, 1) for kind, v, lo, hi, r in
+            zip(df["row_kind"], df["diff"], df["diff_ci_low"], df["diff_ci_high"], df["reason"])]
         out[t("forest.col.or", lang)] = [
             _ci_text(v, lo, hi, r, lang) for v, lo, hi, r in
             zip(df["odds_ratio"], df["or_ci_low"], df["or_ci_high"], df["reason"])]

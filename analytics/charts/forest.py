@@ -31,7 +31,8 @@ def forest_figure(df: pd.DataFrame, measure: str = "diff") -> go.Figure:
     if measure not in cols:
         raise ValueError(f"unknown measure {measure!r}; expected one of {tuple(cols)}")
     value, low, high, axis_key, scale, null = cols[measure]
-    rows = df.reset_index(drop=True)
+    # the adjusted row is an odds ratio only: no difference to draw
+    rows = (df[df["row_kind"] != "adjusted"] if measure == "diff" else df).reset_index(drop=True)
     y = [f"{i:02d}" for i in range(len(rows))]  # unique categories; labels set below
     estimable = rows[value].notna()
     fig = go.Figure()
