@@ -32,7 +32,7 @@ from scipy import stats
 from .annotate import annotate, arm_counts
 from .caution import MIN_ARM_FOR_TEST, arms_too_small, not_estimable, small_arm_caution
 from .i18n import fmt_number, fmt_p, t
-from .population import follow_up_sql, select
+from .population import SUBGROUP_FILTERS, follow_up_sql, select
 from .provenance import filter_label
 from .response import REFERENCE_ARM, TEST_ARM, _check_endpoint, check_population
 from .stats import fisher_exact_p, newcombe_diff_ci
@@ -175,7 +175,10 @@ def _level_rows(df: pd.DataFrame, filters: dict, lang: str, estimate, interactio
         if filters.get(subgroup) is not None:
             continue  # a filtered subgroup has one level: nothing to split
         p_int, p_reason = interaction(df, subgroup)
-        for level, g in df.groupby(subgroup, sort=True):
+        allowed = SUBGROUP_FILTERS[subgroup][1] or ()  # the filter's order (age bands ...)
+        order = {v: i for i, v in enumerate(allowed)}
+        for level in sorted(df[subgroup].unique(), key=lambda v: (order.get(v, len(order)), v)):
+            g = df[df[subgroup] == level]
             rows.append(dict(row_kind="level", subgroup=subgroup, level=level,
                              label=filter_label(subgroup, level, lang), **estimate(g),
                              interaction_p=p_int, interaction_reason=p_reason))

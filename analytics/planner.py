@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from .annotate import annotate
+from .caution import not_estimable
 from .i18n import fmt_number, t
 from .response import REFERENCE_ARM, TEST_ARM, compare_rates
 
@@ -166,6 +167,10 @@ def power_time_to_event(hazard_ratio: float, events, alpha: float = 0.05):
 
 # -- from the observed effect ---------------------------------------------------------------------
 
+def _count(n: float, lang: str) -> str:
+    return t("common.missing_value", lang) if n != n else fmt_number(n, 0, lang)
+
+
 def _conservative(value: float, low: float, high: float, null: float) -> tuple[float, str]:
     """The CI end nearest no effect, or NaN + reason when the CI reaches it."""
     if not (low == low and high == high):
@@ -214,7 +219,10 @@ def plan_response(study, endpoint: str, timepoint: str, population: str = "compl
                             "power_normal": power_two_proportions_normal(p_ref, p_test, grid, alpha),
                             "power_fisher": [power_fisher_exact(p_ref, p_test, int(n), alpha)
                                              for n in grid]})
-    footnote = t("planner.footnote.response", lang, p_ref=fmt_number(p_ref * 100, 1, lang),
+    result = (not_estimable(reason, lang) if reason else
+              t("planner.result.response", lang, n_normal=_count(plan["n_normal"], lang),
+                n_fisher=_count(plan["n_fisher"], lang)))
+    footnote = result + " " + t("planner.footnote.response", lang, p_ref=fmt_number(p_ref * 100, 1, lang),
                  p_test=fmt_number(p_test * 100, 1, lang), alpha=fmt_number(alpha, 3, lang),
                  power=fmt_number(power * 100, 0, lang))
     return annotate(out, study, lang=lang,
@@ -267,7 +275,10 @@ def plan_survival(study, endpoint: str, population: str = "completers", lang: st
         events = 2 * grid * plan["event_probability"]
         out = pd.DataFrame({"n_per_arm": grid, "events": events,
                             "power": power_time_to_event(value, events, alpha)})
-    footnote = t("planner.footnote.survival", lang, hr=fmt_number(value, 2, lang),
+    result = (not_estimable(reason, lang) if reason else
+              t("planner.result.survival", lang, events=_count(plan["events"], lang),
+                n_per_arm=_count(plan["n_per_arm"], lang)))
+    footnote = result + " " + t("planner.footnote.survival", lang, hr=fmt_number(value, 2, lang),
                  hazard=fmt_number(lam, 3, lang), accrual=fmt_number(accrual_years, 1, lang),
                  follow_up=fmt_number(follow_up_years, 1, lang),
                  dropout=fmt_number(dropout_per_year * 100, 1, lang),

@@ -72,6 +72,7 @@ def main() -> None:
     ap.add_argument("paths", nargs="*", help="further study files (e.g. a 100x cohort)")
     ap.add_argument("--big", action="store_true", help="also build and time a 100x cohort")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=642, help="seed of the 100x cohort")
     args = ap.parse_args()
     bench(None, "default study", args.repeat)
     bench_fisher()
@@ -80,7 +81,7 @@ def main() -> None:
     if args.big:
         with tempfile.TemporaryDirectory() as tmp:
             raw, out = Path(tmp) / "big", Path(tmp) / "big.duckdb"
-            subprocess.run([sys.executable, "-m", "analytics", "synth", "--seed", "1",
+            subprocess.run([sys.executable, "-m", "analytics", "synth", "--seed", str(args.seed),
                             "--subjects", "11000", "--out", str(raw)], check=True)
             build_study(raw, out)
             bench(out, "100x cohort (11,000 subjects)", args.repeat)

@@ -33,7 +33,7 @@ def forest_figure(df: pd.DataFrame, measure: str = "diff") -> go.Figure:
     value, low, high, axis_key, scale, null = cols[measure]
     # the adjusted row is an odds ratio only: no difference to draw
     rows = (df[df["row_kind"] != "adjusted"] if measure == "diff" else df).reset_index(drop=True)
-    y = [f"{i:02d}" for i in range(len(rows))]  # unique categories; labels set below
+    y = list(range(len(rows)))  # numeric rows, top to bottom; labels set as tick text
     estimable = rows[value].notna()
     fig = go.Figure()
     for kind, color, symbol in (("level", _POINT_COLOR, "square"),
@@ -52,12 +52,12 @@ def forest_figure(df: pd.DataFrame, measure: str = "diff") -> go.Figure:
                        f"({fmt_number(lo * scale, 2, lang)}–{fmt_number(hi * scale, 2, lang)})"
                        for lab, v, lo, hi in zip(r["label"], r[value], r[low], r[high])],
             hoverinfo="text"))
-    # not estimable rows: say so at the line of no effect
+    # not estimable rows: say so at the line of no effect (the reason on hover)
     for i in rows.index[~estimable]:
         reason = rows.at[i, "reason"] or "not_converged"
         fig.add_annotation(x=null * scale if measure == "diff" else math.log10(null), y=y[i],
-                           text=not_estimable(reason, lang), showarrow=False, xanchor="left",
-                           font=dict(size=11, color="#777"))
+                           text=t("not_estimable.short", lang), hovertext=not_estimable(reason, lang),
+                           showarrow=False, xanchor="left", font=dict(size=12, color="#777"))
     ticktext = []
     for _, r in rows.iterrows():
         text = r["label"]
@@ -65,8 +65,13 @@ def forest_figure(df: pd.DataFrame, measure: str = "diff") -> go.Figure:
             text += f" · {t('forest.col.interaction', lang)} {fmt_p(r['interaction_p'], lang)}"
         ticktext.append(text)
     fig.add_vline(x=null * scale, line=dict(color="#888", dash="dot", width=1.2))
-    fig.update_yaxes(tickmode="array", tickvals=y, ticktext=ticktext, autorange="reversed")
+    fig.update_yaxes(tickmode="array", tickvals=y, ticktext=ticktext, autorange=False,
+                     range=[len(rows) - 0.5, -0.5], showgrid=False, zeroline=False)
     fig.update_xaxes(title=t(axis_key, lang), type="log" if measure != "diff" else "linear")
+    if measure != "diff":
+        # a ratio axis spans the finite limits and no effect, at least 0.1 to 10
+        limits = [v for v in (*rows[low], *rows[high]) if v == v and 0 < v < math.inf]
+        fig.update_xaxes(range=[math.log10(min([0.1, *limits])), math.log10(max([10.0, *limits]))])
     return finish(fig, attrs, height=max(420, 60 + 34 * len(rows)))
 
 
