@@ -34,7 +34,7 @@ from .caution import MIN_ARM_FOR_TEST, arms_too_small, not_estimable, small_arm_
 from .i18n import fmt_number, fmt_p, t
 from .population import SUBGROUP_FILTERS, follow_up_sql, select
 from .provenance import filter_label
-from .response import REFERENCE_ARM, TEST_ARM, _check_endpoint, check_population
+from .response import REFERENCE_ARM, TEST_ARM, _check_endpoint, check_population, ended_note
 from .stats import fisher_exact_p, newcombe_diff_ci
 from .survival import ENDPOINTS as SURVIVAL_ENDPOINTS, is_response, subject_times
 from .survival_stats import cox_hazard_ratio
@@ -65,8 +65,9 @@ def subject_responses(study, endpoint: str, timepoint: str, population: str = "c
     if population == "nri":
         # NRI: a subject whose follow-up had ended leaves the denominator; others without an
         # observed response count as non-responders (analytics.population.follow_up_sql)
-        df = df[df["state"] != "ended"].copy()
-        df["response"] = df["response"].fillna(False)
+        df["response"] = df["response"].where(df["state"] == "ended", df["response"].fillna(False))
+    df.attrs["n_ended"] = {a: int(((df["state"] == "ended") & (df["arm"] == a)).sum())
+                           for a in (REFERENCE_ARM, TEST_ARM)} if population == "nri" else {}
     df = df[df["response"].notna()].copy()
     df["response"] = df["response"].astype(bool).astype(int)
     df["treated"] = (df["arm"] == TEST_ARM).astype(int)
@@ -215,8 +216,11 @@ def forest_response(study, endpoint: str, timepoint: str, population: str = "com
     sel_sql, sel_params = select(population, **filters).sql
     n_per_arm = arm_counts(study, sel_sql, sel_params)
     counted = {a: int((df["arm"] == a).sum()) for a in (REFERENCE_ARM, TEST_ARM)}
+    ended = pd.DataFrame({"arm": list(df.attrs["n_ended"]), "timepoint": timepoint,
+                          "n_ended": list(df.attrs["n_ended"].values())})
     footnote = " ".join(s for s in (t("forest.footnote.response", lang),
                                     t(f"efficacy.footnote.{population}", lang),
+                                    ended_note(ended, lang) if len(ended) else "",
                                     small_arm_caution(counted, lang)) if s)
     return annotate(out, study, lang=lang,
                     title=t("forest.title.response", lang,

@@ -17,7 +17,7 @@ from analytics.population import SUBGROUP_FILTERS
 from analytics.response import compare_rates
 from analytics.survival import survival
 
-CASES = [("ACR20", "Y1", "completers"), ("DAS28_REM", "Y1", "nri"), ("ACR50", "Y3", "completers")]
+CASES = [("ACR20", "Y1", "completers"), ("DAS28_REM", "Y7", "nri"), ("ACR50", "Y3", "completers")]
 
 
 @pytest.mark.parametrize("endpoint,timepoint,population", CASES)
