@@ -29,6 +29,9 @@ NOT_ESTIMABLE_REASONS = (
     "no_information",     # the log-rank variance is 0 (no event time informs the comparison)
     "no_cif_test",        # no between-arm test of cumulative incidence (Gray's test) available
     "too_few_to_cluster",  # fewer subjects than clustering needs (analytics.clusters)
+    "separation",         # a logistic fit's data are separated (a cell all 0 or all 1)
+    "single_level",       # a subgroup has one level only: no interaction to test
+    "ci_includes_null",   # a planner's conservative CI end is at or past no effect
 )
 
 

@@ -1,0 +1,105 @@
+"""Next-trial planner (issue 14 item 4) against textbook references and independent code."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from analytics.charts.forest import power_figure
+from analytics.planner import (event_probability, fisher_rejection_region, n_time_to_event,
+                               n_two_proportions_fisher, n_two_proportions_normal,
+                               plan_response, plan_survival, power_display, power_fisher_exact,
+                               power_two_proportions_normal, schoenfeld_events)
+
+
+def test_schoenfeld_events_textbook():
+    # HR 0.5, two-sided alpha 0.05, power 0.8: 65.3 -> 66 events (Schoenfeld 1983; Collett)
+    assert schoenfeld_events(0.5, 0.05, 0.8) == 66
+    assert schoenfeld_events(2.0, 0.05, 0.8) == 66  # symmetric in log HR
+    # HR 0.75, power 0.9: (1.95996 + 1.28155)^2 * 4 / log(0.75)^2 = 508 events
+    assert schoenfeld_events(0.75, 0.05, 0.9) == 508
+    assert math.isnan(schoenfeld_events(1.0))
+
+
+@pytest.mark.parametrize("p_ref,p_test", [(0.3, 0.6), (0.5, 0.65), (0.2, 0.1)])
+def test_two_proportions_normal_equals_the_arcsine_formula(p_ref, p_test):
+    # written out: Cohen's h, each arm's arcsine has variance 1/n, so per arm
+    # n = 2 ((z_{1-a/2} + z_{1-b}) / h)^2 (Cohen 1988, ch. 6)
+    h = 2 * math.asin(math.sqrt(p_test)) - 2 * math.asin(math.sqrt(p_ref))
+    n = 2 * ((stats.norm.isf(0.025) + stats.norm.isf(0.2)) / h) ** 2
+    assert n_two_proportions_normal(p_ref, p_test) == math.ceil(n)
+    planned = n_two_proportions_normal(p_ref, p_test)
+    assert power_two_proportions_normal(p_ref, p_test, planned) >= 0.8
+    assert power_two_proportions_normal(p_ref, p_test, planned - 1) < 0.8
+
+
+def test_fisher_rejection_region_equals_scipy_fisher_exact():
+    for n_ref, n_test in ((8, 8), (6, 11)):
+        region = fisher_rejection_region(n_ref, n_test, 0.05)
+        for k1 in range(n_ref + 1):
+            for k2 in range(n_test + 1):
+                p = stats.fisher_exact([[k1, n_ref - k1], [k2, n_test - k2]])[1]
+                assert region[k1, k2] == (p <= 0.05), (k1, k2, p)
+
+
+def test_exact_fisher_power_within_monte_carlo_error_of_a_simulation():
+    p_ref, p_test, n, sims = 0.3, 0.7, 25, 4000
+    rng = np.random.default_rng(20261127)
+    k1 = rng.binomial(n, p_ref, sims)
+    k2 = rng.binomial(n, p_test, sims)
+    rejected = [stats.fisher_exact([[a, n - a], [b, n - b]])[1] <= 0.05 for a, b in zip(k1, k2)]
+    simulated = float(np.mean(rejected))
+    exact = power_fisher_exact(p_ref, p_test, n)
+    se = math.sqrt(exact * (1 - exact) / sims)
+    assert abs(simulated - exact) < 4 * se
+    # the exact test is conservative: it needs at least the normal-approximation n
+    assert n_two_proportions_fisher(0.3, 0.6) >= n_two_proportions_normal(0.3, 0.6)
+    planned = n_two_proportions_fisher(0.3, 0.6)
+    assert power_fisher_exact(0.3, 0.6, planned) >= 0.8
+    normal = n_two_proportions_normal(0.3, 0.6)
+    assert all(power_fisher_exact(0.3, 0.6, m) < 0.8 for m in range(normal // 2, planned))
+
+
+def test_event_probability_equals_numerical_integration():
+    lam, eta_year, a, f = 0.3, 0.1, 2.0, 3.0
+    eta = -math.log(1 - eta_year)
+
+    def observed(u):  # follow-up u: event before dropout and before u
+        return lam / (lam + eta) * (1 - math.exp(-(lam + eta) * u))
+    expected = integrate.quad(observed, f, a + f)[0] / a
+    assert event_probability(lam, a, f, eta_year) == pytest.approx(expected, rel=1e-10)
+    assert event_probability(lam, 0.0, f, 0.0) == pytest.approx(1 - math.exp(-lam * f))
+    plan = n_time_to_event(0.5, lam, a, f, eta_year)
+    assert plan["events"] == 66
+    assert plan["n_per_arm"] == math.ceil(66 / plan["event_probability"] / 2)
+
+
+def test_plan_response_on_the_study(study):
+    plan = plan_response(study, "ACR50", "Y1", "completers", lang="zh")
+    a = plan.attrs
+    assert {"p_ref", "p_test", "alpha", "power", "conservative"} <= set(a["assumptions"])
+    assert a["plan"]["n_normal"] == n_two_proportions_normal(a["assumptions"]["p_ref"],
+                                                             a["assumptions"]["p_test"])
+    assert np.all(np.diff(plan["power_normal"]) > 0)
+    assert a["footnote"] and a["method"] and a["timepoint"] == "Y1"
+    assert len(power_display(plan)) == len(plan)
+    assert len(power_figure(plan).data) == 2
+    cons = plan_response(study, "ACR50", "Y1", "completers", conservative=True)
+    if cons.attrs["plan"]["reason"]:
+        assert cons.attrs["plan"]["reason"] == "ci_includes_null" and cons.empty
+    else:
+        assert cons.attrs["plan"]["n_normal"] >= a["plan"]["n_normal"]
+
+
+def test_plan_survival_on_the_study(study):
+    plan = plan_survival(study, "ACR50", "completers", accrual_years=1.5, follow_up_years=2.0,
+                         dropout_per_year=0.1)
+    a = plan.attrs
+    assert a["assumptions"]["accrual_years"] == 1.5 and a["assumptions"]["dropout_per_year"] == 0.1
+    assert a["plan"]["events"] == schoenfeld_events(a["assumptions"]["hazard_ratio"])
+    assert plan["power"].is_monotonic_increasing
+    # completers never withdraw: no events, no plan, with the reason
+    none = plan_survival(study, "WITHDRAWAL", "completers")
+    assert none.attrs["plan"]["reason"] and math.isnan(none.attrs["plan"]["n_per_arm"])
