@@ -1,28 +1,19 @@
 """Entry point: the page menu in the chosen language, then the page (study overview by default).
 
-Each page draws the global filters itself (dashboard.render), so they are there however the
-page is reached. An address that names no page gets a message in the chosen language with the
-list of pages, above the default page."""
+The pages come from the view registry (dashboard.pages); each draws the global filters itself
+(dashboard.render), so they are there however the page is reached. An address that names no
+page gets a message in the chosen language with the list of pages, above the default page."""
 import streamlit as st
 
 from analytics.i18n import t
-from dashboard import ui, url_state
-from dashboard.pages import ROOT, existing_pages
+from dashboard import url_state
+from dashboard.pages import navigation_pages
 
-lang = ui.current_language()
+lang = url_state.current_language()
 st.set_page_config(page_title=t("app.page_title", lang), page_icon="🧬", layout="wide")
 
-pages = [st.Page(str(ROOT / script), title=t(title_key, lang), url_path=url,
-                 default=(i == 0))
-         for i, (script, title_key, url) in enumerate(existing_pages())]
 # In the sidebar, all listed: the top bar folds pages into a "more" menu labelled by Streamlit
 # in English only.
-navigation = st.navigation(pages, position="sidebar", expanded=True)
-
-requested = url_state.requested_path()
-if requested and requested not in {url for _, _, url in existing_pages()}:
-    st.error(t("app.not_found", lang, path=requested))
-    with st.container(border=True):
-        for page in pages:
-            st.page_link(page, label=page.title)
+navigation = st.navigation(navigation_pages(lang, url_state.requested_path()),
+                           position="sidebar", expanded=True)
 navigation.run()

@@ -20,10 +20,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from analytics import open_study  # noqa: E402
 from analytics.build import build_default, build_study  # noqa: E402
 from analytics.synth import write_cohort  # noqa: E402
+from apptest_support import switch_to  # noqa: E402
 
 
 def timed(fn, repeat: int = 1) -> list[float]:
@@ -67,18 +69,18 @@ def bench_page_rerun(study_path: Path | None, label: str, target: float) -> None
     if study_path:
         os.environ["MSC_RA_STUDY"] = str(study_path)
     try:
-        from dashboard import ui
+        from dashboard import study_source, ui
 
         ui.get_study.clear()  # the dashboard keeps its connection: reopen on this study file
         assert str(ui.get_study().path) == str(study_path or ui.get_study().path)
         for page in ("response_rates", "disease_activity", "survival", "safety_overview"):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-            at.switch_page(str(ROOT / "pages" / f"{page}.py")).run()
+            switch_to(at, page).run()
             for cached in (False, True):
                 times = []
                 for i in range(6):
                     if not cached:  # every analysis recomputed, as on a first visit
-                        ui._cached_result.clear()
+                        study_source._cached_result.clear()
                     at.radio(key="w_pop").set_value("nri" if i % 2 == 0 else "completers")
                     t0 = time.perf_counter()
                     at.run()

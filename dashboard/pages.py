@@ -1,21 +1,65 @@
-"""The dashboard's pages, in menu order: (script, title message key, URL path).
+"""The dashboard's pages, in menu order, all from the view registry (:mod:`analytics.views`).
 
-Every view of the registry (:mod:`analytics.views`) is a page; its script ``pages/<view>.py`` is
-the one line Streamlit's navigation (and its test harness) needs. The Report page follows.
+Every view is a page drawn by :func:`dashboard.render.render`; the Report page follows. Nothing
+here names a view: adding a view to the registry adds its page, its menu entry and its address.
+An address that names no page is served by a hidden page at that very path, so Streamlit's own
+(English) "Page not found" dialog never appears; it says so in the chosen language, lists the
+pages and shows the default page below.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Callable
 
+import streamlit as st
+
+from analytics.i18n import t
 from analytics.views import VIEWS
 
-ROOT = Path(__file__).resolve().parent.parent
-
-PAGES: list[tuple[str, str, str]] = [
-    *((f"pages/{key}.py", view.title_key, view.path) for key, view in VIEWS.items()),
-    ("pages/report.py", "nav.report", "report"),
-]
+REPORT = ("report", "nav.report", "report")
 
 
-def existing_pages() -> list[tuple[str, str, str]]:
-    return [p for p in PAGES if (ROOT / p[0]).exists()]
+def pages() -> list[tuple[str, str, str]]:
+    """(key, title message key, URL path) of every page, in menu order; the first is the
+    default page, served at the root."""
+    return [*((key, view.title_key, view.path) for key, view in VIEWS.items()), REPORT]
+
+
+def _draw(key: str) -> Callable[[], None]:
+    def draw() -> None:
+        if key == REPORT[0]:
+            from .report import report_page
+            report_page()
+        else:
+            from .render import render
+            render(key)
+    # Streamlit names a callable page by its function; one name per page
+    draw.__name__ = draw.__qualname__ = f"page_{key}"
+    return draw
+
+
+def _not_found(requested: str, lang: str, menu: list) -> Callable[[], None]:
+    def draw() -> None:
+        st.error(t("app.not_found", lang, path=requested))
+        with st.container(border=True):
+            for page in menu:
+                st.page_link(page, label=page.title)
+        _draw(pages()[0][0])()  # the default page, whose canonical address "Copy link" gives
+    draw.__name__ = draw.__qualname__ = "page_not_found"
+    return draw
+
+
+def navigation_pages(lang: str, requested: str | None) -> list:
+    """The ``st.Page`` of every page with its title in ``lang``; plus, when the address asks for
+    a path that is no page (``requested``), a hidden page at that path saying so."""
+    menu = [st.Page(_draw(key), title=t(title_key, lang),
+                    # the default page's own path is free for an old link such as /overview
+                    url_path="" if i == 0 else url, default=(i == 0))
+            for i, (key, title_key, url) in enumerate(pages())]
+    default_key, _, default_path = pages()[0]
+    if requested == default_path:  # the default page by its name: that page, under that path
+        menu.append(st.Page(_draw(default_key), title=menu[0].title, url_path=requested,
+                            visibility="hidden"))
+    elif requested is not None and requested not in {url for _, _, url in pages()} | {""}:
+        menu.append(st.Page(_not_found(requested, lang, list(menu)), title=requested,
+                            url_path=requested, visibility="hidden"))
+    return menu

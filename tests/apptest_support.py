@@ -12,10 +12,36 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 
 
+def page_key(page: str) -> str:
+    """The page key of ``page``: a view key, ``report``, or (as older tests name pages)
+    ``pages/<key>.py``."""
+    return Path(page).stem
+
+
+def switch_to(at: AppTest, page: str) -> AppTest:
+    """Select ``page`` (see :func:`page_key`) for the next ``at.run()``.
+
+    The pages are callables registered by ``st.navigation`` from the view registry (there are no
+    page files), and ``AppTest.switch_page`` finds file pages only. So the page is found, by its
+    URL path, in the registry Streamlit built on the last run, and its hash requested as
+    ``switch_page`` does (``AppTest._page_hash``, Streamlit 1.67). ``at`` must have run once."""
+    from dashboard.pages import pages
+    paths = {key: ("" if i == 0 else url) for i, (key, _, url) in enumerate(pages())}
+    key = page_key(page)
+    if key not in paths:
+        raise ValueError(f"no page {page!r}; pages: {sorted(paths)}")
+    found = [h for h, info in at._registered_pages.items()
+             if info.get("url_pathname") == paths[key]]
+    if not found:
+        raise ValueError(f"page {key!r} (/{paths[key]}) is not registered: run the app first")
+    at._page_hash = found[0]
+    return at
+
+
 def run_page(page: str, *, lang: str = "en", population: str = "completers",
              timepoint: str = "Y1", timeout: float = 60, **session) -> AppTest:
-    """Open ``app.py`` with the filters set in session state, switch to ``page``
-    (``pages/<name>.py`` or its absolute path), run it and return the AppTest."""
+    """Open ``app.py`` with the filters set in session state, switch to ``page`` (a page key or
+    ``pages/<key>.py``), run it and return the AppTest."""
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     at.session_state["filter_lang"] = lang
     at.session_state["filter_pop"] = population
@@ -23,7 +49,7 @@ def run_page(page: str, *, lang: str = "en", population: str = "completers",
     for key, value in session.items():
         at.session_state[key] = value
     at.run()
-    at.switch_page(page)
+    switch_to(at, page)
     at.run()
     return at
 

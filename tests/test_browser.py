@@ -25,8 +25,8 @@ from analytics.i18n import t
 from browser_support import (DECK_MS, FIRST_LOAD_MS, ROOT, SCREENSHOTS, VIEWPORT,
                              StreamlitServer, chart_problems, chart_reports,
                              error_texts, full_page_screenshot, in_ci, launch_chromium,
-                             layout_problems, open_page, rerun, skip_or_fail, unavailable_reason, write_json)
-from dashboard.pages import PAGES
+                             layout_problems, open_page, rerun, wait_idle, skip_or_fail, unavailable_reason, write_json)
+from dashboard.pages import pages
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +39,7 @@ LANGS = ("en", "zh")
 # UserWarning (and in the screenshot's .json); BROWSER_STRICT_LAYOUT=1 makes it a failure.
 STRICT_LAYOUT = os.environ.get("BROWSER_STRICT_LAYOUT") == "1"
 CJK = re.compile(r"[\u3400-\u9fff]")
+PAGES = pages()  # (key, title message key, URL path), in menu order
 
 
 # -- fixtures: one server, one browser per worker --------------------------------------------------
@@ -144,9 +145,7 @@ def choose_option(page, label: str, option: str) -> None:
 @pytest.mark.parametrize("index", range(len(PAGES)),
                          ids=[f"{i:02d}_{p[2]}" for i, p in enumerate(PAGES)])
 def test_page_renders(server, page, lang, index):
-    script, title_key, url_path = PAGES[index]
-    if not (ROOT / script).exists():
-        pytest.skip(f"{script} not present yet (the page is not in the menu)")
+    _, title_key, url_path = PAGES[index]
     path = "" if index == 0 else url_path  # the first page is the default, served at /
     open_page(page, url(server, path, lang=lang), FIRST_LOAD_MS)
     what = f"/{path}?lang={lang}"
@@ -398,12 +397,41 @@ def test_tables_keep_every_column_and_buttons_their_labels(server, browser, widt
     assert not problems, f"at {width} px:\n" + "\n".join(problems)
 
 
-def test_unknown_path_says_so_in_the_chosen_language(server, page):
-    open_page(page, url(server, "no-such-page", lang="zh"))
+def _visible_dialogs(page) -> list[str]:
+    page.wait_for_timeout(500)  # a dialog opens when the run's messages arrive
+    return [d.inner_text()[:200] for d in page.locator('[role="dialog"]').all()
+            if d.is_visible()]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_unknown_path_says_so_in_the_chosen_language(server, page, lang):
+    open_page(page, url(server, "no-such-page", lang=lang))
+    # Streamlit's own English "Page not found" dialog does not pop up over the page
+    assert not _visible_dialogs(page)
     main = page.locator('[data-testid="stMain"]').inner_text()
-    assert t("app.not_found", "zh", path="no-such-page") in main
+    assert t("app.not_found", lang, path="no-such-page") in main
+    assert "Page not found" not in main
     links = page.locator('[data-testid="stMain"] [data-testid="stPageLink"]')
     assert links.count() == len(PAGES)
-    assert t("nav.survival", "zh") in links.all_inner_texts()
+    assert t("nav.survival", lang) in links.all_inner_texts()
     link = sidebar(page).locator('[data-testid="stCode"]').first.inner_text().strip()
     assert "no-such-page" not in link and urlsplit(link).path == "/", link
+    full_page_screenshot(page, SCREENSHOTS / f"not_found_{lang}.png")
+    links.filter(has_text=t("nav.survival", lang)).first.click()
+    wait_idle(page)
+    assert urlsplit(page.url).path == f"/{dict((k, u) for k, _, u in PAGES)['survival']}"
+    assert not _visible_dialogs(page)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_default_page_by_its_name_is_the_default_page(server, page, lang):
+    """/overview (the default page's own name) shows the default page, with no dialog and no
+    not-found message; "Copy link" gives the canonical address (the root)."""
+    open_page(page, url(server, PAGES[0][2], lang=lang))
+    assert not _visible_dialogs(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert t("app.not_found", lang, path=PAGES[0][2]) not in main
+    headings = page.locator('[data-testid="stMain"] h1').all_inner_texts()
+    assert headings and headings[0].strip() == t("overview.title", lang)
+    link = sidebar(page).locator('[data-testid="stCode"]').first.inner_text().strip()
+    assert urlsplit(link).path == "/", link

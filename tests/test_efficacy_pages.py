@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import run_page
+from apptest_support import run_page, switch_to
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60
@@ -107,7 +107,7 @@ def test_reopen_from_url(page):
     at.query_params["tp"] = "Y5"
     at.query_params["sex"] = "F"
     at.run()
-    at.switch_page(page)
+    switch_to(at, page)
     at.run()
     _ok(at)
     assert at.session_state["filter_pop"] == "nri"

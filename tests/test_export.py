@@ -113,10 +113,9 @@ def test_xlsx_has_table_title_and_footnote(study, lang):
         assert any(t("synthetic.notice", lang) in v for v in flat)
 
 
-def test_ui_xlsx_uses_export(study):
-    from dashboard import ui
+def test_xlsx_download_has_the_title_above(study):
     df, display = _table(study, "en")
-    sheet = openpyxl.load_workbook(io.BytesIO(ui.table_bytes_xlsx(df, display))).active
+    sheet = openpyxl.load_workbook(io.BytesIO(export.table_xlsx(df, display))).active
     assert sheet["A1"].value == df.attrs["title"]
 
 

@@ -194,8 +194,8 @@ def _dynamic_keys() -> set[str]:
     from analytics.caution import NOT_ESTIMABLE_REASONS
     keys |= {f"not_estimable.{r}" for r in NOT_ESTIMABLE_REASONS}
     keys |= {f"safety.trend.conclusion.{c}" for c in ("constant", "not_constant", "none")}
-    from dashboard.pages import PAGES
-    keys |= {title for _, title, _ in PAGES}  # nav.{key}
+    from dashboard.pages import pages
+    keys |= {title for _, title, _ in pages()}  # nav.{key}
     return keys
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from analytics.i18n import t
 from apptest_support import run_page
-from dashboard.pages import PAGES
+from dashboard.pages import pages
 
 pytestmark = pytest.mark.usefixtures("dashboard_study")
 
@@ -43,7 +43,7 @@ def _page_key(title_key: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("script,title_key", [(p[0], p[1]) for p in PAGES
+@pytest.mark.parametrize("script,title_key", [(p[0], p[1]) for p in pages()
                                               if _page_key(p[1]) in APPLIED])  # not the Report
 def test_header_lists_exactly_the_applied_filters(script, title_key, lang):
     page = _page_key(title_key)

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import open_study
 from analytics.published import published_figures
 from analytics.reconciliation import reconcile
+from apptest_support import switch_to
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -47,7 +48,7 @@ def test_reconciliation_page_renders(lang):
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["filter_lang"] = lang
     at.run()
-    at.switch_page(str(Path(APP).parent / "pages" / "reconciliation.py")).run()
+    switch_to(at, "reconciliation").run()
     assert not at.exception
     assert at.success, "the all-match banner is shown"
     assert not at.error
