@@ -3,7 +3,7 @@
 The sidebar's filters are global, but not every page can honour every one: safety pages analyse
 the safety population over a year window (no efficacy population, no time point), Table 1 is the
 completers' baseline, and the reconciliation page compares the whole study with the paper. Each
-page declares here what it uses; its header lists only those and names the rest as "not applied
+kind of page declares here what it uses (a view may narrow it by its own choices); its header lists only those and names the rest as "not applied
 here", so a header never claims a filter that the view ignores.
 """
 from __future__ import annotations
@@ -16,22 +16,16 @@ GLOBAL_FILTERS = (POPULATION, TIMEPOINT, SUBGROUPS)
 _EFFICACY = (POPULATION, TIMEPOINT, SUBGROUPS)
 _SAFETY = (SUBGROUPS,)
 
-# page key -> the global filters its tables and figures follow
-PAGE_FILTERS: dict[str, tuple[str, ...]] = {
+# the kind of page (``View.header``) -> the global filters its tables and figures follow; a view
+# whose use depends on its own choices says so itself (``View.applies``)
+KIND_FILTERS: dict[str, tuple[str, ...]] = {
+    "efficacy": _EFFICACY,
     "overview": (SUBGROUPS,),  # flow: all randomised; Table 1: completers (as published)
-    "response_rates": _EFFICACY,
-    "disease_activity": _EFFICACY,
-    "trajectories": _EFFICACY,
-    "medications": _EFFICACY,
-    "survival": _EFFICACY,
-    "safety_overview": _SAFETY,
-    "ae_terms": _SAFETY,
-    "sae_listing": _SAFETY,
-    "reconciliation": (),  # the whole study, as published
+    "safety": _SAFETY,
+    "whole": (),  # the whole study, as published
 }
-# pages whose population is fixed rather than chosen in the sidebar
-FIXED_POPULATION = {"safety_overview": "safety", "ae_terms": "safety", "sae_listing": "safety"}
-WHOLE_STUDY = frozenset({"reconciliation"})
+# kinds of page whose population is fixed rather than chosen in the sidebar
+FIXED_POPULATION = {"safety": "safety"}
 
 
 def describe_filters(filters: dict, lang: str) -> str:
@@ -39,22 +33,23 @@ def describe_filters(filters: dict, lang: str) -> str:
     return " · ".join(filter_label(name, value, lang) for name, value in filters.items())
 
 
-def header_lines(page: str, lang: str, population: str, timepoint: str,
-                 filters: dict, comparison: str = "") -> tuple[str, str]:
-    """(the view in words, the sidebar choices this page does not apply) for ``page``.
+def header_lines(kind: str, lang: str, population: str, timepoint: str,
+                 filters: dict, comparison: str = "",
+                 used: tuple[str, ...] | None = None) -> tuple[str, str]:
+    """(the view in words, the sidebar choices this page does not apply) for a page of ``kind``.
 
     Either part may be ''. ``filters`` holds the active subgroup filters (analytics keyword
     names); ``comparison`` is the comparison in words (every page but the whole-study one
-    follows it).
+    follows it); ``used``: the global filters the page follows, when not those of its kind.
     """
-    if page not in PAGE_FILTERS:
-        raise KeyError(f"unknown page {page!r}; expected one of {tuple(PAGE_FILTERS)}")
-    if page in WHOLE_STUDY:
+    if kind not in KIND_FILTERS:
+        raise KeyError(f"unknown kind of page {kind!r}; expected one of {tuple(KIND_FILTERS)}")
+    if not KIND_FILTERS[kind]:
         return t("scope.whole_study", lang), ""
-    used = PAGE_FILTERS[page]
+    used = KIND_FILTERS[kind] if used is None else used
     shown, ignored = [], []
-    if page in FIXED_POPULATION:
-        shown.append(t(f"population.{FIXED_POPULATION[page]}", lang))
+    if kind in FIXED_POPULATION:
+        shown.append(t(f"population.{FIXED_POPULATION[kind]}", lang))
     population_label = t(f"population.{population}", lang)
     (shown if POPULATION in used else ignored).append(
         population_label if POPULATION in used

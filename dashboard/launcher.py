@@ -13,11 +13,11 @@ Two in-process adjustments before the server starts (why: read in Streamlit 1.67
   an HTTP request to checkip.amazonaws.com) to print URLs and to check a request's Origin
   against them. The addresses are preset as unknown, so the server never makes those calls; the
   allowed origins are the configured address, localhost and ``server.corsAllowedOrigins``.
-* A ``pages/`` folder beside ``app.py`` makes Streamlit run the first sessions after a start as
-  an old-style (folder) multipage app until some session has called ``st.navigation``: a first
-  deep link (``/response-rates``) is then looked up among the folder's file names, not found,
-  and "Page not found" is shown over the right page (streamlit/streamlit#9992). This app always
-  calls ``st.navigation``, so the folder mode is switched off before the first session.
+* A ``pages/`` folder beside ``app.py`` would make Streamlit run the first sessions after a
+  start as an old-style (folder) multipage app until some session has called ``st.navigation``,
+  and show "Page not found" over the right page of a first deep link (streamlit/streamlit#9992).
+  The app has no such folder (its pages come from the view registry) and always calls
+  ``st.navigation``; the folder mode is switched off before the first session all the same.
 """
 from __future__ import annotations
 

@@ -88,7 +88,7 @@ def test_placeholders_agree_between_languages():
 
 # -- every key used, every used key defined -----------------------------------------------------
 
-SOURCE_DIRS = ("analytics", "dashboard", "pages")
+SOURCE_DIRS = ("analytics", "dashboard")
 # t("key" / ctx.t("key" / self.t("key" / t(f"key.{x}" ... ; the key is the first argument.
 _LOOKUP = re.compile(r"""\b(?:t|has|_t)\(\s*(f?)(["'])([a-z][\w.{}\[\]'"]*?)\2""")
 _FAMILY_FIELD = re.compile(r"\{[^{}]*\}")

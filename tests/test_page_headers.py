@@ -124,3 +124,17 @@ def test_slides_name_what_their_page_does_not_apply(study, lang):
             assert (not_applied in item.caption) == expect_line, (key, item.caption)
             if expect_line:
                 assert t("visit.Y3", lang) in item.caption
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_survival_over_the_whole_follow_up_does_not_claim_the_time_point(lang):
+    """With "whole follow-up" on, the sidebar's time point sets no horizon: the header names it
+    as not applied, not as applied."""
+    at = run_page("survival", lang=lang, population="nri", timepoint="Y3", surv_whole=True)
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [c.value for c in at.caption]
+    not_applied_prefix = t("scope.not_applied", lang, filters="").rstrip("。.")
+    ignored_lines = [c for c in captions if c.startswith(not_applied_prefix)]
+    visit = t("visit.Y3", lang)
+    assert visit not in captions[0] and t("population.nri", lang) in captions[0]
+    assert len(ignored_lines) == 1 and visit in ignored_lines[0]

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import export, views
 from analytics.i18n import t
-from apptest_support import run_page
+from apptest_support import run_page, switch_to
 from deck_support import slide_texts as _slide_texts
 from test_deck import _slide_titles  # a figure's or table's title(s) as its slides carry it
 
@@ -82,13 +82,12 @@ def test_state_url_state_is_identity(study, view):
 
 
 def test_every_view_has_its_page_and_back():
-    from dashboard.pages import PAGES
-    scripts = {Path(s).stem for s, _, _ in PAGES}
-    assert set(views.VIEWS) <= scripts
-    for key in views.VIEWS:
-        text = (ROOT / "pages" / f"{key}.py").read_text(encoding="utf-8")
-        assert f'render("{key}")' in text
-    paths = [p for _, _, p in PAGES]
+    from dashboard.pages import pages
+    keys = [key for key, _, _ in pages()]
+    assert keys[:len(views.VIEWS)] == list(views.VIEWS)  # menu order is registry order
+    for key, _, path in pages():
+        assert key == "report" or views.view_for_path(path).key == key
+    paths = [p for _, _, p in pages()]
     assert len(paths) == len(set(paths))
 
 
@@ -120,7 +119,7 @@ def _app_at(address: str, lang: str = "en") -> AppTest:
     for name, value in parse_qsl(query):
         at.query_params[name] = value
     view = views.view_for_path(path)
-    at.switch_page(f"pages/{view.key}.py")
+    switch_to(at, view.key)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

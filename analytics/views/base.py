@@ -18,6 +18,7 @@ import pandas as pd
 from ..annotate import caption
 from ..display import with_dashes
 from ..i18n import t
+from ..scope import KIND_FILTERS
 
 
 @dataclass
@@ -189,6 +190,9 @@ class View:
     header: str = "efficacy"       # efficacy | safety | overview | whole: the kind of header
     in_deck: bool = True           # part of the default deck ("every view")
     doc: str = ""
+    # (state values) -> the global filters the view follows in that state, when its own choices
+    # narrow those of its kind (analytics.scope.KIND_FILTERS)
+    applies: Callable[[dict], tuple[str, ...]] | None = None
 
     @property
     def title_key(self) -> str:
@@ -196,6 +200,10 @@ class View:
 
     def control(self, key: str) -> Control:
         return next(c for c in self.controls if c.key == key)
+
+    def applied(self, values: dict) -> tuple[str, ...]:
+        """The global filters (analytics.scope names) this view follows in the state ``values``."""
+        return self.applies(values) if self.applies else KIND_FILTERS[self.header]
 
 
 # -- helpers the view modules share ---------------------------------------------------------------

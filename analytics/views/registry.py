@@ -78,8 +78,10 @@ class ViewContext:
 def header_lines_of(state: ViewState, study) -> tuple[str, str]:
     """(the view in words, the sidebar choices this view does not apply): each view's header
     lists only the filters it applies, and the comparison (see :mod:`analytics.scope`)."""
-    return header_lines(state.view, state.lang, state.population, state.timepoint,
-                        state.subgroups, comparison_label(study, state.comparison, state.lang))
+    view = VIEWS[state.view]
+    return header_lines(view.header, state.lang, state.population, state.timepoint,
+                        state.subgroups, comparison_label(study, state.comparison, state.lang),
+                        used=view.applied(state.values))
 
 
 def blocks(study, state: ViewState) -> list:

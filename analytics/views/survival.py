@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..charts.survival import survival_figure
 from ..i18n import t
+from ..scope import POPULATION, SUBGROUPS, TIMEPOINT
 from ..caution import needs_caution, small_arm_caution
 from ..design import survival_note
 from ..survival import (at_risk_display, curves_display, default_scale, endpoints_for,
@@ -73,4 +74,9 @@ def build(ctx) -> list:
     ]
 
 
-VIEW = View("survival", "survival", CONTROLS, build)
+def _applies(values: dict) -> tuple[str, ...]:
+    # over the whole follow-up the sidebar's time point sets no horizon: the header says so
+    return (POPULATION, SUBGROUPS) if values["whole"] else (POPULATION, TIMEPOINT, SUBGROUPS)
+
+
+VIEW = View("survival", "survival", CONTROLS, build, applies=_applies)
