@@ -121,14 +121,15 @@ def view_blocks(study: CachedStudy, state) -> list:
     version of the study file and state, so that a view seen before is drawn without building
     its tables and figures again.
 
-    The key is the file's identity and content hash (as for the memoised analyses) and every
-    value of the state (language included) plus what the state replaced: a view's blocks are a
-    function of the study and its state only, so a kept entry cannot be stale. Blocks are shared
-    between sessions and only read when drawn (never changed)."""
+    The key is the file's identity and content hash (as for the memoised analyses) and the
+    state's values that the view applies, language included
+    (:func:`analytics.views.registry.blocks_key`): a view's blocks are a function of the study
+    and those values only, so a kept entry cannot be stale. Blocks are shared between sessions
+    and only read when drawn (never changed)."""
     from analytics.views import blocks
+    from analytics.views.registry import blocks_key
 
-    key = (str(study.path), study.identity, study.info.get("content_hash"), state.view,
-           repr(sorted(state.values.items())), repr(sorted(state.replaced.items())))
+    key = (str(study.path), study.identity, study.info.get("content_hash"), blocks_key(state))
     with _VIEW_LOCK:
         kept = _VIEW_BLOCKS.get(key)
         if kept is not None:

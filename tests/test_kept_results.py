@@ -18,7 +18,8 @@ import pytest
 
 from analytics import open_study, views
 from analytics.views import Columns, Expander, Item
-from analytics.views.registry import items
+from analytics.scope import PAGE_FILTERS, WHOLE_STUDY
+from analytics.views.registry import blocks_key, items
 from dashboard import study_source
 from test_views import _states
 
@@ -129,3 +130,22 @@ def test_kept_measures_are_the_views(plain):
         pd.testing.assert_frame_equal(kept_rows, view_rows, obj=name)
         assert plain.query(f"SELECT table_type FROM information_schema.tables "
                            f"WHERE table_name = '{name}'").table_type.tolist() == ["VIEW"]
+
+
+@pytest.mark.parametrize("view", list(views.VIEWS))
+def test_states_with_the_same_key_have_the_same_blocks(view, plain):
+    """A view's blocks are kept under :func:`blocks_key`, which leaves out the global filters the
+    view does not apply: changing only those must change none of its blocks."""
+    base = views.resolve(view, plain, {})
+    shared = 0
+    for given in ({"population": "nri"}, {"timepoint": "Y3"}, {"sex": "F"},
+                  {"comparison": "rand"}, {"population": "nri", "timepoint": "M6"}):
+        state = views.resolve(view, plain, given)
+        if blocks_key(state) == blocks_key(base):
+            shared += 1
+            _same_blocks(views.blocks(plain, state), views.blocks(plain, base),
+                         f"{view} {given}")
+    applied = PAGE_FILTERS[view]
+    assert shared == (("population" not in applied) + ("timepoint" not in applied)
+                      + ("population" not in applied and "timepoint" not in applied)
+                      + ("subgroups" not in applied) + (view in WHOLE_STUDY))
