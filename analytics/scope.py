@@ -27,6 +27,7 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "safety_overview": _SAFETY,
     "ae_terms": _SAFETY,
     "sae_listing": _SAFETY,
+    "patient_profile": (POPULATION, SUBGROUPS),  # one subject: every visit, no time point
     "reconciliation": (),  # the whole study, as published
 }
 # pages whose population is fixed rather than chosen in the sidebar

@@ -125,7 +125,15 @@ def test_selection_maps_back_to_subjects(study, raw, picked):
     assert ids == [picked[1], picked[0]]
     listing = pr.subjects_listing(study, [*ids, "NOPE-1"], "completers")
     assert list(listing["subject_id"]) == ids
-    assert listing["link"].iloc[0] == f"?view=patient_profile&subject={picked[1]}"
+    # each subject's profile link is the profile view's canonical address, keeping the
+    # global filters of the view it is listed on
+    from analytics import views
+    from analytics.views.patient_profile import profile_state
+    on = views.parse_address("trajectories?pop=nri&sex=F&lines=1", study)
+    state = profile_state(study, on, picked[1])
+    assert views.parse_address(state.address(), study) == state
+    assert state["subject"] == picked[1] and state.population == "nri"
+    assert state["sex"] == "F"
     status = raw["subjects"].set_index("subject_id")["status"]
     assert list(listing["in_selection"]) == [status[i] == "completed" for i in ids]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..charts.disease_activity import (activity_bars_figure, sankey_figure,
                                        transition_matrix_figure)
 from ..disease_activity import activity_display
+from ..profile import subjects_in_flow
 from ..schema import ARMS, VISITS
 from .base import Control, ControlSlot, Expander, Note, View, figure, table, visit_label
 
@@ -32,6 +33,18 @@ CONTROLS = (
 )
 
 
+def flow_subjects(ctx, start: str | None = None, end: str | None = None):
+    """A flow row (a Sankey link, or a transition-matrix cell between ``start`` and ``end``)
+    -> its subjects. Streamlit's plotly_chart does not pass on clicks on Sankey links, so the
+    rows of the flow tables are where a link is selected."""
+    def subjects(row) -> list[str]:
+        return subjects_in_flow(ctx.study, ctx.population, row["arm"],
+                                row.get("from_timepoint", start), row["from_category"],
+                                row.get("to_timepoint", end), row["to_category"],
+                                **ctx.filters)
+    return subjects
+
+
 def build(ctx) -> list:
     def display(df, columns):
         return activity_display(df, columns, ctx.lang)
@@ -52,7 +65,7 @@ def build(ctx) -> list:
             flow_df, "disease_activity_flows",
             display(flow_df, ["arm", "from_timepoint", "to_timepoint", "from_category",
                               "to_category", "count", "n", "percent", "row_percent"]),
-            detail=True)]))
+            detail=True, row_subjects=flow_subjects(ctx))]))
 
     trans = ctx.study.transitions(ctx.population, ctx.state["start"], ctx.state["end"],
                                   lang=ctx.lang, **ctx.filters)
@@ -64,7 +77,8 @@ def build(ctx) -> list:
                    display(trans[trans["count"] > 0], ["arm", "from_category", "to_category",
                                                        "count", "n", "percent",
                                                        "row_percent"]),
-                   detail=True)])]
+                   detail=True,
+                   row_subjects=flow_subjects(ctx, ctx.state["start"], ctx.state["end"]))])]
 
     blocks += [Note("subheader", ctx.t("da.bars.header")),
                figure(activity_bars_figure(activity, lang=ctx.lang), "da_bars", activity),
