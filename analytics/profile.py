@@ -256,14 +256,14 @@ def listing_display(listing: pd.DataFrame) -> pd.DataFrame:
     """A :func:`subjects_listing` frame with translated headers and values."""
     from .i18n import fmt_number
     lang = listing.attrs.get("lang", "en")
-
-    def col(name: str) -> str:
-        return t(f"profile.listing.col.{name}", lang)
     return pd.DataFrame({
-        col("subject_id"): listing["subject_id"],
-        col("arm"): [t(f"arm.{a}", lang) for a in listing["arm"]],
-        col("sex"): [t(f"filter.sex.{s}", lang) for s in listing["sex"]],
-        col("age"): [fmt_number(float(a), 0, lang) for a in listing["age"]],
-        col("status"): [t(f"profile.status.{s}", lang) for s in listing["status"]],
-        col("in_selection"): [_yes_no(v, lang) for v in listing["in_selection"]],
+        t("profile.listing.col.subject_id", lang): listing["subject_id"],
+        t("profile.listing.col.arm", lang): [t(f"arm.{a}", lang) for a in listing["arm"]],
+        t("profile.listing.col.sex", lang): [t(f"filter.sex.{s}", lang) for s in listing["sex"]],
+        t("profile.listing.col.age", lang): [fmt_number(float(a), 0, lang)
+                                             for a in listing["age"]],
+        t("profile.listing.col.status", lang): [t(f"profile.status.{s}", lang)
+                                                for s in listing["status"]],
+        t("profile.listing.col.in_selection", lang): [_yes_no(v, lang)
+                                                      for v in listing["in_selection"]],
     }, index=listing.index)

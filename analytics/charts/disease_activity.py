@@ -109,17 +109,19 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
         for k in col:
             top[k] = y
             y -= size[k] * scale + _NODE_GAP
-    # within a node, ribbons stack in the order of the nodes at their other end
-    source_top, target_top = {}, {}
-    for k in keys:
-        y = top[k]
-        for i in sorted((i for i, r in enumerate(links) if (r.from_timepoint, r.from_category) == k),
-                        key=lambda i: order[(links[i].to_timepoint, links[i].to_category)]):
-            source_top[i], y = y, y - links[i].count * scale
-        y = top[k]
-        for i in sorted((i for i, r in enumerate(links) if (r.to_timepoint, r.to_category) == k),
-                        key=lambda i: order[(links[i].from_timepoint, links[i].from_category)]):
-            target_top[i], y = y, y - links[i].count * scale
+    def node_of(link, side: str) -> tuple:
+        return getattr(link, f"{side}_timepoint"), getattr(link, f"{side}_category")
+
+    def stacked(side: str, other: str) -> dict:
+        # within a node, ribbons stack in the order of the nodes at their other end
+        tops = {}
+        for k in keys:
+            y = top[k]
+            mine = [i for i, r in enumerate(links) if node_of(r, side) == k]
+            for i in sorted(mine, key=lambda i: order[node_of(links[i], other)]):
+                tops[i], y = y, y - links[i].count * scale
+        return tops
+    source_top, target_top = stacked("from", "to"), stacked("to", "from")
 
     fig = go.Figure()
     steps = [j / (_EDGE_POINTS - 1) for j in range(_EDGE_POINTS)]
