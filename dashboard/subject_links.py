@@ -26,7 +26,7 @@ def selected_subjects(ctx, subject_ids: list[str], key: str) -> None:
         st.markdown(f"**{listing.attrs['title']}**")
         with st.container(horizontal=True, gap="small"):
             for subject, state in list(zip(listing["subject_id"], states))[:MAX_LINKS]:
-                st.page_link(PROFILE_PAGE, label=subject, icon=":material/person:",
+                st.page_link(PROFILE_PAGE, label=subject,
                              query_params=state.query())
         if len(states) > MAX_LINKS:
             st.caption(ctx.t("profile.selection.more", shown=MAX_LINKS, n=len(states)))
