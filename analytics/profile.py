@@ -9,8 +9,6 @@ values come from the raw tables unchanged. Subject ids are shown as the study wr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
-
 import pandas as pd
 
 from .annotate import annotate
@@ -54,9 +52,15 @@ class Profile:
     milestones: pd.DataFrame
 
 
-def profile_link(subject_id: str) -> str:
-    """The query string that opens ``subject_id``'s profile."""
-    return "?" + urlencode({"view": PROFILE_VIEW, "subject": subject_id})
+def subject_ids(study, population: str | None = None, **filters) -> list[str]:
+    """The study's subject ids as the study writes them, in its order; with ``population``,
+    only those of the population, comparison and subgroup filters."""
+    if population is None:
+        return list(study.query("SELECT subject_id FROM subjects ORDER BY subject_id")
+                    ["subject_id"])
+    sel_sql, params = select(population, **filters).sql
+    return list(study.query(f"SELECT subject_id FROM ({sel_sql}) ORDER BY subject_id",
+                            params)["subject_id"])
 
 
 def in_selection(study, subject_id: str, population: str = "completers", **filters) -> bool:
@@ -131,10 +135,11 @@ def patient_profile(study, subject_id: str, population: str = "completers", lang
 
 def subjects_listing(study, subject_ids, population: str = "completers", lang: str = "en",
                      **filters) -> pd.DataFrame:
-    """The subjects a chart selection (or a listing row) points at, each with its profile link.
+    """The subjects a chart selection (or a listing row) points at.
 
-    Columns ``subject_id, arm, sex, age, status, in_selection, link``, in the order the ids
-    were given (duplicates dropped); ids the study does not have are left out.
+    Columns ``subject_id, arm, sex, age, status, in_selection``, in the order the ids were
+    given (duplicates dropped); ids the study does not have are left out. Their profile links
+    are the profile view's addresses (:func:`analytics.views.patient_profile.profile_state`).
     """
     ids = list(dict.fromkeys(str(s) for s in subject_ids if s is not None))
     sel_sql, params = select(population, **filters).sql
@@ -145,7 +150,6 @@ def subjects_listing(study, subject_ids, population: str = "completers", lang: s
                s.subject_id IN (SELECT subject_id FROM sel) AS in_selection
         FROM wanted w JOIN subject_info s USING (subject_id) ORDER BY w.o""",
                      [*params, ids, ids])
-    df["link"] = [profile_link(s) for s in df["subject_id"]]
     n_per_arm = df[df["in_selection"]].groupby("arm").size().to_dict()
     return annotate(df, study, lang=lang, title=t("profile.listing.title", lang, n=len(df)),
                     population=population, n_per_arm=n_per_arm,
@@ -246,3 +250,20 @@ def baseline_display(baseline: pd.DataFrame) -> pd.DataFrame:
             [_baseline_value(c, v, lang) for c, v in zip(baseline["characteristic"],
                                                          baseline["value"])],
     })
+
+
+def listing_display(listing: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`subjects_listing` frame with translated headers and values."""
+    from .i18n import fmt_number
+    lang = listing.attrs.get("lang", "en")
+    return pd.DataFrame({
+        t("profile.listing.col.subject_id", lang): listing["subject_id"],
+        t("profile.listing.col.arm", lang): [t(f"arm.{a}", lang) for a in listing["arm"]],
+        t("profile.listing.col.sex", lang): [t(f"filter.sex.{s}", lang) for s in listing["sex"]],
+        t("profile.listing.col.age", lang): [fmt_number(float(a), 0, lang)
+                                             for a in listing["age"]],
+        t("profile.listing.col.status", lang): [t(f"profile.status.{s}", lang)
+                                                for s in listing["status"]],
+        t("profile.listing.col.in_selection", lang): [_yes_no(v, lang)
+                                                      for v in listing["in_selection"]],
+    }, index=listing.index)

@@ -37,6 +37,15 @@ def _draw(key: str) -> Callable[[], None]:
     return draw
 
 
+def page_of(key: str):
+    """The ``st.Page`` of page ``key``, for ``st.page_link`` (Streamlit matches a page by its URL
+    path, so this equals the one in the menu)."""
+    for i, (k, title_key, url) in enumerate(pages()):
+        if k == key:
+            return st.Page(_draw(k), title=k, url_path="" if i == 0 else url, default=(i == 0))
+    raise KeyError(key)
+
+
 def _not_found(requested: str, lang: str, menu: list) -> Callable[[], None]:
     def draw() -> None:
         st.error(t("app.not_found", lang, path=requested))

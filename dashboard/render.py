@@ -12,7 +12,7 @@ from analytics.views import (VIEWS, Columns, ControlSlot, Expander, Item, Metric
                              ViewContext)
 from analytics.views.state import GLOBAL_CONTROLS
 
-from . import deck_button, links, report, share, study_source, url_state
+from . import deck_button, links, report, share, study_source, subject_links, url_state
 from .widgets import control_widget, show_chart, show_table
 
 
@@ -55,9 +55,12 @@ def draw(block_list: list, ctx: ViewContext) -> None:
     for block in block_list:
         if isinstance(block, Item):
             if block.kind == "figure":
-                show_chart(ctx, block.figure, block.key)
+                event = show_chart(ctx, block.figure, block.key, selection=block.selection)
             else:
-                show_table(ctx, block.frame, block.key, display=block.display)
+                event = show_table(ctx, block.frame, block.key, display=block.display,
+                                   selectable=block.subjects is not None)
+            if block.subjects is not None:
+                subject_links.selected_subjects(ctx, block.subjects(event), block.key)
         elif isinstance(block, Note):
             _note(block)
         elif isinstance(block, Metrics):

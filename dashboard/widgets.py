@@ -31,7 +31,10 @@ def control_widget(control: Control, view_key: str, values: dict, study, lang: s
     if control.widget == "number":
         low, high, step = control.bounds
         return container.number_input(label, min_value=low, max_value=high, step=step, **common)
-    options = list(control.allowed(study, values))
+    options = list(control.listed_values(study, values))
+    held = st.session_state.get(key)
+    if control.listed and held is not None and held not in options:
+        options.insert(0, held)  # a valid value the list leaves out (a linked subject)
     if control.widget == "selectbox":
         return container.selectbox(label, options, format_func=fmt, **common)
     if control.widget == "radio":
@@ -88,15 +91,18 @@ def download_row():
 
 
 def show_table(ctx, df: pd.DataFrame, key: str, display: pd.DataFrame | None = None,
-               column_config: dict | None = None) -> None:
-    """A result table with its caption and CSV/XLSX downloads of the same frame."""
+               column_config: dict | None = None, selectable: bool = False):
+    """A result table with its caption and CSV/XLSX downloads of the same frame; with
+    ``selectable``, rows can be selected and the selection event is returned."""
     if df.attrs.get("title"):
         st.markdown(f"**{df.attrs['title']}**")
     if df.attrs.get("caution"):  # a small arm: say so above the numbers, not only in the caption
         st.warning(df.attrs["caution"], icon="⚠️")
     shown = display if display is not None else df
-    st.dataframe(shown, hide_index=True, key=f"tbl_{key}",
-                 column_config={**table_columns(shown), **(column_config or {})})
+    selection = dict(on_select="rerun", selection_mode="multi-row") if selectable else {}
+    event = st.dataframe(shown, hide_index=True, key=f"tbl_{key}",
+                         column_config={**table_columns(shown), **(column_config or {})},
+                         **selection)
     st.caption(caption(df.attrs))
     # the files are built only when a button is clicked (Streamlit runs the callable then),
     # never on every re-run of the page
@@ -109,17 +115,21 @@ def show_table(ctx, df: pd.DataFrame, key: str, display: pd.DataFrame | None = N
                            mime="application/vnd.openxmlformats-officedocument."
                                 "spreadsheetml.sheet")
     show_code(ctx, df)
+    return event if selectable else None
 
 
 def _fig_signature(fig) -> str:
     return hashlib.sha1(fig.to_json().encode("utf-8")).hexdigest()
 
 
-def show_chart(ctx, fig, key: str, df: pd.DataFrame | None = None) -> None:
+def show_chart(ctx, fig, key: str, df: pd.DataFrame | None = None,
+               selection: tuple[str, ...] = ()):
     """A plotly figure (its caption is drawn inside the figure by the chart builder), with PNG
     (2×) and SVG downloads rendered on request, and "Show code" when ``df`` (the frame the
-    chart is drawn from) is given."""
-    st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False})
+    chart is drawn from) is given. With ``selection`` modes (points, box, lasso) the reader
+    can select in it, and the selection event is returned."""
+    chosen = dict(on_select="rerun", selection_mode=selection) if selection else {}
+    event = st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False}, **chosen)
     held_key = f"_img_{key}"
     row = download_row()
     c1 = c2 = c3 = row
@@ -139,3 +149,4 @@ def show_chart(ctx, fig, key: str, df: pd.DataFrame | None = None) -> None:
                            mime="image/svg+xml", key=f"svg_{key}", on_click="ignore")
     if df is not None:
         show_code(ctx, df)
+    return event if selection else None

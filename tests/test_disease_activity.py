@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.charts.disease_activity import (activity_bars_figure, sankey_figure,
+from analytics.charts.disease_activity import (activity_bars_figure, sankey_figure, sankey_links,
                                                transition_matrix_figure)
 from analytics.disease_activity import CATEGORIES, OBSERVED_CATEGORIES, disease_activity
 from analytics.i18n import LANGUAGES, t
@@ -278,10 +278,10 @@ def test_figures(study, lang, population):
     f = flows(study, population, ["BL", "Y1", "Y3", "Y5"], lang=lang)
     for arm in ARMS:
         fig = sankey_figure(f, arm)
-        sankey = fig.data[0]
-        assert sankey.type == "sankey"
-        assert sum(sankey.link.value) == f.loc[f["arm"] == arm, "count"].sum()
-        assert all(c.startswith("#") for c in sankey.node.color)
+        links = sankey_links(fig)
+        assert sum(map(int, links.text)) == f.loc[f["arm"] == arm, "count"].sum()
+        assert len(links.x) == ((f["arm"] == arm) & (f["count"] > 0)).sum()
+        assert all(s.fillcolor.startswith("#") for s in fig.layout.shapes)
     tr = transitions(study, population, "BL", "Y3", lang=lang)
     fig = transition_matrix_figure(tr)
     heat = [d for d in fig.data if d.type == "heatmap"]

@@ -125,7 +125,15 @@ def test_selection_maps_back_to_subjects(study, raw, picked):
     assert ids == [picked[1], picked[0]]
     listing = pr.subjects_listing(study, [*ids, "NOPE-1"], "completers")
     assert list(listing["subject_id"]) == ids
-    assert listing["link"].iloc[0] == f"?view=patient_profile&subject={picked[1]}"
+    # each subject's profile link is the profile view's canonical address, keeping the
+    # global filters of the view it is listed on
+    from analytics import views
+    from analytics.views.patient_profile import profile_state
+    on = views.parse_address("trajectories?pop=nri&sex=F&lines=1", study)
+    state = profile_state(study, on, picked[1])
+    assert views.parse_address(state.address(), study) == state
+    assert state["subject"] == picked[1] and state.population == "nri"
+    assert state["sex"] == "F"
     status = raw["subjects"].set_index("subject_id")["status"]
     assert list(listing["in_selection"]) == [status[i] == "completed" for i in ids]
 
@@ -159,14 +167,14 @@ def test_displays_in_both_languages(study, picked):
 
 
 def test_sankey_link_customdata_maps_to_subjects(study):
-    from analytics.charts.disease_activity import link_flow, sankey_figure
+    from analytics.charts.disease_activity import link_flow, sankey_figure, sankey_links
     flows = study.flows("completers", ["BL", "Y1", "Y3"])
     fig = sankey_figure(flows, "MSC", lang="zh")
-    link = fig.data[0].link
-    for data, value in zip(link.customdata, link.value):
+    link = sankey_links(fig)
+    for data, value in zip(link.customdata, link.text):
         from_tp, from_cat, to_tp, to_cat = link_flow(data)
         ids = pr.subjects_in_flow(study, "completers", "MSC", from_tp, from_cat, to_tp, to_cat)
-        assert len(ids) == value
+        assert len(ids) == int(value)
 
 
 def test_sae_listing_rows_lead_to_their_profiles(study, raw):
@@ -191,3 +199,21 @@ def test_profile_respects_the_comparison(study, raw):
         prof = pr.patient_profile(study, outside.iloc[0], "nri", comparison="randomised")
         assert prof.visits.attrs["in_selection"] is False
         assert prof.visits.attrs["comparison"] == "randomised"
+
+
+def test_sankey_nodes_map_to_their_subjects(study):
+    """A selected Sankey node lists the subjects in its category at its time point."""
+    from analytics.charts.disease_activity import link_flow, sankey_figure
+    from analytics.disease_activity import subject_categories
+    flows = study.flows("nri", ["BL", "Y1", "Y3"])
+    fig = sankey_figure(flows, "MSC_IFNG")
+    nodes = fig.data[-1]
+    cats = subject_categories(study, "nri", ["BL", "Y1", "Y3"])
+    cats = cats[cats["arm"] == "MSC_IFNG"]
+    for data, size in zip(nodes.customdata, nodes.text):
+        tp, category, tp2, category2 = link_flow(data)
+        assert (tp, category) == (tp2, category2)
+        ids = pr.subjects_in_flow(study, "nri", "MSC_IFNG", tp, category, tp, category)
+        expected = cats[(cats["timepoint"] == tp) & (cats["category"] == category)]
+        assert sorted(ids) == sorted(expected["subject_id"])
+        assert len(ids) == int(size)

@@ -51,9 +51,21 @@ def _categories(attrs: dict) -> list[str]:
 
 # -- Sankey -------------------------------------------------------------------------------------
 
+_NODE_WIDTH = 0.018   # of the plot's width
+_NODE_GAP = 0.035     # of the plot's height, between the nodes of a column
+_EDGE_POINTS = 24     # points along each edge of a ribbon
+
+
 def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
                   height: int = 520) -> go.Figure:
-    """A Sankey of one arm: nodes = category at each chosen time point, links = subjects moving.
+    """A Sankey of one arm: nodes = category at each chosen time point, ribbons = subjects
+    moving.
+
+    Drawn on hidden 0–1 axes rather than as plotly's Sankey trace: Streamlit's
+    ``plotly_chart`` passes on selected points only (a click on a Sankey trace's link never
+    reaches the app), so every link and node carries a selectable marker whose ``customdata``
+    maps it back to its subjects (:func:`link_flow`, then
+    :func:`analytics.profile.subjects_in_flow`).
 
     Parameters
     ----------
@@ -68,74 +80,116 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
         timepoints = [v for v in VISITS if v in set(flows["from_timepoint"])
                       | set(flows["to_timepoint"])]
     df = bare(flows)
-    df = df[(df["arm"] == arm) & (df["count"] > 0)]
+    links = list(df[(df["arm"] == arm) & (df["count"] > 0)].itertuples(index=False))
 
     # Node size = max(inflow, outflow) (they differ under completers when a subject is observed
     # at one pair of time points but not the next).
     pos = {tp: i for i, tp in enumerate(timepoints)}
     inflow: dict = {}
     outflow: dict = {}
-    for r in df.itertuples(index=False):
+    for r in links:
         outflow[(r.from_timepoint, r.from_category)] = \
             outflow.get((r.from_timepoint, r.from_category), 0) + int(r.count)
         inflow[(r.to_timepoint, r.to_category)] = \
             inflow.get((r.to_timepoint, r.to_category), 0) + int(r.count)
     keys = sorted(set(inflow) | set(outflow),
                   key=lambda k: (pos[k[0]], cats.index(k[1]) if k[1] in cats else 99))
-    index = {k: i for i, k in enumerate(keys)}
+    order = {k: i for i, k in enumerate(keys)}
     size = {k: max(inflow.get(k, 0), outflow.get(k, 0)) for k in keys}
 
-    # Fixed positions: columns evenly spaced, categories stacked best-to-worst from the top.
+    # Columns evenly spaced; categories stacked best-to-worst from the top, one scale for all
+    # columns so a ribbon is as thick at both ends.
     last = max(len(timepoints) - 1, 1)
-    ys = []
-    for tp in timepoints:
-        col = [k for k in keys if k[0] == tp]
-        total = sum(size[k] for k in col) or 1
-        gap = 0.04
-        usable = 1 - gap * max(len(col) - 1, 0)
-        y = 0.0
+    centre = {tp: _NODE_WIDTH / 2 + (1 - _NODE_WIDTH) * pos[tp] / last for tp in timepoints}
+    columns = [[k for k in keys if k[0] == tp] for tp in timepoints]
+    scale = min(((1 - _NODE_GAP * (len(col) - 1)) / sum(size[k] for k in col)
+                 for col in columns if col), default=0.0)
+    top: dict = {}
+    for col in columns:
+        y = 1.0
         for k in col:
-            h = usable * size[k] / total
-            ys.append((k, min(max(y + h / 2, 0.001), 0.999)))
-            y += h + gap
-    ypos = dict(ys)
-    node_x = [min(max(pos[k[0]] / last, 0.001), 0.999) for k in keys]
-    node_y = [ypos[k] for k in keys]
+            top[k] = y
+            y -= size[k] * scale + _NODE_GAP
+    def node_of(link, side: str) -> tuple:
+        return getattr(link, f"{side}_timepoint"), getattr(link, f"{side}_category")
 
+    def stacked(side: str, other: str) -> dict:
+        # within a node, ribbons stack in the order of the nodes at their other end
+        tops = {}
+        for k in keys:
+            y = top[k]
+            mine = [i for i, r in enumerate(links) if node_of(r, side) == k]
+            for i in sorted(mine, key=lambda i: order[node_of(links[i], other)]):
+                tops[i], y = y, y - links[i].count * scale
+        return tops
+    source_top, target_top = stacked("from", "to"), stacked("to", "from")
+
+    fig = go.Figure()
+    steps = [j / (_EDGE_POINTS - 1) for j in range(_EDGE_POINTS)]
+    smooth = [3 * u * u - 2 * u * u * u for u in steps]   # a cubic Bézier with flat ends
+    handle_x, handle_y = [], []
+    for i, r in enumerate(links):
+        x0 = centre[r.from_timepoint] + _NODE_WIDTH / 2
+        x1 = centre[r.to_timepoint] - _NODE_WIDTH / 2
+        width = r.count * scale
+        a, b = source_top[i], target_top[i]
+        xs = [x0 + (x1 - x0) * u for u in steps]
+        upper = [a + (b - a) * v for v in smooth]
+        lower = [y - width for y in upper[::-1]]
+        fig.add_trace(go.Scatter(
+            x=xs + xs[::-1], y=upper + lower, mode="lines", fill="toself", line=dict(width=0),
+            fillcolor=_rgba(category_color(r.from_category), 0.45), hoverinfo="skip",
+            showlegend=False))
+        handle_x.append((x0 + x1) / 2)
+        handle_y.append((a + b - width) / 2)
     count_word = t("da.hover.count", lang)
-    node = dict(
-        label=[f"{_short(k[1], lang)} ({size[k]})" for k in keys],
-        color=[category_color(k[1]) for k in keys],
-        customdata=[_visit(k[0], lang) for k in keys],
-        hovertemplate="%{customdata}: %{label}<extra></extra>",
-        x=node_x, y=node_y, pad=12, thickness=18,
-        line=dict(color="#555", width=0.5),
-    )
-    link = dict(
-        source=[index[(r.from_timepoint, r.from_category)] for r in df.itertuples(index=False)],
-        target=[index[(r.to_timepoint, r.to_category)] for r in df.itertuples(index=False)],
-        value=[int(c) for c in df["count"]],
-        color=[_rgba(category_color(c), 0.45) for c in df["from_category"]],
-        # 0-3: the hover's words; 4-7: positions of the codes that map a clicked link back to
-        # its subjects (link_flow, then analytics.profile.subjects_in_flow); positions, not
-        # codes, so a Chinese page carries no English word.
+    # 0-3: the hover's words; 4-7: positions of the codes that map a selected link back to its
+    # subjects (link_flow); positions, not codes, so a Chinese page carries no English word.
+    fig.add_trace(go.Scatter(
+        x=handle_x, y=handle_y, mode="markers", showlegend=False,
+        marker=dict(size=9, color="white", line=dict(width=1.5, color="#444")),
         customdata=[[_visit(r.from_timepoint, lang), _cat(r.from_category, lang),
                      _visit(r.to_timepoint, lang), _cat(r.to_category, lang),
                      VISITS.index(r.from_timepoint), CATEGORIES.index(r.from_category),
                      VISITS.index(r.to_timepoint), CATEGORIES.index(r.to_category)]
-                    for r in df.itertuples(index=False)],
+                    for r in links],
+        text=[int(r.count) for r in links],
         hovertemplate=(f"%{{customdata[0]}}: %{{customdata[1]}} → %{{customdata[2]}}: "
-                       f"%{{customdata[3]}}<br>{count_word}: %{{value}}<extra></extra>"),
-    )
-    fig = go.Figure(go.Sankey(arrangement="snap", node=node, link=link,
-                              domain=dict(x=[0, 1], y=[0, 0.92])))
-    for tp in timepoints:
-        fig.add_annotation(text=f"<b>{_visit(tp, lang)}</b>", x=pos[tp] / last, y=1.0,
-                           xref="paper", yref="paper", showarrow=False, yanchor="bottom",
-                           xanchor="left" if pos[tp] == 0 else
-                           ("right" if pos[tp] == last else "center"))
+                       f"%{{customdata[3]}}<br>{count_word}: %{{text}}<extra></extra>")))
+    # a node is a flow from its category to itself at one time point: the same mapping
+    fig.add_trace(go.Scatter(
+        x=[centre[k[0]] for k in keys], y=[top[k] - size[k] * scale / 2 for k in keys],
+        mode="markers", showlegend=False,
+        marker=dict(size=9, symbol="square", color="white", line=dict(width=1.5, color="#444")),
+        customdata=[[_visit(k[0], lang), _cat(k[1], lang), _visit(k[0], lang), _cat(k[1], lang),
+                     VISITS.index(k[0]), CATEGORIES.index(k[1]),
+                     VISITS.index(k[0]), CATEGORIES.index(k[1])] for k in keys],
+        text=[size[k] for k in keys],
+        hovertemplate=(f"%{{customdata[0]}}: %{{customdata[1]}}<br>{count_word}: %{{text}}"
+                       "<extra></extra>")))
+    shapes = [dict(type="rect", xref="x", yref="y", x0=centre[k[0]] - _NODE_WIDTH / 2,
+                   x1=centre[k[0]] + _NODE_WIDTH / 2, y0=top[k] - size[k] * scale, y1=top[k],
+                   fillcolor=category_color(k[1]), line=dict(color="#555", width=0.5),
+                   layer="below") for k in keys]
+    labels = [dict(text=f"{_short(k[1], lang)} ({size[k]})", xref="x", yref="y",
+                   x=centre[k[0]] + (-1 if pos[k[0]] == last else 1) * _NODE_WIDTH,
+                   xanchor="right" if pos[k[0]] == last else "left",
+                   y=top[k] - size[k] * scale / 2, showarrow=False) for k in keys]
+    labels += [dict(text=f"<b>{_visit(tp, lang)}</b>", x=pos[tp] / last, y=1.0, xref="paper",
+                    yref="paper", showarrow=False, yanchor="bottom",
+                    xanchor="left" if pos[tp] == 0 else ("right" if pos[tp] == last
+                                                         else "center"))
+               for tp in timepoints]
+    fig.update_layout(shapes=shapes, annotations=labels, hovermode="closest")
+    fig.update_xaxes(range=[0, 1], visible=False, fixedrange=True)
+    fig.update_yaxes(range=[0, 1], visible=False, fixedrange=True, domain=[0, 0.92])
     title = t("da.sankey.title", lang, arm=arm_label(arm, lang))
     return finish(fig, flows.attrs, title=title, height=height)
+
+
+def sankey_links(fig: go.Figure):
+    """The trace of a Sankey's link markers (customdata as :func:`link_flow` reads it)."""
+    return fig.data[-2]
 
 
 def link_flow(customdata) -> tuple[str, str, str, str]:

@@ -102,8 +102,10 @@ def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
             if xs:
                 # The subject id in customdata maps a clicked or selected line back to its
                 # subject (analytics.profile.subject_ids_from_selection); hover names it.
+                # Small markers at the visits: plotly selects points, not bare lines.
                 fig.add_trace(go.Scatter(
-                    x=xs, y=ys, mode="lines", customdata=ids, hovertext=ids,
+                    x=xs, y=ys, mode="lines+markers", customdata=ids, hovertext=ids,
+                    marker=dict(size=4, color=ARM_COLORS[arm]),
                     hoverinfo="text", legendgroup=f"ind_{arm}",
                     name=f"{arm_label(arm, lang)} · {t('efficacy.chart.individual', lang)}",
                     showlegend=False,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..i18n import fmt_number, t
+from ..i18n import fmt_number, t, term
 from ..measures import DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION
 from ..schema import DRUG_CLASSES, SEVERITIES
 from .theme import CATEGORY_COLORS, finish
@@ -84,7 +84,8 @@ def _medications(fig: go.Figure, meds, subject: str, lang: str, row: int) -> Non
         rows = meds[meds["drug_class"] == drug_class]
         if rows.empty:
             continue
-        hover = [t("profile.chart.med_hover", lang, drug=d, drug_class=label,
+        hover = [t("profile.chart.med_hover", lang, drug=term("drug", d, lang),
+                   drug_class=label,
                    start=str(s)[:10],
                    end=str(e)[:10] if e is not None and e == e else t("profile.chart.ongoing",
                                                                        lang))
@@ -111,7 +112,8 @@ def _adverse_events(fig: go.Figure, aes, subject: str, lang: str, row: int) -> N
                         color=["#D55E00" if s else "#444444" for s in serious],
                         line=dict(width=1.5, color="#444444")),
             customdata=[subject] * len(aes),
-            hovertext=[t("profile.chart.ae_hover", lang, pt=p, soc=c,
+            hovertext=[t("profile.chart.ae_hover", lang, pt=term("pt", p, lang),
+                         soc=term("soc", c, lang),
                          severity=t(f"safety.severity.{sev}", lang),
                          serious=t("profile.chart.serious", lang) if s else "",
                          onset=str(o)[:10])

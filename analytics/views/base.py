@@ -37,6 +37,10 @@ class Item:
     attrs: dict = field(default_factory=dict)  # the result frame's attrs (figure: its source)
     state: Any = None              # the ViewState the item was built from
     source: pd.DataFrame | None = None   # figure: the frame it is drawn from ("Show code")
+    # selection -> subject ids: the page lets the reader select points, lines, links or rows
+    # and lists those subjects, each with a link to its profile (see :func:`subjects_of_rows`)
+    subjects: Callable | None = None
+    selection: tuple[str, ...] = ()      # figure: plotly selection modes (points, box, lasso)
 
     @property
     def shown(self) -> pd.DataFrame | None:
@@ -104,6 +108,12 @@ class Control:
     horizontal: bool = False
     bounds: tuple[int, int, int] | None = None    # number: (min, max, step)
     url_names: dict | None = None  # value -> shorter URL text (e.g. survival -> km)
+    # the values the widget lists, when fewer than the valid ones (e.g. the subjects of the
+    # current selection, while a link may name any subject of the study)
+    listed: Callable | None = None
+
+    def listed_values(self, study, values: dict):
+        return self.listed(study, values) if self.listed else self.allowed(study, values)
 
     def label_of(self, value, lang: str, study=None) -> str:
         """The shown text of ``value`` (some labels name what the study file holds)."""
@@ -213,21 +223,44 @@ def plain(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text)).strip(" —")
 
 
-def figure(fig, key: str, source: pd.DataFrame, state=None) -> Item:
-    """A figure item drawn from the result frame ``source``."""
+def figure(fig, key: str, source: pd.DataFrame, state=None, subjects: Callable | None = None,
+           selection: tuple[str, ...] = ("points", "box", "lasso")) -> Item:
+    """A figure item drawn from the result frame ``source``; ``subjects`` maps a selection
+    event of the figure to subject ids (the page then lists them)."""
     attrs = dict(source.attrs)
     title = plain(fig.layout.title.text or attrs.get("title", ""))
     return Item("figure", title, key, caption(attrs), figure=fig, attrs=attrs, state=state,
-                source=source)
+                source=source, subjects=subjects, selection=selection if subjects else ())
+
+
+def subjects_of_rows(frame: pd.DataFrame, shown: pd.DataFrame,
+                     row_subjects: Callable | None = None) -> Callable:
+    """Selection event of a table -> subject ids: the selected rows of ``shown`` (positions)
+    looked up in ``frame`` by index label; ``row_subjects(row)`` names a row's subjects
+    (default: its ``subject_id``)."""
+    def ids(event) -> list[str]:
+        rows = ((event or {}).get("selection") or {}).get("rows") or []
+        found: list[str] = []
+        for position in rows:
+            row = frame.loc[shown.index[position]]
+            found += row_subjects(row) if row_subjects else [str(row["subject_id"])]
+        return list(dict.fromkeys(found))
+    return ids
 
 
 def table(df: pd.DataFrame, key: str, display: pd.DataFrame | None = None,
-          detail: bool = False, state=None, ongoing: tuple[str, ...] = ()) -> Item:
+          detail: bool = False, state=None, ongoing: tuple[str, ...] = (),
+          row_subjects: Callable | None = None) -> Item:
     """A table item; what it shows reads "–" where a value is missing (``ongoing``: columns
-    where a missing end means it has not ended)."""
+    where a missing end means it has not ended). Its rows are selectable, leading to the
+    subjects' profiles, when the frame has a ``subject_id`` column or ``row_subjects(row)``
+    names a row's subjects."""
     shown = with_dashes(df if display is None else display, df.attrs.get("lang", "en"), ongoing)
+    subjects = (subjects_of_rows(df, shown, row_subjects)
+                if row_subjects or "subject_id" in df.columns else None)
     return Item("table", df.attrs.get("title", ""), key, caption(df.attrs), frame=df,
-                display=shown, detail=detail, attrs=dict(df.attrs), state=state)
+                display=shown, detail=detail, attrs=dict(df.attrs), state=state,
+                subjects=subjects)
 
 
 def visit_label(value: str, lang: str) -> str:

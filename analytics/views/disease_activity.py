@@ -2,9 +2,10 @@
 between two time points, and the distribution at every time point (100 % stacked bars)."""
 from __future__ import annotations
 
-from ..charts.disease_activity import (activity_bars_figure, sankey_figure,
+from ..charts.disease_activity import (activity_bars_figure, link_flow, sankey_figure,
                                        transition_matrix_figure)
 from ..disease_activity import activity_display
+from ..profile import subjects_in_flow
 from ..schema import ARMS, VISITS
 from .base import Control, ControlSlot, Expander, Note, View, figure, table, visit_label
 
@@ -32,6 +33,31 @@ CONTROLS = (
 )
 
 
+def flow_subjects(ctx, start: str | None = None, end: str | None = None):
+    """A flow table's row (a Sankey link, or a transition-matrix cell between ``start`` and
+    ``end``) -> its subjects."""
+    def subjects(row) -> list[str]:
+        return subjects_in_flow(ctx.study, ctx.population, row["arm"],
+                                row.get("from_timepoint", start), row["from_category"],
+                                row.get("to_timepoint", end), row["to_category"],
+                                **ctx.filters)
+    return subjects
+
+
+def sankey_subjects(ctx, arm: str):
+    """A selection on one arm's Sankey (its link and node markers) -> their subjects."""
+    def subjects(event) -> list[str]:
+        points = ((event or {}).get("selection") or {}).get("points") or []
+        found: list[str] = []
+        for point in points:
+            data = point.get("customdata")
+            if isinstance(data, (list, tuple)) and len(data) == 8:
+                found += subjects_in_flow(ctx.study, ctx.population, arm, *link_flow(data),
+                                          **ctx.filters)
+        return list(dict.fromkeys(found))
+    return subjects
+
+
 def build(ctx) -> list:
     def display(df, columns):
         return activity_display(df, columns, ctx.lang)
@@ -47,12 +73,12 @@ def build(ctx) -> list:
     else:
         flow_df = ctx.study.flows(ctx.population, chosen, lang=ctx.lang, **ctx.filters)
         blocks += [figure(sankey_figure(flow_df, arm, lang=ctx.lang), f"da_sankey_{arm}",
-                          flow_df) for arm in ARMS]
+                          flow_df, subjects=sankey_subjects(ctx, arm)) for arm in ARMS]
         blocks.append(Expander(ctx.t("da.tables.expander"), [table(
             flow_df, "disease_activity_flows",
             display(flow_df, ["arm", "from_timepoint", "to_timepoint", "from_category",
                               "to_category", "count", "n", "percent", "row_percent"]),
-            detail=True)]))
+            detail=True, row_subjects=flow_subjects(ctx))]))
 
     trans = ctx.study.transitions(ctx.population, ctx.state["start"], ctx.state["end"],
                                   lang=ctx.lang, **ctx.filters)
@@ -64,7 +90,8 @@ def build(ctx) -> list:
                    display(trans[trans["count"] > 0], ["arm", "from_category", "to_category",
                                                        "count", "n", "percent",
                                                        "row_percent"]),
-                   detail=True)])]
+                   detail=True,
+                   row_subjects=flow_subjects(ctx, ctx.state["start"], ctx.state["end"]))])]
 
     blocks += [Note("subheader", ctx.t("da.bars.header")),
                figure(activity_bars_figure(activity, lang=ctx.lang), "da_bars", activity),

@@ -17,7 +17,9 @@ from .base import Control, Expander, Item, View, Columns
 from .state import GLOBAL_CONTROLS, SUBGROUPS as SUBGROUP_KEYS, ViewState, resolve
 
 MODULES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
-           "survival", "safety_overview", "ae_terms", "sae_listing", "reconciliation")
+           "survival", "safety_overview", "ae_terms", "sae_listing",
+           "patient_profile",
+           "reconciliation")
 
 VIEWS: dict[str, View] = {
     m: importlib.import_module(f"{__package__}.{m}").VIEW for m in MODULES}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..charts.efficacy import trajectory_figure
 from ..i18n import t
+from ..profile import subject_ids_from_selection
 from ..trajectories import MEASURES, subject_values, trajectories_display
 from .base import Control, ControlSlot, Note, View, figure, table
 
@@ -25,7 +26,9 @@ def build(ctx) -> list:
     lines = (subject_values(ctx.study, measure, ctx.population, **ctx.filters)
              if ctx.state["individual"] else None)
     fig = trajectory_figure(traj, lines, change=ctx.state["change"], timepoint=ctx.timepoint)
-    return blocks + [figure(fig, "trajectories", traj),
+    # with the individual lines drawn, a selected line or point lists its subjects
+    subjects = subject_ids_from_selection if ctx.state["individual"] else None
+    return blocks + [figure(fig, "trajectories", traj, subjects=subjects),
                      table(traj, f"trajectories_{measure.lower()}", trajectories_display(traj))]
 
 

@@ -1,0 +1,72 @@
+"""Patient profile: one subject's timeline (DAS28 with the category bands, the ACR core
+components, HAQ-DI, medication periods, adverse events, infusion, withdrawal and end of
+follow-up), the baseline characteristics and the response at every visit.
+
+The subject control lists the subjects of the current population, comparison and subgroup
+filters; a link may name any subject of the study, and a subject outside the filters is shown
+with a note saying so. Charts and listings elsewhere lead here through :func:`profile_state`.
+"""
+from __future__ import annotations
+
+from ..charts.profile import profile_figure
+from ..scope import POPULATION, SUBGROUPS
+from ..profile import (PROFILE_VIEW, baseline_display, in_selection, subject_ids,
+                       visits_display)
+from .base import Control, ControlSlot, Note, View, figure, table
+from .state import GLOBAL_KEYS, ViewState, resolve
+
+
+def _selection(values: dict) -> tuple[str, dict]:
+    """The population and analytics filters of the global choices in ``values``."""
+    state = ViewState(PROFILE_VIEW, values)
+    return state.population, state.filters
+
+
+def _selected_subjects(study, values: dict) -> list[str]:
+    population, filters = _selection(values)
+    return subject_ids(study, population, **filters)
+
+
+def _default_subject(study, values: dict) -> str:
+    # the first subject of the selection; with nobody selected, the study's first
+    return next(iter(_selected_subjects(study, values) or subject_ids(study)), "")
+
+
+CONTROLS = (
+    Control("subject", "subj", "profile.control.subject", "selectbox",
+            lambda study, values: subject_ids(study), _default_subject,
+            widget_key="profile_subject", listed=_selected_subjects),
+)
+
+
+def profile_state(study, state: ViewState, subject_id: str) -> ViewState:
+    """The profile of ``subject_id`` under the global filters of ``state`` (any view's)."""
+    values = {k: state.values[k] for k in GLOBAL_KEYS}
+    return resolve(PROFILE_VIEW, study, {**values, "subject": subject_id})
+
+
+def build(ctx) -> list:
+    subject = ctx.state["subject"]
+    blocks: list = [ControlSlot(("subject",), (1, 2))]
+    if not subject:
+        return blocks + [Note("info", ctx.t("profile.no_subjects"))]
+    prof = ctx.study.patient_profile(subject, ctx.population, lang=ctx.lang, **ctx.filters)
+    if not in_selection(ctx.study, subject, ctx.population, **ctx.filters):
+        blocks.append(Note("warning", ctx.t("profile.outside_selection")))
+    baseline = prof.baseline.copy()
+    baseline.attrs = {**prof.baseline.attrs,
+                      "title": ctx.t("profile.baseline.title", subject=subject)}
+    visits = prof.visits.copy()
+    visits.attrs = {**prof.visits.attrs, "title": ctx.t("profile.visits.title", subject=subject)}
+    return blocks + [
+        figure(profile_figure(prof), "patient_profile", prof.visits),
+        table(baseline, "patient_profile_baseline", baseline_display(baseline)),
+        table(visits, "patient_profile_visits", visits_display(visits)),
+    ]
+
+
+def _applies(values: dict) -> tuple[str, ...]:
+    return (POPULATION, SUBGROUPS)  # one subject: every visit, no time point
+
+
+VIEW = View(PROFILE_VIEW, "patient-profile", CONTROLS, build, in_deck=False, applies=_applies)
