@@ -28,6 +28,10 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "ae_terms": _SAFETY,
     "sae_listing": _SAFETY,
     "reconciliation": (),  # the whole study, as published
+    # issue 14: a course over every visit (no time point); response at / follow-up up to it
+    "clusters": (POPULATION, SUBGROUPS),
+    "forest_plot": _EFFICACY,
+    "trial_planner": _EFFICACY,
 }
 # pages whose population is fixed rather than chosen in the sidebar
 FIXED_POPULATION = {"safety_overview": "safety", "ae_terms": "safety", "sae_listing": "safety"}

@@ -18,6 +18,10 @@ from .state import GLOBAL_CONTROLS, ViewState, resolve
 
 MODULES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
            "survival", "safety_overview", "ae_terms", "sae_listing", "reconciliation")
+# from the arm to the next trial (issue 14): after the efficacy pages
+_AFTER_SURVIVAL = MODULES.index("survival") + 1
+MODULES = (*MODULES[:_AFTER_SURVIVAL], "clusters", "forest_plot", "trial_planner",
+           *MODULES[_AFTER_SURVIVAL:])
 
 VIEWS: dict[str, View] = {
     m: importlib.import_module(f"{__package__}.{m}").VIEW for m in MODULES}
