@@ -82,4 +82,6 @@ def build(ctx) -> list:
     ]
 
 
-VIEW = View("forest_plot", "forest-plot", CONTROLS, build)
+# Not in the default deck: its table of every subgroup level takes three slides; a reader adds
+# the plot of a chosen endpoint through "Add to report" or `deck --view forest-plot?...`.
+VIEW = View("forest_plot", "forest-plot", CONTROLS, build, in_deck=False)
