@@ -32,6 +32,7 @@ NOT_ESTIMABLE_REASONS = (
     "separation",         # a logistic fit's data are separated (a cell all 0 or all 1)
     "single_level",       # a subgroup has one level only: no interaction to test
     "ci_includes_null",   # a planner's conservative CI end is at or past no effect
+    "rate_at_bound",      # a planner's response rate of 0 or 1: no finite effect size
 )
 
 

@@ -43,8 +43,10 @@ def _check_probability(name: str, p: float) -> None:
 
 
 def n_two_proportions_normal(p_ref: float, p_test: float, alpha: float = 0.05,
-                             power: float = 0.8) -> int:
-    """n per arm, normal approximation on the arcsine scale (statsmodels NormalIndPower)."""
+                             power: float = 0.8, ratio: float = 1.0) -> int:
+    """n of the MSC arm (the MSC + IFN-γ arm has :func:`test_arm_size` of it; ``ratio`` =
+    n MSC + IFN-γ / n MSC), normal approximation on the arcsine scale (statsmodels
+    NormalIndPower)."""
     from statsmodels.stats.power import NormalIndPower
     from statsmodels.stats.proportion import proportion_effectsize
     _check_probability("p_ref", p_ref)
@@ -52,18 +54,24 @@ def n_two_proportions_normal(p_ref: float, p_test: float, alpha: float = 0.05,
     if p_ref == p_test:
         return math.nan
     h = proportion_effectsize(p_test, p_ref)
-    n = NormalIndPower().solve_power(effect_size=abs(h), alpha=alpha, power=power, ratio=1.0,
+    n = NormalIndPower().solve_power(effect_size=abs(h), alpha=alpha, power=power, ratio=ratio,
                                      alternative="two-sided")
     return int(math.ceil(n - 1e-9))
 
 
-def power_two_proportions_normal(p_ref: float, p_test: float, n_per_arm, alpha: float = 0.05):
-    """Power of the normal-approximation test at n per arm (array-friendly)."""
+def test_arm_size(n_ref, ratio: float = 1.0):
+    """n of the MSC + IFN-γ arm for ``n_ref`` in the MSC arm (rounded up; array-friendly)."""
+    return np.ceil(np.asarray(n_ref, dtype=float) * ratio - 1e-9).astype(int)
+
+
+def power_two_proportions_normal(p_ref: float, p_test: float, n_per_arm, alpha: float = 0.05,
+                                 ratio: float = 1.0):
+    """Power of the normal-approximation test at n in the MSC arm (array-friendly)."""
     from statsmodels.stats.power import NormalIndPower
     from statsmodels.stats.proportion import proportion_effectsize
     h = proportion_effectsize(p_test, p_ref)
     return NormalIndPower().power(effect_size=abs(h), nobs1=np.asarray(n_per_arm, dtype=float),
-                                  alpha=alpha, ratio=1.0, alternative="two-sided")
+                                  alpha=alpha, ratio=ratio, alternative="two-sided")
 
 
 def fisher_rejection_region(n_ref: int, n_test: int, alpha: float = 0.05) -> np.ndarray:
@@ -94,25 +102,27 @@ def fisher_rejection_region(n_ref: int, n_test: int, alpha: float = 0.05) -> np.
     return reject
 
 
-def power_fisher_exact(p_ref: float, p_test: float, n_per_arm: int, alpha: float = 0.05) -> float:
-    """Exact power of the two-sided Fisher exact test, n per arm, by enumeration."""
+def power_fisher_exact(p_ref: float, p_test: float, n_per_arm: int, alpha: float = 0.05,
+                       ratio: float = 1.0) -> float:
+    """Exact power of the two-sided Fisher exact test, n in the MSC arm, by enumeration."""
     n = int(n_per_arm)
-    reject = fisher_rejection_region(n, n, alpha)
-    k = np.arange(n + 1)
-    prob = np.outer(stats.binom.pmf(k, n, p_ref), stats.binom.pmf(k, n, p_test))
+    m = int(test_arm_size(n, ratio))
+    reject = fisher_rejection_region(n, m, alpha)
+    prob = np.outer(stats.binom.pmf(np.arange(n + 1), n, p_ref),
+                    stats.binom.pmf(np.arange(m + 1), m, p_test))
     return float(prob[reject].sum())
 
 
 def n_two_proportions_fisher(p_ref: float, p_test: float, alpha: float = 0.05,
-                             power: float = 0.8, n_max: int = 2000) -> int:
+                             power: float = 0.8, n_max: int = 2000, ratio: float = 1.0) -> int:
     """Smallest n per arm whose exact Fisher power reaches ``power``, searched upward from 80 % of
     the normal-approximation n (the exact test is conservative, so it needs more, not less);
     NaN when no n up to ``n_max`` does."""
-    start = n_two_proportions_normal(p_ref, p_test, alpha, power)
+    start = n_two_proportions_normal(p_ref, p_test, alpha, power, ratio)
     if start != start:
         return math.nan
     for n in range(max(2, int(0.8 * start)), n_max + 1):
-        if power_fisher_exact(p_ref, p_test, n, alpha) >= power:
+        if power_fisher_exact(p_ref, p_test, n, alpha, ratio) >= power:
             return n
     return math.nan
 
@@ -145,23 +155,29 @@ def event_probability(hazard: float, accrual_years: float, follow_up_years: floa
 
 def n_time_to_event(hazard_ratio: float, control_hazard: float, accrual_years: float,
                     follow_up_years: float, dropout_per_year: float = 0.0, alpha: float = 0.05,
-                    power: float = 0.8) -> dict:
-    """Events and patients per arm (1:1) for a time-to-event trial."""
-    events = schoenfeld_events(hazard_ratio, alpha, power)
+                    power: float = 0.8, ratio: float = 1.0) -> dict:
+    """Events and patients for a time-to-event trial: ``n_per_arm`` is the MSC arm's n (1:1:
+    each arm's), ``n_test`` the MSC + IFN-γ arm's (``ratio`` = n MSC + IFN-γ / n MSC)."""
+    share = ratio / (1 + ratio)
+    events = schoenfeld_events(hazard_ratio, alpha, power, allocation=share)
     if events != events:
-        return dict(events=math.nan, event_probability=math.nan, n_per_arm=math.nan)
-    prob = 0.5 * (event_probability(control_hazard, accrual_years, follow_up_years,
-                                    dropout_per_year)
-                  + event_probability(control_hazard * hazard_ratio, accrual_years,
-                                      follow_up_years, dropout_per_year))
-    return dict(events=events, event_probability=prob,
-                n_per_arm=int(math.ceil(events / prob / 2 - 1e-9)))
+        return dict(events=math.nan, event_probability=math.nan, n_per_arm=math.nan,
+                    n_test=math.nan)
+    prob = ((1 - share) * event_probability(control_hazard, accrual_years, follow_up_years,
+                                            dropout_per_year)
+            + share * event_probability(control_hazard * hazard_ratio, accrual_years,
+                                        follow_up_years, dropout_per_year))
+    n_ref = int(math.ceil(events / prob / (1 + ratio) - 1e-9))
+    return dict(events=events, event_probability=prob, n_per_arm=n_ref,
+                n_test=int(test_arm_size(n_ref, ratio)))
 
 
-def power_time_to_event(hazard_ratio: float, events, alpha: float = 0.05):
-    """Power of the two-sided test with ``events`` total events, 1:1 (Schoenfeld)."""
+def power_time_to_event(hazard_ratio: float, events, alpha: float = 0.05, ratio: float = 1.0):
+    """Power of the two-sided test with ``events`` total events (Schoenfeld; share
+    ``ratio / (1 + ratio)`` in the MSC + IFN-γ arm)."""
     d = np.asarray(events, dtype=float)
-    return stats.norm.cdf(np.sqrt(d * 0.25) * abs(math.log(hazard_ratio))
+    share = ratio / (1 + ratio)
+    return stats.norm.cdf(np.sqrt(d * share * (1 - share)) * abs(math.log(hazard_ratio))
                           - stats.norm.isf(alpha / 2))
 
 
@@ -182,12 +198,14 @@ def _conservative(value: float, low: float, high: float, null: float) -> tuple[f
 
 def plan_response(study, endpoint: str, timepoint: str, population: str = "completers",
                   lang: str = "en", *, conservative: bool = False, alpha: float = 0.05,
-                  power: float = 0.8, n_grid=None, **filters) -> pd.DataFrame:
+                  power: float = 0.8, ratio: float = 1.0, n_grid=None,
+                  **filters) -> pd.DataFrame:
     """Power vs n per arm for a trial of ``endpoint`` at ``timepoint``, planned on the observed
     rates (or, with ``conservative``, on the CI end of the difference nearest 0).
 
-    Returns a frame ``n_per_arm, power_normal, power_fisher``; ``attrs['plan']`` holds the
-    planned n per arm (normal and exact) and ``attrs['assumptions']`` every input.
+    Returns a frame ``n_per_arm, n_test, power_normal, power_fisher`` (``n_per_arm``: the MSC
+    arm, ``n_test``: the MSC + IFN-γ arm, ``ratio`` times it); ``attrs['plan']`` holds the
+    planned n of the MSC arm (normal and exact) and ``attrs['assumptions']`` every input.
     """
     cmp = compare_rates(study, endpoint, population, lang=lang, **filters)
     row = cmp.loc[cmp["timepoint"] == timepoint]
@@ -202,29 +220,36 @@ def plan_response(study, endpoint: str, timepoint: str, population: str = "compl
     p_test = p_ref + diff if diff == diff else math.nan
     # a rate of 0 or 1 gives no finite effect size; the plan keeps it within (0, 1)
     if not reason and not (0 < p_ref < 1 and 0 < p_test < 1):
-        reason = "separation"
+        reason = "rate_at_bound"
     assumptions = dict(endpoint=endpoint, timepoint=timepoint, p_ref=p_ref, p_test=p_test,
-                       conservative=conservative, alpha=alpha, power=power, allocation="1:1",
-                       sidedness="two-sided")
+                       conservative=conservative, alpha=alpha, power=power,
+                       allocation=allocation_text(ratio), ratio=ratio, sidedness="two-sided")
     plan = dict(n_normal=math.nan, n_fisher=math.nan, reason=reason)
     if reason:
-        out = pd.DataFrame(columns=["n_per_arm", "power_normal", "power_fisher"])
+        out = pd.DataFrame(columns=["n_per_arm", "n_test", "power_normal", "power_fisher"])
     else:
-        plan.update(n_normal=n_two_proportions_normal(p_ref, p_test, alpha, power),
-                    n_fisher=n_two_proportions_fisher(p_ref, p_test, alpha, power))
+        plan.update(n_normal=n_two_proportions_normal(p_ref, p_test, alpha, power, ratio),
+                    n_fisher=n_two_proportions_fisher(p_ref, p_test, alpha, power, ratio=ratio))
         top = int(max(20, 1.5 * np.nanmax([plan["n_normal"], plan["n_fisher"]])))
         grid = np.asarray(n_grid if n_grid is not None else
                           np.unique(np.linspace(5, top, 40).round().astype(int)))
-        out = pd.DataFrame({"n_per_arm": grid,
-                            "power_normal": power_two_proportions_normal(p_ref, p_test, grid, alpha),
-                            "power_fisher": [power_fisher_exact(p_ref, p_test, int(n), alpha)
-                                             for n in grid]})
-    result = (not_estimable(reason, lang) if reason else
-              t("planner.result.response", lang, n_normal=_count(plan["n_normal"], lang),
-                n_fisher=_count(plan["n_fisher"], lang)))
+        out = pd.DataFrame({"n_per_arm": grid, "n_test": test_arm_size(grid, ratio),
+                            "power_normal": power_two_proportions_normal(p_ref, p_test, grid,
+                                                                         alpha, ratio),
+                            "power_fisher": [power_fisher_exact(p_ref, p_test, int(n), alpha,
+                                                                ratio) for n in grid]})
+    if reason:
+        result = not_estimable(reason, lang)
+    elif ratio == 1:
+        result = t("planner.result.response", lang, n_normal=_count(plan["n_normal"], lang),
+                   n_fisher=_count(plan["n_fisher"], lang))
+    else:
+        result = t("planner.result.response_unequal", lang,
+                   **_arm_sizes("normal", plan["n_normal"], ratio, lang),
+                   **_arm_sizes("fisher", plan["n_fisher"], ratio, lang))
     footnote = result + " " + t("planner.footnote.response", lang, p_ref=fmt_number(p_ref * 100, 1, lang),
                  p_test=fmt_number(p_test * 100, 1, lang), alpha=fmt_number(alpha, 3, lang),
-                 power=fmt_number(power * 100, 0, lang))
+                 power=fmt_number(power * 100, 0, lang)) + " " + _allocation_note(ratio, lang)
     return annotate(out, study, lang=lang,
                     title=t("planner.title.response", lang, endpoint=t(f"endpoint.{endpoint}", lang),
                             timepoint=t(f"visit.{timepoint}", lang)),
@@ -232,6 +257,22 @@ def plan_response(study, endpoint: str, timepoint: str, population: str = "compl
                     method=t("planner.method.response", lang), footnote=footnote,
                     filters={k: v for k, v in filters.items() if v is not None},
                     timepoint=timepoint, assumptions=assumptions, plan=plan)
+
+
+def allocation_text(ratio: float) -> str:
+    """``ratio`` (n MSC + IFN-γ / n MSC) as 'MSC + IFN-γ : MSC', e.g. 2 -> '2:1'."""
+    from fractions import Fraction
+    f = Fraction(ratio).limit_denominator(10)
+    return f"{f.numerator}:{f.denominator}"
+
+
+def _allocation_note(ratio: float, lang: str) -> str:
+    return t("planner.footnote.allocation", lang, allocation=allocation_text(ratio))
+
+
+def _arm_sizes(method: str, n_ref: float, ratio: float, lang: str) -> dict:
+    n_test = math.nan if n_ref != n_ref else int(test_arm_size(n_ref, ratio))
+    return {f"{method}_ref": _count(n_ref, lang), f"{method}_test": _count(n_test, lang)}
 
 
 def observed_hazards(times: pd.DataFrame) -> dict:
@@ -244,14 +285,18 @@ def observed_hazards(times: pd.DataFrame) -> dict:
 
 
 def plan_survival(study, endpoint: str, population: str = "completers", lang: str = "en", *,
-                  accrual_years: float = 2.0, follow_up_years: float = 3.0,
-                  dropout_per_year: float = 0.05, control_hazard: float | None = None,
-                  conservative: bool = False, alpha: float = 0.05, power: float = 0.8,
-                  n_grid=None, **filters) -> pd.DataFrame:
-    """Power vs n per arm for a time-to-event trial planned on the observed Cox HR (or its CI end
-    nearest 1), control hazard from the observed MSC arm (events / person-years) unless given."""
+                  horizon_years: float | None = None, accrual_years: float = 2.0,
+                  follow_up_years: float = 3.0, dropout_per_year: float = 0.05,
+                  control_hazard: float | None = None, conservative: bool = False,
+                  alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0, n_grid=None,
+                  **filters) -> pd.DataFrame:
+    """Power vs n (MSC arm; MSC + IFN-γ: ``ratio`` times it) for a time-to-event trial planned
+    on the observed Cox HR (or its CI end nearest 1), observed up to ``horizon_years`` (None:
+    all follow-up) as on the survival page; control hazard from the observed MSC arm (events /
+    person-years) unless given."""
     from .survival import survival
-    res = survival(study, endpoint, population, lang=lang, **filters)
+    res = survival(study, endpoint, population, horizon_years=horizon_years, lang=lang,
+                   **filters)
     value, reason = float(res.hazard_ratio), res.hr_reason
     if not reason and conservative:
         value, reason = _conservative(value, float(res.hr_ci_low), float(res.hr_ci_high), 1.0)
@@ -260,29 +305,38 @@ def plan_survival(study, endpoint: str, population: str = "completers", lang: st
     assumptions = dict(endpoint=endpoint, hazard_ratio=value, control_hazard=lam,
                        accrual_years=accrual_years, follow_up_years=follow_up_years,
                        dropout_per_year=dropout_per_year, conservative=conservative, alpha=alpha,
-                       power=power, allocation="1:1", sidedness="two-sided")
-    plan = dict(events=math.nan, event_probability=math.nan, n_per_arm=math.nan, reason=reason)
+                       power=power, allocation=allocation_text(ratio), ratio=ratio,
+                       horizon_years=horizon_years, sidedness="two-sided")
+    plan = dict(events=math.nan, event_probability=math.nan, n_per_arm=math.nan, n_test=math.nan,
+                reason=reason)
     if not reason and not (lam > 0 and math.isfinite(lam)):
         plan["reason"] = reason = "no_events"
     if reason:
-        out = pd.DataFrame(columns=["n_per_arm", "events", "power"])
+        out = pd.DataFrame(columns=["n_per_arm", "n_test", "events", "power"])
     else:
         plan.update(n_time_to_event(value, lam, accrual_years, follow_up_years, dropout_per_year,
-                                    alpha, power))
+                                    alpha, power, ratio))
         top = int(max(20, 1.5 * plan["n_per_arm"]))
         grid = np.asarray(n_grid if n_grid is not None else
                           np.unique(np.linspace(5, top, 40).round().astype(int)))
-        events = 2 * grid * plan["event_probability"]
-        out = pd.DataFrame({"n_per_arm": grid, "events": events,
-                            "power": power_time_to_event(value, events, alpha)})
-    result = (not_estimable(reason, lang) if reason else
-              t("planner.result.survival", lang, events=_count(plan["events"], lang),
-                n_per_arm=_count(plan["n_per_arm"], lang)))
+        n_test = test_arm_size(grid, ratio)
+        events = (grid + n_test) * plan["event_probability"]
+        out = pd.DataFrame({"n_per_arm": grid, "n_test": n_test, "events": events,
+                            "power": power_time_to_event(value, events, alpha, ratio)})
+    if reason:
+        result = not_estimable(reason, lang)
+    elif ratio == 1:
+        result = t("planner.result.survival", lang, events=_count(plan["events"], lang),
+                   n_per_arm=_count(plan["n_per_arm"], lang))
+    else:
+        result = t("planner.result.survival_unequal", lang, events=_count(plan["events"], lang),
+                   n_ref=_count(plan["n_per_arm"], lang), n_test=_count(plan["n_test"], lang))
     footnote = result + " " + t("planner.footnote.survival", lang, hr=fmt_number(value, 2, lang),
                  hazard=fmt_number(lam, 3, lang), accrual=fmt_number(accrual_years, 1, lang),
                  follow_up=fmt_number(follow_up_years, 1, lang),
                  dropout=fmt_number(dropout_per_year * 100, 1, lang),
-                 alpha=fmt_number(alpha, 3, lang), power=fmt_number(power * 100, 0, lang))
+                 alpha=fmt_number(alpha, 3, lang), power=fmt_number(power * 100, 0, lang)
+                 ) + " " + _allocation_note(ratio, lang)
     return annotate(out, study, lang=lang,
                     title=t("planner.title.survival", lang, endpoint=t(f"endpoint.{endpoint}", lang)),
                     population=population, n_per_arm=res.attrs["n_per_arm"],
@@ -294,17 +348,26 @@ def plan_survival(study, endpoint: str, population: str = "completers", lang: st
 def power_display(df: pd.DataFrame) -> pd.DataFrame:
     """The power curve as a table with translated headers (power in %)."""
     lang = df.attrs.get("lang", "en")
-    names = {"n_per_arm": "planner.col.n_per_arm", "power_normal": "planner.col.power_normal",
+    equal = df.attrs.get("assumptions", {}).get("ratio", 1.0) == 1
+    out = pd.DataFrame()
+    if equal:
+        out[t("planner.col.n_per_arm", lang)] = df["n_per_arm"].astype(int)
+    else:
+        out[n_axis_label(REFERENCE_ARM, lang)] = df["n_per_arm"].astype(int)
+        out[n_axis_label(TEST_ARM, lang)] = df["n_test"].astype(int)
+    names = {"power_normal": "planner.col.power_normal",
              "power_fisher": "planner.col.power_fisher", "power": "planner.col.power",
              "events": "planner.col.events"}
-    out = pd.DataFrame()
     for col, key in names.items():
         if col not in df:
             continue
         if col.startswith("power"):
             out[t(key, lang)] = [fmt_number(v * 100, 1, lang) for v in df[col]]
-        elif col == "events":
-            out[t(key, lang)] = [fmt_number(v, 1, lang) for v in df[col]]
         else:
-            out[t(key, lang)] = df[col].astype(int)
+            out[t(key, lang)] = [fmt_number(v, 1, lang) for v in df[col]]
     return out
+
+
+def n_axis_label(arm: str, lang: str) -> str:
+    """'n (MSC)': the size of one arm under unequal allocation."""
+    return t("planner.col.n_arm", lang, arm=t(f"arm.{arm}", lang))

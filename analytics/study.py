@@ -176,14 +176,45 @@ class Study:
         return patient_profile(self, subject_id, population, lang=lang, **filters)
 
     @_recorded
-    def clusters(self, population: str = "completers", lang: str = "en", **filters):
+    def clusters(self, population: str = "completers", lang: str = "en", *,
+                 period: str = "course", n_clusters: int | None = None, **filters):
         from .clusters import clusters
-        return clusters(self, population, lang=lang, **filters)
+        return clusters(self, population, lang=lang, period=period, n_clusters=n_clusters,
+                        **filters)
 
     @_recorded
     def cluster_transitions(self, population: str = "completers", lang: str = "en", **filters):
         from .clusters import cluster_transitions
         return cluster_transitions(self, population, lang=lang, **filters)
+
+    @_recorded
+    def forest_response(self, endpoint: str, timepoint: str, population: str = "completers",
+                        lang: str = "en", **filters):
+        from .forest import forest_response
+        return forest_response(self, endpoint, timepoint, population, lang=lang, **filters)
+
+    @_recorded
+    def forest_survival(self, endpoint: str, population: str = "completers",
+                        horizon_years=None, lang: str = "en", **filters):
+        from .forest import forest_survival
+        return forest_survival(self, endpoint, population, horizon_years=horizon_years,
+                               lang=lang, **filters)
+
+    @_recorded
+    def plan_response(self, endpoint: str, timepoint: str, population: str = "completers",
+                      lang: str = "en", **options_and_filters):
+        """Planner options (conservative, alpha, power, ratio) and filters as keywords."""
+        from .planner import plan_response
+        return plan_response(self, endpoint, timepoint, population, lang=lang,
+                             **options_and_filters)
+
+    @_recorded
+    def plan_survival(self, endpoint: str, population: str = "completers", lang: str = "en",
+                      **options_and_filters):
+        """Planner options (horizon_years, accrual_years, follow_up_years, dropout_per_year,
+        conservative, alpha, power, ratio) and filters as keywords."""
+        from .planner import plan_survival
+        return plan_survival(self, endpoint, population, lang=lang, **options_and_filters)
 
     @_recorded
     def ae_rate_trend(self, lang: str = "en", **filters):

@@ -202,3 +202,28 @@ def test_filters_and_comparison_travel_into_the_header(study):
     sel_sql, params = select("completers", sex="F", comparison="randomised").sql
     n = int(study.query(f"SELECT count(*) AS n FROM ({sel_sql})", params)["n"].iloc[0])
     assert len(res.membership) + int(res.excluded["count"].sum()) == n
+
+
+def test_planted_groups_are_recovered_on_a_large_cohort():
+    """Above FIT_SAMPLE subjects the starts run on a sample and EM then on every subject: the
+    planted groups are still recovered, and the fit is the same on every run."""
+    values, truth = planted_cohort(n_per_group=cl.FIT_SAMPLE // 4 + 50, seed=11)
+    courses, _ = cl.interpolate_courses(values, WINDOW)
+    assert len(courses) > cl.FIT_SAMPLE
+    labels, _, fit = cl.fit_mixture(courses)
+    assert adjusted_rand_score(truth.reindex(courses.index), labels) >= 0.8, fit
+    again, _, fit_again = cl.fit_mixture(courses)
+    assert (labels == again).all()
+    pd.testing.assert_frame_equal(fit, fit_again)
+
+
+def test_a_period_and_a_fixed_number_of_clusters(study):
+    res = cl.clusters(study, "nri", period="years2to3", n_clusters=2)
+    assert list(res.fit["k"]) == [2] and res.fit["chosen"].all()
+    assert sorted(res.membership["cluster"].unique()) == [1, 2]
+    assert list(res.profiles["timepoint"].unique()) == list(cl.WINDOWS["years2to3"])
+    assert res.by_arm.attrs["period"] == "years2to3" and res.by_arm.attrs["n_clusters"] == 2
+    with pytest.raises(ValueError, match="period"):
+        cl.clusters(study, "nri", period="years9")
+    with pytest.raises(ValueError, match="n_clusters"):
+        cl.clusters(study, "nri", n_clusters=7)

@@ -181,6 +181,11 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"clusters.excluded.{r}" for r in clusters.EXCLUSION_REASONS}
     keys |= {f"clusters.period.{p}" for p in clusters.PERIODS}
     keys |= {f"clusters.test.{x}" for x in ("fisher", "chi2")}
+    # the issue 14 views' choices (analytics/views/forest_plot.py, trial_planner.py)
+    from analytics.views import forest_plot, trial_planner
+    keys |= {f"forest.kind.{k}" for k in forest_plot.KINDS}
+    keys |= {f"forest.measure.{m}" for ms in forest_plot.MEASURES.values() for m in ms}
+    keys |= {f"planner.source.{s}" for s in trial_planner.SOURCES}
     keys |= {f"profile.char.{c}" for c in profile.BASELINE_COLUMNS}
     keys |= {f"profile.milestone.{m}" for m in profile.MILESTONES}
     keys |= {f"profile.col.{c}" for c in profile.VISIT_COLUMNS if c != "das28_category"}
@@ -340,6 +345,9 @@ ALLOWED_NAMES = [
     r"Kaplan", r"Meier", r"Cox", r"Fisher", r"Welch", r"Clopper", r"Pearson", r"Newcombe",
     r"Garwood", r"Greenwood", r"Holm", r"Wald", r"Efron", r"Brookmeyer", r"Crowley", r"Poisson", r"Wilson",
     r"Aalen", r"Johansen", r"Gray",
+    # issue 14 methods: software and functions by name, the BIC, people's names
+    r"BIC", r"scikit-learn", r"GaussianMixture", r"NormalIndPower", r"fisher\.test",
+    r"Cohen", r"Woolf", r"Schoenfeld",
     r"Yang", r"He", r"Yao",
     r"[\w\-]+\.duckdb",  # the study file's name
 ]
@@ -501,7 +509,10 @@ def chinese_on_page(at) -> list[str]:
 PAGE_SESSIONS = [
     {},
     {"filter_pop": "nri", "traj_individual": True, "traj_change": True,
-     "ae_terms_by": "pt", "surv_endpoint": "WITHDRAWAL_AE"},
+     "ae_terms_by": "pt", "surv_endpoint": "WITHDRAWAL_AE",
+     # issue 14 views: the other kind, source, allocation and period
+     "forest_kind": "time_to_event", "plan_source": "hazard_ratio", "plan_allocation": "2:1",
+     "clusters_period": "core", "clusters_k": "3"},
 ]
 
 

@@ -29,6 +29,11 @@ APPLIED = {
     "ae_terms": {SUB},
     "sae_listing": {SUB},
     "reconciliation": set(),
+    # issue 14: clusters of the course over every visit (no time point); the forest plot and
+    # the planner: response at the time point, or follow-up up to it
+    "clusters": {POP, SUB},
+    "forest_plot": {POP, TP, SUB},
+    "trial_planner": {POP, TP, SUB},
 }
 SAFETY = {"safety_overview", "ae_terms", "sae_listing"}
 

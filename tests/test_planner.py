@@ -11,6 +11,7 @@ from analytics.charts.forest import power_figure
 from analytics.planner import (event_probability, fisher_rejection_region, n_time_to_event,
                                n_two_proportions_fisher, n_two_proportions_normal,
                                plan_response, plan_survival, power_display, power_fisher_exact,
+                               power_time_to_event,
                                power_two_proportions_normal, schoenfeld_events)
 
 
@@ -103,3 +104,56 @@ def test_plan_survival_on_the_study(study):
     # completers never withdraw: no events, no plan, with the reason
     none = plan_survival(study, "WITHDRAWAL", "completers")
     assert none.attrs["plan"]["reason"] and math.isnan(none.attrs["plan"]["n_per_arm"])
+
+
+# -- unequal allocation (MSC + IFN-γ : MSC = ratio : 1) -------------------------------------------
+def test_unequal_allocation_normal_equals_the_written_out_formula():
+    # each arm's arcsine has variance 1/n: n_MSC = ((z_{1-a/2} + z_{1-b}) / h)^2 (1 + 1/ratio)
+    p_ref, p_test, ratio = 0.3, 0.6, 2.0
+    h = 2 * math.asin(math.sqrt(p_test)) - 2 * math.asin(math.sqrt(p_ref))
+    n = ((stats.norm.isf(0.025) + stats.norm.isf(0.2)) / h) ** 2 * (1 + 1 / ratio)
+    planned = n_two_proportions_normal(p_ref, p_test, ratio=ratio)
+    assert planned == math.ceil(n)
+    assert power_two_proportions_normal(p_ref, p_test, planned, ratio=ratio) >= 0.8
+    assert power_two_proportions_normal(p_ref, p_test, planned - 1, ratio=ratio) < 0.8
+    # fewer MSC subjects than 1:1 needs per arm, more subjects in all
+    equal = n_two_proportions_normal(p_ref, p_test)
+    assert planned < equal and planned * (1 + ratio) > 2 * equal
+
+
+def test_unequal_allocation_fisher_power_equals_scipy_table_by_table():
+    p_ref, p_test, n, ratio = 0.3, 0.7, 7, 2.0
+    m = 14
+    expected = sum(stats.binom.pmf(a, n, p_ref) * stats.binom.pmf(b, m, p_test)
+                   for a in range(n + 1) for b in range(m + 1)
+                   if stats.fisher_exact([[a, n - a], [b, m - b]])[1] <= 0.05)
+    assert power_fisher_exact(p_ref, p_test, n, ratio=ratio) == pytest.approx(expected, abs=1e-12)
+    planned = n_two_proportions_fisher(p_ref, p_test, ratio=ratio)
+    assert power_fisher_exact(p_ref, p_test, planned, ratio=ratio) >= 0.8
+
+
+def test_unequal_allocation_schoenfeld():
+    # 2:1 multiplies the 1:1 events by 1/(4 p (1 - p)) = 9/8 (Schoenfeld 1983): HR 0.5 -> 73.5
+    z = stats.norm.isf(0.025) + stats.norm.isf(0.2)
+    d = z ** 2 / ((2 / 3) * (1 / 3) * math.log(0.5) ** 2)
+    plan = n_time_to_event(0.5, 0.3, 2.0, 3.0, 0.1, ratio=2.0)
+    assert plan["events"] == math.ceil(d) == 74
+    p_ref = event_probability(0.3, 2.0, 3.0, 0.1)
+    p_test = event_probability(0.15, 2.0, 3.0, 0.1)
+    assert plan["event_probability"] == pytest.approx(p_ref / 3 + 2 * p_test / 3, rel=1e-12)
+    assert plan["n_per_arm"] == math.ceil(74 / plan["event_probability"] / 3)
+    assert plan["n_test"] == 2 * plan["n_per_arm"]
+    assert power_time_to_event(0.5, 74, ratio=2.0) >= 0.8 > power_time_to_event(0.5, 73,
+                                                                                  ratio=2.0)
+
+
+def test_plan_on_the_study_with_unequal_allocation_states_it(study):
+    plan = plan_response(study, "DAS28_LDA", "Y1", "completers", ratio=2.0)
+    a = plan.attrs
+    assert a["assumptions"]["allocation"] == "2:1"
+    assert "2:1" in a["footnote"]
+    assert (plan["n_test"] == 2 * plan["n_per_arm"]).all()
+    assert a["plan"]["n_normal"] == n_two_proportions_normal(
+        a["assumptions"]["p_ref"], a["assumptions"]["p_test"], ratio=2.0)
+    shown = power_display(plan)
+    assert len(shown.columns) == 4  # n MSC, n MSC + IFN-γ, two powers

@@ -64,8 +64,10 @@ def test_every_seed_reproduces_every_published_figure(tmp_path, seed):
     assert table.match.all(), f"seed {seed}:\n" + table[~table.match].to_string()
 
 
+# seed 1 at 11,000: an ACR70 'moderate' visit of a subject with 3 baseline joints once found no
+# components (its DAS28 range needed an ESR above 110 mm/h)
 @pytest.mark.parametrize("seed, subjects", [(7, 1100), (3, 1100), (11, 1100), (3, 11000),
-                                            (8, 11000), (2, MAX_SUBJECTS)])
+                                            (8, 11000), (1, 11000), (2, MAX_SUBJECTS)])
 def test_other_sizes_keep_the_published_proportions(tmp_path, seed, subjects):
     """Every published percentage, mean, SD, rate and person-years range, at scale; counts and
     p-values change with the size by design and are not compared."""

@@ -211,7 +211,16 @@ def test_deck_from_views_holds_those_states(study, cli_deck):
     assert t("population.nri", "en") in surv.caption
 
 
-@pytest.mark.parametrize("address", DECK_STATES)
+# the issue 14 views in chosen states (page tables only: no deck rendered for these)
+ISSUE14_STATES = [
+    "clusters?period=core&k=3&pop=nri&sex=F",
+    "forest-plot?kind=time_to_event&ep=ACR50&sg=age_band,study_id&pop=nri&tp=Y3",
+    "trial-planner?src=hazard_ratio&ep=ACR50&alloc=2%3A1&drop=10&pop=nri&tp=Y3",
+    "trial-planner?ep=ACR70&cons=1&alpha=0.025&power=0.9&tp=Y3",
+]
+
+
+@pytest.mark.parametrize("address", DECK_STATES + ISSUE14_STATES)
 def test_deck_items_equal_the_page_tables(study, address):
     """The tables a deck slide is made of are the tables the page shows for the same state."""
     state = views.parse_address(address, study)

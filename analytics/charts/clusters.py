@@ -74,9 +74,11 @@ def cluster_sankey_figure(result) -> go.Figure:
                   target=[index[(p, c)] for p, c in zip(tr["to_period"], tr["to_cluster"])],
                   value=tr["count"].tolist(),
                   color=[_rgba(cluster_color(c), 0.35) for c in tr["from_cluster"]],
-                  customdata=[[fp, fc, tp, tc] for fp, fc, tp, tc in
-                              zip(tr["from_period"], tr["from_cluster"], tr["to_period"],
-                                  tr["to_cluster"])],
+                  # (from period, from cluster, to period, to cluster); periods by their
+                  # index in PERIODS, so no code word is in the figure
+                  customdata=[[_period_order(fp), fc, _period_order(tp), tc]
+                              for fp, fc, tp, tc in zip(tr["from_period"], tr["from_cluster"],
+                                                        tr["to_period"], tr["to_cluster"])],
                   hovertemplate=[t("clusters.chart.link_hover", lang, source=fl, target=tl,
                                    count=int(n)) + "<extra></extra>"
                                  for fl, tl, n in zip(tr["from_label"], tr["to_label"],

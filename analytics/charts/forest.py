@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from ..caution import not_estimable
 from ..i18n import fmt_number, fmt_p, t
 from .theme import ARM_COLORS, finish
+from ..planner import n_axis_label
 
 _POINT_COLOR = "#333333"
 _ADJUSTED_COLOR = ARM_COLORS["MSC_IFNG"]
@@ -95,6 +96,8 @@ def power_figure(df: pd.DataFrame) -> go.Figure:
     if plan.get("reason"):
         fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                            text=not_estimable(plan["reason"], lang))
-    fig.update_xaxes(title=t("planner.col.n_per_arm", lang))
+    equal = attrs.get("assumptions", {}).get("ratio", 1.0) == 1
+    fig.update_xaxes(title=t("planner.col.n_per_arm", lang) if equal
+                     else n_axis_label("MSC", lang))
     fig.update_yaxes(title=t("planner.col.power", lang) + " (%)", range=[0, 100])
     return finish(fig, attrs)

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 from ..annotate import comparison_label
 from ..i18n import t
-from ..scope import PAGE_FILTERS, POPULATION, SUBGROUPS, TIMEPOINT, WHOLE_STUDY, header_lines
+from ..scope import POPULATION, SUBGROUPS, TIMEPOINT, header_lines
 from .base import Control, Expander, Item, View, Columns
 from .state import GLOBAL_CONTROLS, SUBGROUPS as SUBGROUP_KEYS, ViewState, resolve
 
 MODULES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
-           "survival", "safety_overview", "ae_terms", "sae_listing",
+           "survival",
+           # from the arm to the next trial (issue 14): after the efficacy pages
+           "clusters", "forest_plot", "trial_planner",
+           "safety_overview", "ae_terms", "sae_listing",
            "patient_profile",
            "reconciliation")
 
@@ -96,11 +99,12 @@ def blocks_key(state: ViewState) -> tuple:
     state but the global filters the view does not apply (:mod:`analytics.scope`; its header says
     so), and what the state replaced. Two states with the same key have the same blocks
     (``tests/test_kept_results.py``), so a view's blocks can be kept under it."""
-    used = PAGE_FILTERS[state.view]
+    view = VIEWS[state.view]
+    used = view.applied(state.values)
     ignored = {name for name in (POPULATION, TIMEPOINT) if name not in used}
     if SUBGROUPS not in used:
         ignored |= set(SUBGROUP_KEYS)
-    if state.view in WHOLE_STUDY:
+    if view.header == "whole":
         ignored.add("comparison")
 
     def kept(values: dict) -> tuple:
