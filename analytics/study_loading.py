@@ -81,7 +81,8 @@ def draft_rows(folder: str | Path) -> DraftRows:
                  else m["key"], "value": "", "todo": ", ".join(_choices(section))}
                 for section, lines in draft.comments.items() for line in lines
                 if (m := _COMMENT.match(line.strip()))]
-        rows = pd.concat([rows, pd.DataFrame(todo, columns=ROW_COLUMNS)], ignore_index=True)
+        # the entries to fill in come first: a person sees them without scrolling
+        rows = pd.concat([pd.DataFrame(todo, columns=ROW_COLUMNS), rows], ignore_index=True)
         unmapped, ignored = draft.unmapped, draft.ignored
     try:
         name = str(read_study_json(folder).get("name") or mapping.study.get("name") or "")

@@ -25,6 +25,7 @@ DRAFT = "load_draft"       # session: study_loading.DraftRows of the upload
 RESULT = "load_result"     # session: ("validate" | "build", Outcome | None, built slug | None)
 REMOVED = "_load_removed"  # session: the name of the study just removed (said once)
 UPLOAD_TYPES = ["csv", "xlsx", "xls", "parquet", "xpt", "sas7bdat", "zip", "json", "toml"]
+EDITOR_WIDTHS = {"section": "medium", "key": "medium", "value": "large", "todo": "medium"}
 PROBLEM_COLUMNS = {"file": "load.col.file", "row": "load.col.row", "column": "load.col.column",
                    "contract": "load.col.contract", "value": "load.col.source_value",
                    "rule": "load.col.rule", "detail": "load.col.detail"}
@@ -85,7 +86,8 @@ def _mapping_step(lang: str) -> None:
                    + "\n".join(f"- `{u}`" for u in draft.unmapped))
     if draft.ignored:
         st.caption(t("load.ignored", lang, items="; ".join(draft.ignored)))
-    config = {c: st.column_config.TextColumn(t(f"load.col.{c}", lang), disabled=(c == "todo"))
+    config = {c: st.column_config.TextColumn(t(f"load.col.{c}", lang), disabled=(c == "todo"),
+                                             width=EDITOR_WIDTHS[c])
               for c in study_loading.ROW_COLUMNS}
     rows = st.data_editor(draft.rows, column_config=config, num_rows="dynamic", hide_index=True,
                           width="stretch", key=f"load_editor_{upload['id']}")
