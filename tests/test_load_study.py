@@ -88,7 +88,7 @@ def upload(at, name: str, data: bytes):
 def test_upload_draft_and_validate_show_every_problem_in_source_names(export, data_dir):
     at = upload(run_page(PAGE), "export.zip", export["zip"])
     shown = texts(at)
-    assert "could not map 2 entries" in shown and "arm code 'A组'" in shown
+    assert "could not map 2 entries" in shown and "code “A组” of arm" in shown
     editor = at.dataframe(key=f"load_editor_{at.session_state['load_upload']['id']}")
     rows = editor.value
     arms = rows[rows.section == "arms"]
@@ -195,6 +195,7 @@ def test_page_in_chinese_shows_no_english(export, data_dir):
                         *problems_of(at, "数据约定列").columns])
     assert not re.search(r"\b(problems|found|Validate|File|Row|Column)\b", chrome), chrome
     assert "发现" in at.error[0].value
+    assert "arm 的编码“A组”" in at.warning[0].value and "检测项目“HGB”" in texts(at)
 
 
 # -- the steps without Streamlit ---------------------------------------------------------------
