@@ -25,6 +25,7 @@ import argparse
 import os
 
 from analytics.study import PROJECT_DIR
+from analytics.study_catalog import DATA_DIR_ENV
 
 APP = PROJECT_DIR / "app.py"
 ADDRESS_ENV = "MSC_RA_ADDRESS"
@@ -88,6 +89,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int,
                         default=int(os.environ.get(PORT_ENV) or DEFAULT_PORT),
                         help=f"port (default {DEFAULT_PORT}, or ${PORT_ENV})")
+    parser.add_argument("--data-dir", default=None,
+                        help=f"the data folder: uploads, built studies, audit log (default "
+                             f"${DATA_DIR_ENV}, else the project's data/)")
     return parser.parse_args(argv)
 
 
@@ -95,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     from streamlit.web import cli
 
+    if args.data_dir:  # absolute: the server runs from the project folder
+        os.environ[DATA_DIR_ENV] = os.path.abspath(args.data_dir)
     quiet_network()
     navigation_only()
     os.chdir(PROJECT_DIR)  # app.py's relative page paths and the default study

@@ -4,7 +4,7 @@ Every view is a page drawn by :func:`dashboard.render.render`; the Report page f
 here names a view: adding a view to the registry adds its page, its menu entry and its address.
 An address that names no page is served by a hidden page at that very path, so Streamlit's own
 (English) "Page not found" dialog never appears; it says so in the chosen language, lists the
-pages and shows the default page below.
+pages and shows the default page below. "Load a study" is last, in the menu only for a user who may manage studies.
 """
 from __future__ import annotations
 
@@ -16,12 +16,16 @@ from analytics.i18n import t
 from analytics.views import VIEWS
 
 REPORT = ("report", "nav.report", "report")
+LOAD_STUDY = ("load_study", "nav.load_study", "load-study")
+MANAGE_PAGES = {LOAD_STUDY[0]}  # in the menu only for who may manage studies
 
 
-def pages() -> list[tuple[str, str, str]]:
+def pages(manage: bool = True) -> list[tuple[str, str, str]]:
     """(key, title message key, URL path) of every page, in menu order; the first is the
-    default page, served at the root."""
-    return [*((key, view.title_key, view.path) for key, view in VIEWS.items()), REPORT]
+    default page, served at the root. ``manage``: with the pages that manage studies."""
+    every = [*((key, view.title_key, view.path) for key, view in VIEWS.items()), REPORT,
+             LOAD_STUDY]
+    return every if manage else [p for p in every if p[0] not in MANAGE_PAGES]
 
 
 def _draw(key: str) -> Callable[[], None]:
@@ -29,6 +33,9 @@ def _draw(key: str) -> Callable[[], None]:
         if key == REPORT[0]:
             from .report import report_page
             report_page()
+        elif key == LOAD_STUDY[0]:
+            from .load_study import load_study_page
+            load_study_page()
         else:
             from .render import render
             render(key)
@@ -60,15 +67,18 @@ def _not_found(requested: str, lang: str, menu: list) -> Callable[[], None]:
 def navigation_pages(lang: str, requested: str | None) -> list:
     """The ``st.Page`` of every page with its title in ``lang``; plus, when the address asks for
     a path that is no page (``requested``), a hidden page at that path saying so."""
+    from .access import can_manage_studies
+
+    listed = pages(manage=can_manage_studies())
     menu = [st.Page(_draw(key), title=t(title_key, lang),
                     # the default page's own path is free for an old link such as /overview
                     url_path="" if i == 0 else url, default=(i == 0))
-            for i, (key, title_key, url) in enumerate(pages())]
-    default_key, _, default_path = pages()[0]
+            for i, (key, title_key, url) in enumerate(listed)]
+    default_key, _, default_path = listed[0]
     if requested == default_path:  # the default page by its name: that page, under that path
         menu.append(st.Page(_draw(default_key), title=menu[0].title, url_path=requested,
                             visibility="hidden"))
-    elif requested is not None and requested not in {url for _, _, url in pages()} | {""}:
+    elif requested is not None and requested not in {url for _, _, url in listed} | {""}:
         menu.append(st.Page(_not_found(requested, lang, list(menu)), title=requested,
                             url_path=requested, visibility="hidden"))
     return menu
