@@ -206,6 +206,7 @@ def _logout_button(user: str, lang: str) -> None:
         _audit("logout", user)
         st.session_state.pop(_LOGIN_RECORDED, None)
         st.logout()
+        st.stop()  # nothing more for a session that is leaving (the browser is redirected)
 
 
 def _record_once(user: str) -> None:

@@ -171,16 +171,32 @@ def test_user_list_keeps_others_out():
     assert _app(settings, logged_in(ADMIN)).dataframe   # admins need not be listed twice
 
 
+def _gated_page():
+    """A page behind ``require_login``, as app.py puts every page (here without the menu)."""
+    import streamlit as st
+
+    from dashboard import access
+    access.require_login("en")
+    st.write("the page")
+
+
 def test_logout_ends_the_session_and_is_recorded(monkeypatch):
     lines = []
     fake = types.SimpleNamespace(record=lambda action, **kw: lines.append((action, kw["user"])))
     monkeypatch.setitem(sys.modules, "dashboard.audit", fake)
     monkeypatch.setattr(dashboard, "audit", fake, raising=False)
-    at = _app(SETTINGS, logged_in(READER))
-    at.run()  # a second run of the same session: the login is recorded once
+    at = AppTest.from_function(_gated_page, default_timeout=30)
+    at.secrets.update(SETTINGS)
+    at.user = logged_in(READER)
+    at.run()
+    at.run()  # two runs of one session: one login line
+    assert "the page" in [m.value for m in at.markdown]
+    assert lines == [("login", READER)]
     at.button(key="access_logout").click().run()
-    assert [b.label for b in at.button] == [t("access.login.button", "en")]  # the login screen
     assert lines == [("login", READER), ("logout", READER)]
+    at.run()
+    assert [b.label for b in at.button] == [t("access.login.button", "en")]  # the login screen
+    assert "the page" not in [m.value for m in at.markdown]
 
 
 # -- without login ---------------------------------------------------------------------------
