@@ -41,7 +41,7 @@ from pptx.util import Emu, Inches, Pt
 from . import export, slide_text, views
 from .annotate import comparison_label
 from .charts.theme import FONT_FAMILY
-from .i18n import t
+from .i18n import study_labels, t
 from .provenance import comparison_text, filter_label, source_line, study_facts
 
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
@@ -641,7 +641,8 @@ def build_deck(study, lang: str = "en", population: str = "completers", timepoin
             states[0].filters
     filters = dict(filters or {})
     export.prestart()  # Chromium starts while the analyses run
-    slides = deck_items(study, lang, population, timepoint, filters, pages, states or None,
-                        comments)
-    return render_deck(study, slides, lang=lang, population=population, timepoint=timepoint,
-                       filters=filters)
+    with study_labels(study.info):  # the study's own arm labels on every slide
+        slides = deck_items(study, lang, population, timepoint, filters, pages, states or None,
+                            comments)
+        return render_deck(study, slides, lang=lang, population=population,
+                           timepoint=timepoint, filters=filters)

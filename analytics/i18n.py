@@ -12,6 +12,8 @@ Placeholders use ``str.format`` syntax and are filled from keyword arguments.
 from __future__ import annotations
 
 import tomllib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,10 +35,47 @@ def catalogue() -> dict[str, dict[str, str]]:
     return merged
 
 
+# The arms keep the contract's codes; a study file may name them for display (``study_info``
+# ``arm_label.<arm>.<lang>``, from study.json or the mapping). Those names replace the
+# catalogue's ``arm.<arm>`` while the study's analyses, pages and slides are made, so that every
+# label (legends, tables, slides) says them without each caller passing the study along.
+_ARM_LABELS: ContextVar[dict[str, str]] = ContextVar("study_arm_labels", default={})
+
+
+def arm_labels_of(info: dict[str, str]) -> dict[str, str]:
+    """``{"arm.MSC.en": "Group A", ...}`` from a study's ``study_info``."""
+    return {f"arm.{key[len('arm_label.'):]}": text for key, text in (info or {}).items()
+            if key.startswith("arm_label.") and str(text).strip()}
+
+
+def use_study_labels(info: dict[str, str]) -> None:
+    """Use the arm labels of ``info`` for the rest of this thread's run (a page's run)."""
+    _ARM_LABELS.set(arm_labels_of(info))
+
+
+def study_names_arms() -> bool:
+    """True while a study's own arm labels are in use."""
+    return bool(_ARM_LABELS.get())
+
+
+@contextmanager
+def study_labels(info: dict[str, str]):
+    """Use the arm labels of ``info`` within the block (an analysis, a deck)."""
+    token = _ARM_LABELS.set(arm_labels_of(info))
+    try:
+        yield
+    finally:
+        _ARM_LABELS.reset(token)
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params) -> str:
     """The message ``key`` in ``lang``, with ``params`` filled in."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    if key.startswith("arm."):
+        label = _ARM_LABELS.get().get(f"{key}.{lang}")
+        if label is not None:
+            return label
     try:
         text = catalogue()[key][lang]
     except KeyError:

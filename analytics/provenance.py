@@ -15,7 +15,7 @@ import datetime as _dt
 import math
 from pathlib import Path
 
-from .i18n import has, t
+from .i18n import has, study_names_arms, t
 
 SEPARATOR = " · "
 
@@ -107,6 +107,9 @@ def when_text(attrs: dict, lang: str) -> str:
 
 def n_text(attrs: dict, lang: str) -> str:
     n = attrs.get("n_per_arm", {})
+    if study_names_arms():  # a study's own arm labels replace the catalogue's arm names
+        return t("provenance.n_per_arm.named", lang, arms=t("common.list_separator", lang).join(
+            f"{t(f'arm.{arm}', lang)} {n.get(arm, 0)}" for arm in ("MSC", "MSC_IFNG")))
     return t("provenance.n_per_arm", lang, msc=n.get("MSC", 0), ifng=n.get("MSC_IFNG", 0))
 
 

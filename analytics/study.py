@@ -30,7 +30,9 @@ def _recorded(method):
     of Python that rebuild its table (see :mod:`analytics.code`)."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        result = method(self, *args, **kwargs)
+        from .i18n import study_labels
+        with study_labels(self.info):  # the study's own arm labels, if it names its arms
+            result = method(self, *args, **kwargs)
         call = {"method": method.__name__, "args": list(args),
                 "kwargs": {k: v for k, v in kwargs.items() if v is not None}}
         for frame in _frames(result):

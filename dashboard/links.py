@@ -11,7 +11,7 @@ _NOTICES = "_link_notices"  # session key: {param: (value given, value used)}, s
 # URL parameter -> the catalogue's name of the filter (filter.<label>, filter.<label>.<value>)
 PARAM_LABELS = {"lang": "lang", "pop": "population", "tp": "timepoint", "sex": "sex",
                 "age": "age_band", "act": "baseline_activity", "bio": "prior_bdmard",
-                "cmp": "comparison", "trial": "study_id"}
+                "cmp": "comparison", "trial": "study_id", "study": "study"}
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
 
@@ -33,6 +33,8 @@ def value_words(name: str, value: str, lang: str) -> str:
         return t(f"visit.{value}", lang)
     if name == "cmp":  # URL values all / rand
         return t("comparison.all" if value == "all" else "filter.comparison", lang)
+    if name == "study":  # an unknown study gives way to the default one
+        return t("study.default", lang)
     if name == "trial":  # trial ids are shown as the study file names them
         return t("filter.study_id.all", lang) if value == "all" else value
     return t(f"filter.{PARAM_LABELS.get(name, name)}.{value}", lang)

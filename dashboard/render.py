@@ -13,6 +13,7 @@ from analytics.views import (VIEWS, Columns, ControlSlot, Expander, Item, Metric
 from analytics.views.state import GLOBAL_CONTROLS
 
 from . import deck_button, links, report, share, study_source, url_state
+from .study_switcher import study_switcher
 from .widgets import control_widget, show_chart, show_table
 
 
@@ -21,6 +22,7 @@ def sidebar_filters(study) -> dict:
     values = url_state.seed_globals(study)
     lang = values["lang"]
     with st.sidebar:
+        study_switcher(lang)
         for i, control in enumerate(GLOBAL_CONTROLS):
             if control.key == "sex":  # the subgroup filters, under their heading
                 st.markdown(f"**{t('filter.subgroups', lang)}**")
@@ -31,6 +33,18 @@ def sidebar_filters(study) -> dict:
             if i == 0:  # a new language applies to every label below at once
                 lang = st.session_state[url_state.STATE + control.url]
     return {c.key: st.session_state[url_state.STATE + c.url] for c in GLOBAL_CONTROLS}
+
+
+def plain_page(key: str, title_key: str):
+    """The top of a page that is not a view (Report, Load a study): the study, the sidebar's
+    switcher and filters, the address (language and study only) and the title. Returns the
+    study and the language."""
+    study = study_source.page_study(url_state.current_language())
+    lang = sidebar_filters(study)["lang"]
+    st.query_params.from_dict(study_source.study_query({"lang": lang} if lang != "en" else {}))
+    st.session_state[url_state.LAST_VIEW] = key
+    st.title(t(title_key, lang))
+    return study, lang
 
 
 def header(view, ctx: ViewContext) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from analytics import views
 from analytics.i18n import t
 
-from . import study_source, url_state
+from . import url_state
 from .widgets import export_error
 
 CARDS = "report_cards"  # session key: [{"id", "address", "view", "comment"}]
@@ -24,7 +24,8 @@ def cards() -> list[dict]:
 
 def _add(ctx) -> None:
     comment = st.session_state.get("report_comment", "").strip()
-    cards().append({"id": next(_ids), "address": ctx.state.address(), "view": ctx.state.view,
+    cards().append({"id": next(_ids), "address": url_state.state_address(ctx.state),
+                    "view": ctx.state.view,
                     "comment": comment})
     st.session_state["report_comment"] = ""
     st.session_state["_report_added"] = True
@@ -53,14 +54,9 @@ def _remove(index: int) -> None:
 
 def report_page() -> None:
     """The Report page: the cards, their order, the deck of exactly them."""
-    from .render import sidebar_filters
+    from .render import plain_page
 
-    study = study_source.page_study(url_state.current_language())
-    values = sidebar_filters(study)
-    lang = values["lang"]
-    st.query_params.from_dict({"lang": lang} if lang != "en" else {})
-    st.session_state[url_state.LAST_VIEW] = "report"
-    st.title(t("nav.report", lang))
+    study, lang = plain_page("report", "nav.report")
     st.caption(t("report.intro", lang))
     basket = cards()
     if not basket:

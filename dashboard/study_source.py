@@ -15,11 +15,14 @@ from dataclasses import astuple
 import streamlit as st
 
 from analytics import Study, open_study
-from analytics.i18n import t
+from analytics.i18n import t, use_study_labels
 from analytics.integrity import StudyFileError, file_identity
-from analytics.study import default_study_path, is_default_path
+from analytics.study import is_default_path
+from analytics.study_catalog import DEFAULT_SLUG, list_studies, study_path
 
 _SEEN = "_study_seen"  # session key: (identity, built_at) of the study this session last showed
+STUDY_URL = "study"  # URL name of the chosen study (its slug; absent for the default study)
+CHOSEN = "filter_study"  # session key: the slug of the study this session shows
 
 
 _LOCK = threading.Lock()
@@ -52,6 +55,17 @@ def _open(path: str, identity: tuple) -> Study:
         return study
 
 
+def forget(path) -> None:
+    """Stop serving ``path`` (a study just removed or rebuilt): its connection is closed after
+    :data:`RETIRE_AFTER_S`, so that runs still reading it can finish."""
+    with _LOCK:
+        study = _SERVED.pop(str(path), None)
+    if study is not None:
+        timer = threading.Timer(RETIRE_AFTER_S, study.close)
+        timer.daemon = True
+        timer.start()
+
+
 def _close_all() -> None:
     with _LOCK:
         for study in _SERVED.values():
@@ -59,10 +73,11 @@ def _close_all() -> None:
         _SERVED.clear()
 
 
-def served_study() -> Study:
-    """The configured study (``MSC_RA_STUDY``, else the embedded default, built when missing),
-    verified. Raises :class:`StudyFileError` (logged) when it cannot be served."""
-    path = default_study_path()
+def served_study(slug: str = DEFAULT_SLUG) -> Study:
+    """The study ``slug`` of the data folder (:mod:`analytics.study_catalog`; the default is the
+    configured ``MSC_RA_STUDY``, else the embedded default, built when missing), verified.
+    Raises :class:`StudyFileError` (logged) when it cannot be served."""
+    path = study_path(slug)
     if is_default_path(path) and not path.exists():
         from analytics.build import build_default
         build_default(path)
@@ -114,19 +129,41 @@ def show_study_error(error: StudyFileError, lang: str) -> None:
              icon=":material/error:")
 
 
+def chosen_slug() -> str:
+    """The slug of the study this session shows: held in the session, first from the URL
+    (``study=<slug>``); one that is not (or no longer) in the data folder gives way to the
+    default study, and the reader is told."""
+    from . import links
+
+    held = st.session_state.get(CHOSEN)
+    available = {entry.slug for entry in list_studies()}
+    if held is None or held not in available:
+        given = held if held is not None else st.query_params.get(STUDY_URL)
+        held = links.checked(STUDY_URL, given, DEFAULT_SLUG, available)
+        st.session_state[CHOSEN] = held
+    return held
+
+
+def study_query(query: dict[str, str]) -> dict[str, str]:
+    """A page's URL parameters with the chosen study's (none for the default study)."""
+    slug = st.session_state.get(CHOSEN, DEFAULT_SLUG)
+    return {**query, STUDY_URL: slug} if slug != DEFAULT_SLUG else dict(query)
+
+
 def page_study(lang: str) -> CachedStudy:
     """The study for this run of a page, or the error message and the end of the run. Says so
     when the file changed since this session's previous run."""
     try:
-        study = served_study()
+        study = served_study(chosen_slug())
     except StudyFileError as exc:
         show_study_error(exc, lang)
         st.session_state.pop(_SEEN, None)
         st.stop()
-    seen = (study.identity, study.info.get("content_hash"))
+    seen = (st.session_state[CHOSEN], study.identity, study.info.get("content_hash"))
     previous = st.session_state.get(_SEEN)
-    if previous is not None and previous != seen:
+    if previous is not None and previous[0] == seen[0] and previous != seen:  # not a switch
         st.info(t("study.updated", lang, built_at=study.info.get("built_at", "?")),
                 icon=":material/sync:")
     st.session_state[_SEEN] = seen
+    use_study_labels(study.info)  # its arms' display labels on this run's page
     return CachedStudy(study)

@@ -75,7 +75,18 @@ def seed_view(view: View, study, values: dict) -> ViewState:
 
 
 def write_url(state: ViewState) -> None:
-    st.query_params.from_dict(state.query())
+    from .study_source import study_query
+    st.query_params.from_dict(study_query(state.query()))
+
+
+def state_address(state: ViewState) -> str:
+    """``state``'s address (``path?query``) with the chosen study (``study=<slug>``)."""
+    from urllib.parse import urlencode
+
+    from .study_source import study_query
+    path, _, _ = state.address().partition("?")
+    query = urlencode(study_query(state.query()))
+    return f"{path}?{query}" if query else path
 
 
 def canonical_url(state: ViewState) -> str:
@@ -86,11 +97,11 @@ def canonical_url(state: ViewState) -> str:
     except Exception:  # noqa: BLE001 - older Streamlit or no browser session
         base = None
     if not base:
-        return state.address()
+        return state_address(state)
     parts = urlsplit(base)
     root = "/".join(p for p in (st.get_option("server.baseUrlPath") or "").split("/") if p)
     prefix = f"{parts.scheme}://{parts.netloc}/" + (f"{root}/" if root else "")
-    return prefix + state.address()
+    return prefix + state_address(state)
 
 
 def requested_path() -> str | None:

@@ -196,6 +196,12 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"safety.trend.conclusion.{c}" for c in ("constant", "not_constant", "none")}
     from dashboard.pages import PAGES
     keys |= {title for _, title, _ in PAGES}  # nav.{key}
+    from analytics.study_catalog import UPLOAD_ERRORS
+    from analytics.study_loading import ROW_COLUMNS
+    from dashboard.links import PARAM_LABELS
+    keys |= {f"upload.error.{c}" for c in UPLOAD_ERRORS}
+    keys |= {f"load.col.{c}" for c in ROW_COLUMNS}
+    keys |= {f"filter.{label}" for label in PARAM_LABELS.values()}
     return keys
 
 
@@ -330,7 +336,7 @@ def test_every_term_of_the_cohort_is_translated():
 ALLOWED_NAMES = [
     r"MSCs?", r"IFN-γ", r"DAS28(?:-ESR|-CRP)?", r"ACR(?:20|50|70)?(?:/50/70)?", r"HAQ-DI",
     r"EULAR", r"ESR", r"CRP", r"NRI", r"LTE", r"RA", r"PYs?", r"N", r"n", r"p", r"SD", r"CI",
-    r"HR", r"MedDRA", r"SOC", r"PT", r"CSV", r"XLSX", r"PNG", r"SVG", r"PPTX",
+    r"HR", r"MedDRA", r"SOC", r"PT", r"CSV", r"XLSX", r"PNG", r"SVG", r"PPTX", r"ZIP",
     r"ChiCTR-[A-Z]+-\d+", r"S\d{3,}", r"mm/h", r"mg/L", r"kg", r"IU",
     r"(?:cs|ts|b)?DMARDs?", r"NSAIDs?", r"TJC28", r"SJC28", r"VAS", r"SLE", r"CCP",
     r"log\(−log\)", r"lifelines", r"statsmodels",  # a formula; software named in a method text

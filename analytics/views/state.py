@@ -56,6 +56,9 @@ COMPARISON_ARG = {"all": "all", "rand": "randomised"}  # URL value -> analytics 
 SUBGROUPS: dict[str, type] = {"sex": str, "age_band": str, "baseline_activity": str,
                               "prior_bdmard": int, "study_id": str}
 GLOBAL_KEYS = tuple(c.key for c in GLOBAL_CONTROLS)
+# The dashboard's choice of study file (``study=<slug>``): part of an address, not of a view's
+# state (whoever opens the address opens the study), so it is accepted and left aside here.
+STUDY_URL_NAME = "study"
 
 
 class AddressError(ValueError):
@@ -150,7 +153,7 @@ def from_query(view: str, study, query: dict[str, str], *, strict: bool = False,
     :class:`AddressError` when ``strict``)."""
     from .registry import controls_of
     controls = controls_of(view)
-    known = {c.url for c in controls}
+    known = {c.url for c in controls} | {STUDY_URL_NAME}
     unknown = [name for name in query if name not in known]
     if strict and unknown:
         raise AddressError(t("view.address.unknown_parameter", lang, name=unknown[0],

@@ -1,0 +1,260 @@
+"""Issue 12, items 2-3: the "Load a study" page, the study switcher, the audit log, and a real
+study's differences (its own arm labels, no synthetic banner, empty safety tables).
+
+The messy export (tests/messy_export.py) is uploaded as one zip through the page's file
+uploader (AppTest), its drafted mapping validated and, with the hand-written mapping in the
+upload, built into the data folder of the test (``MSC_RA_DATA_DIR``)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from analytics import study_loading
+from analytics.build import build_study
+from analytics.importer import ContractError
+from analytics.study_catalog import (DATA_DIR_ENV, DEFAULT_SLUG, UploadError, list_studies,
+                                     slugify, store_upload, study_path)
+from analytics.synth import DEFAULT_SEED, write_cohort
+from tests.apptest_support import reset_dashboard_study, run_page
+from tests.messy_export import mapping_text, write_messy_export
+
+PAGE = "pages/load_study.py"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def zipped(folder: Path, extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, f"export/{path.name}")
+        for name, data in (extra or {}).items():
+            archive.writestr(f"export/{name}", data)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("load")
+    write_cohort(tmp / "clean", seed=DEFAULT_SEED)
+    folder = write_messy_export(tmp / "clean", tmp / "export")
+    return {"tmp": tmp, "folder": folder, "zip": zipped(folder),
+            "zip_with_mapping": zipped(folder, {"mapping.toml": mapping_text().encode()})}
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch, dashboard_study):
+    folder = tmp_path / "data"
+    monkeypatch.setenv(DATA_DIR_ENV, str(folder))
+    reset_dashboard_study()
+    yield folder
+    reset_dashboard_study()
+
+
+def audit_lines(folder: Path) -> list[dict]:
+    path = folder / "audit.log"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "success", "error", "warning", "info",
+                                   "title", "subheader") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def problems_of(at, column: str = "Contract column") -> pd.DataFrame:
+    """The problems table (a st.dataframe has no key in AppTest: found by a column name)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def upload(at, name: str, data: bytes):
+    at.file_uploader(key="load_files").set_value((name, data, "application/zip"))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+# -- the page --------------------------------------------------------------------------------
+def test_upload_draft_and_validate_show_every_problem_in_source_names(export, data_dir):
+    at = upload(run_page(PAGE), "export.zip", export["zip"])
+    shown = texts(at)
+    assert "could not map 2 entries" in shown and "arm code 'A组'" in shown
+    editor = at.dataframe(key=f"load_editor_{at.session_state['load_upload']['id']}")
+    rows = editor.value
+    arms = rows[rows.section == "arms"]
+    assert sorted(arms.key) == ["A组", "B组"] and (arms.value == "").all()
+    assert (arms.todo == "MSC, MSC_IFNG").all()
+    assert (rows[rows.section == "columns.visits"].set_index("key").value["tjc28"]
+            == '"压痛关节数"')
+    at.button(key="load_validate").click().run()
+    assert not at.exception
+    assert "problems found" in at.error[0].value and "Nothing was written" in at.error[0].value
+    problems = problems_of(at)
+    first = problems.iloc[0]
+    assert first["File"] == "受试者信息.xlsx [人口学]" and first["Row"] == 2
+    assert first["Column (export)"] == "组别" and first["Contract column"] == "subjects.arm"
+    assert not (data_dir / "studies").exists()  # validating writes no study
+    lines = audit_lines(data_dir)
+    assert [line["action"] for line in lines] == ["upload", "validate"]
+    upload_id = at.session_state["load_upload"]["id"]
+    assert lines[0]["study"] == upload_id and lines[0]["user"] == "local"
+    assert lines[0]["hashes"]["export.zip"] == sha256(export["zip"])
+    assert lines[0]["hashes"]["关节评估.csv"] == sha256(
+        (export["folder"] / "关节评估.csv").read_bytes())
+    assert lines[1]["detail"].startswith(f"{int(problems.shape[0])} problems") or \
+        int(lines[1]["detail"].split()[0]) >= problems.shape[0]
+
+
+def test_build_switch_and_see_the_new_study(export, data_dir):
+    at = upload(run_page(PAGE), "export.zip", export["zip_with_mapping"])
+    assert at.text_input(key="load_name").value == "UC-MSC RA (messy export)" or \
+        at.text_input(key="load_name").value
+    at.text_input(key="load_name").set_value("Messy export trial").run()
+    at.button(key="load_validate").click().run()
+    assert "The export is valid" in texts(at)
+    at.button(key="load_build").click().run()
+    assert not at.exception, at.exception
+    slug = slugify("Messy export trial")
+    built = study_path(slug)
+    assert built.exists() and "Study \"Messy export trial\" built" in texts(at)
+    at.button(key="load_switch").click().run()
+    assert at.session_state["filter_study"] == slug
+    switcher = at.selectbox(key="w_study")
+    assert switcher.options == ["Synthetic cohort (default)", "Messy export trial"] or \
+        set(switcher.options) >= {"Messy export trial"}
+    assert switcher.value == slug
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, at.exception
+    assert at.query_params.get("study") in ([slug], slug)
+    # the mapping names the arms; the pages say those names
+    info = dict(duckdb.connect(str(built), read_only=True).execute(
+        "SELECT key, value FROM study_info").fetchall())
+    lines = audit_lines(data_dir)
+    assert [line["action"] for line in lines] == ["upload", "validate", "build", "switch"]
+    build_line = lines[2]
+    assert build_line["study"] == slug
+    assert build_line["hashes"]["content_hash"] == info["content_hash"]
+    assert build_line["hashes"]["export.zip"] == sha256(export["zip_with_mapping"])
+    assert lines[3]["hashes"] == {"content_hash": info["content_hash"]}
+
+
+def test_a_failed_build_changes_nothing(export, data_dir):
+    at = upload(run_page(PAGE), "export.zip", export["zip_with_mapping"])
+    at.text_input(key="load_name").set_value("Same trial").run()
+    at.button(key="load_build").click().run()
+    built = study_path(slugify("Same trial"))
+    before = built.read_bytes()
+    studies_before = sorted(p.name for p in built.parent.iterdir())
+    # the same name again, from the export without its mapping: the arms are not mapped
+    at = upload(run_page(PAGE), "export.zip", export["zip"])
+    at.text_input(key="load_name").set_value("Same trial").run()
+    assert "building replaces it" in texts(at)
+    at.button(key="load_build").click().run()
+    assert not at.exception
+    assert "The build stopped; the studies in the data folder are unchanged." in texts(at)
+    assert problems_of(at).iloc[0]["Contract column"] == "subjects.arm"
+    assert built.read_bytes() == before
+    assert sorted(p.name for p in built.parent.iterdir()) == studies_before
+    assert audit_lines(data_dir)[-1]["detail"].startswith("failed:")
+
+
+def test_remove_needs_confirmation_and_never_the_default(export, data_dir):
+    raw = export["tmp"] / "clean"
+    build_study(raw, study_path("other-trial"), info={"name": "Other trial"})
+    at = run_page(PAGE)
+    assert at.selectbox(key="load_remove_slug").options == ["Other trial (other-trial)"]
+    assert at.button(key="load_remove").disabled
+    at.checkbox(key="load_remove_sure_other-trial").check().run()
+    at.button(key="load_remove").click().run()
+    assert not at.exception
+    assert not study_path("other-trial").exists()
+    assert [e.slug for e in list_studies()] == [DEFAULT_SLUG]
+    assert "Study \"Other trial\" removed." in texts(at)
+    assert audit_lines(data_dir)[-1]["action"] == "remove"
+    with pytest.raises(ValueError):
+        from analytics.study_catalog import remove_study
+        remove_study(DEFAULT_SLUG)
+
+
+def test_page_in_chinese_shows_no_english(export, data_dir):
+    import re
+    at = upload(run_page(PAGE, lang="zh"), "export.zip", export["zip"])
+    at.button(key="load_validate").click().run()
+    assert not at.exception
+    chrome = "\n".join([at.title[0].value, at.error[0].value, at.button(key="load_validate").label,
+                        *problems_of(at, "数据约定列").columns])
+    assert not re.search(r"\b(problems|found|Validate|File|Row|Column)\b", chrome), chrome
+    assert "发现" in at.error[0].value
+
+
+# -- the steps without Streamlit ---------------------------------------------------------------
+def test_unsafe_zip_names_are_refused(data_dir):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../etc/evil.csv", "a,b\n")
+    with pytest.raises(UploadError) as info:
+        store_upload([("evil.zip", buffer.getvalue())])
+    assert info.value.code == "unsafe_name"
+    with pytest.raises(UploadError):
+        store_upload([("broken.zip", b"not a zip")])
+    assert not (data_dir / "uploads").exists() or not any((data_dir / "uploads").iterdir())
+
+
+def test_failed_build_function_leaves_the_file_and_folder_as_they_were(export, data_dir):
+    rows = study_loading.draft_rows(export["folder"]).rows  # arms not filled in
+    out = study_path(slugify("Kept"))
+    out.parent.mkdir(parents=True)
+    out.write_bytes(b"the previous study")
+    with pytest.raises(ContractError):
+        study_loading.build(export["folder"], rows, "Kept")
+    assert out.read_bytes() == b"the previous study"
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]
+
+
+# -- a real study: its arm labels, no synthetic banner, empty safety tables ---------------------
+@pytest.fixture
+def real_study(export, data_dir):
+    """A non-synthetic study with its own arm labels, no adverse events and no medications."""
+    raw = Path(shutil.copytree(export["tmp"] / "clean", data_dir.parent / "raw"))
+    for table in ("adverse_events", "medications"):
+        header = (raw / f"{table}.csv").read_text(encoding="utf-8").splitlines()[0]
+        (raw / f"{table}.csv").write_text(header + "\n", encoding="utf-8")
+    meta = json.loads((raw / "study.json").read_text(encoding="utf-8"))
+    meta.update({"name": "Real trial", "synthetic": False,
+                 "arm_labels": {"MSC": {"en": "Group A", "zh": "甲组"},
+                                "MSC_IFNG": {"en": "Group B", "zh": "乙组"}}})
+    (raw / "study.json").write_text(json.dumps(meta), encoding="utf-8")
+    build_study(raw, study_path("real-trial"))
+    return "real-trial"
+
+
+def test_a_real_study_has_its_arm_labels_no_banner_and_no_events(real_study):
+    at = run_page("pages/overview.py", filter_study=real_study)
+    assert not at.exception, at.exception
+    assert not any("synthetic" in w.value.lower() for w in at.warning)
+    assert at.selectbox(key="w_study").value == real_study
+    assert [m.label for m in at.metric][:1] == ["Group A"]
+    assert "N: Group A 69; Group B 28" in texts(at)  # every caption's N per arm
+    table1 = next(d.value for d in at.dataframe if any("(N =" in str(c) for c in d.value.columns))
+    assert [c for c in table1.columns if "(N =" in str(c)] == ["Group A (N = 69)",
+                                                              "Group B (N = 28)"]
+    safety = run_page("pages/safety_overview.py", filter_study=real_study)
+    assert not safety.exception
+    assert "No events" in texts(safety) + "\n".join(
+        str(c) for d in safety.dataframe for c in d.value.columns)
+    meds = run_page("pages/medications.py", filter_study=real_study, lang="zh")
+    assert not meds.exception
+    assert "无事件" in texts(meds)
+    # the default study still has its banner
+    default = run_page("pages/overview.py")
+    assert any("synthetic" in w.value.lower() for w in default.warning)
