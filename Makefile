@@ -33,9 +33,10 @@ $(STUDY): install
 
 study: $(STUDY)
 
-# The launcher sets every server option (127.0.0.1 unless ADDRESS or MSC_RA_ADDRESS says otherwise).
+# The launcher sets every server option (127.0.0.1 unless ADDRESS or MSC_RA_ADDRESS says otherwise;
+# another address needs login configured, or ALLOW_OPEN=1 on a trusted network).
 run: install $(STUDY)
-	$(PY) -m dashboard.launcher --port $(PORT) $(if $(ADDRESS),--address $(ADDRESS))
+	$(PY) -m dashboard.launcher --port $(PORT) $(if $(ADDRESS),--address $(ADDRESS)) $(if $(ALLOW_OPEN),--allow-open)
 
 test: install system-deps
 	$(PY) -m pytest -n 2 -q

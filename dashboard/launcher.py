@@ -7,6 +7,12 @@ depend on a ``.streamlit/config.toml`` in the working folder: no usage statistic
 details or "Ask Google/ChatGPT" links on the page (details go to the server log), viewer toolbar,
 no file watcher, XSRF and WebSocket-origin checks on, no static file serving.
 
+Login (:mod:`dashboard.access`) is configured in one secrets file, the project's
+``.streamlit/secrets.toml`` unless ``--secrets`` or ``MSC_RA_SECRETS`` names another; Streamlit
+reads that file only (not one in the working or home folder). Without login configured, the
+launcher refuses a non-loopback address unless given ``--allow-open`` (exit code 2), and it
+refuses an unreadable or incomplete secrets file before the server starts.
+
 Two in-process adjustments before the server starts (why: read in Streamlit 1.67's source):
 
 * Streamlit finds the host's internal and external IP addresses (a UDP ``connect`` to 8.8.8.8,
@@ -23,19 +29,26 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+import tomllib
+from pathlib import Path
 
+from analytics.i18n import t
 from analytics.study import PROJECT_DIR
 from analytics.study_catalog import DATA_DIR_ENV
 
 APP = PROJECT_DIR / "app.py"
 ADDRESS_ENV = "MSC_RA_ADDRESS"
 PORT_ENV = "MSC_RA_PORT"
+SECRETS_ENV = "MSC_RA_SECRETS"
+DEFAULT_SECRETS = PROJECT_DIR / ".streamlit" / "secrets.toml"
 DEFAULT_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 8501
 WILDCARD_ADDRESSES = {"0.0.0.0", "::", ""}
 
 
-def server_options(address: str, port: int) -> dict[str, object]:
+def server_options(address: str, port: int,
+                   secrets: Path = DEFAULT_SECRETS) -> dict[str, object]:
     """Every Streamlit option the dashboard relies on (config keys)."""
     public = "localhost" if address in WILDCARD_ADDRESSES else address
     return {
@@ -56,6 +69,7 @@ def server_options(address: str, port: int) -> dict[str, object]:
         "client.toolbarMode": "viewer",
         "global.developmentMode": False,
         "runner.magicEnabled": False,
+        "secrets.files": [str(secrets)],
     }
 
 
@@ -63,7 +77,35 @@ def command_line(options: dict[str, object]) -> list[str]:
     """``streamlit run app.py --section.option=value …`` (without the leading ``streamlit``)."""
     def text(value):
         return str(value).lower() if isinstance(value, bool) else str(value)
-    return ["run", str(APP), *(f"--{key}={text(value)}" for key, value in options.items())]
+    flags = [f"--{key}={text(item)}" for key, value in options.items()
+             for item in (value if isinstance(value, list) else [value])]
+    return ["run", str(APP), *flags]
+
+
+def access_problem(address: str, secrets: Path, *, explicit: bool, allow_open: bool) -> str | None:
+    """Why the server must not start with this address and secrets file, or None.
+
+    An explicitly named secrets file must exist; a secrets file must parse, and an ``[auth]``
+    section in it must be complete; without one, only a loopback address, unless
+    ``allow_open``."""
+    from . import access
+
+    if not secrets.is_file():
+        if explicit:
+            return t("launcher.secrets_missing", "en", secrets=secrets)
+        settings = {}
+    else:
+        try:
+            settings = tomllib.loads(secrets.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return t("launcher.secrets_invalid", "en", secrets=secrets, error=exc)
+    if settings.get("auth"):
+        missing = access.auth_problems(settings)
+        return (t("launcher.auth_incomplete", "en", secrets=secrets, missing=", ".join(missing))
+                if missing else None)
+    if access.is_loopback(address) or allow_open:
+        return None
+    return t("launcher.open_refused", "en", address=address or "*", secrets=secrets)
 
 
 def quiet_network() -> None:
@@ -92,11 +134,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", default=None,
                         help=f"the data folder: uploads, built studies, audit log (default "
                              f"${DATA_DIR_ENV}, else the project's data/)")
+    parser.add_argument("--secrets", type=Path, default=os.environ.get(SECRETS_ENV) or None,
+                        help=f"secrets file with the login configuration (default "
+                             f"{DEFAULT_SECRETS.relative_to(PROJECT_DIR)} of the project, or "
+                             f"${SECRETS_ENV})")
+    parser.add_argument("--allow-open", action="store_true",
+                        help="serve a non-loopback address without login (a trusted network only)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    secrets = (args.secrets or DEFAULT_SECRETS).resolve()
+    problem = access_problem(args.address, secrets, explicit=args.secrets is not None,
+                             allow_open=args.allow_open)
+    if problem:
+        print(problem, file=sys.stderr)
+        raise SystemExit(2)
     from streamlit.web import cli
 
     if args.data_dir:  # absolute: the server runs from the project folder
@@ -104,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     quiet_network()
     navigation_only()
     os.chdir(PROJECT_DIR)  # app.py's relative page paths and the default study
-    cli.main.main(args=command_line(server_options(args.address, args.port)),
+    cli.main.main(args=command_line(server_options(args.address, args.port, secrets)),
                   prog_name="streamlit")
 
 

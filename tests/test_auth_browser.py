@@ -1,0 +1,215 @@
+"""Login in a real browser (issue 12, item 4): the dashboard behind Streamlit's OIDC login,
+against a local OpenID provider (``oidc-provider-mock``, started here on 127.0.0.1 on a free
+port), through the launcher with a temporary secrets file and data folder.
+
+* a visitor not logged in sees the login screen only, in English and in Chinese, on any address;
+* a user logged in sees the pages and who is logged in, and logs out again;
+* "Load a study" is in the menu of an admin only.
+
+Screenshots: tests/artifacts/screenshots/auth/. Chromium asks nothing outside loopback (the
+provider's login page links a stylesheet from a CDN: that request is refused).
+Outside CI the test skips when Chromium or Playwright is missing; with CI=true it fails.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+
+from analytics.i18n import t
+from browser_support import (SCREENSHOTS, StreamlitServer, chromium_context, error_texts,
+                             full_page_screenshot, in_ci, open_page, rerun, skip_or_fail,
+                             unavailable_reason, wait_idle)
+
+pytestmark = pytest.mark.browser
+
+_REASON = unavailable_reason()
+if _REASON and not in_ci():
+    pytest.skip(_REASON, allow_module_level=True)
+
+ADMIN = "admin@example.org"
+READER = "reader@example.org"
+SHOTS = SCREENSHOTS / "auth"
+LOGIN_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def provider():
+    """The OpenID provider: any client id and secret; the user is typed on its authorize form."""
+    from oidc_provider_mock import app
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def dashboard(provider, tmp_path_factory):
+    """The dashboard through its launcher, login configured in a temporary secrets file."""
+    if _REASON:
+        skip_or_fail(_REASON)
+    from analytics import open_study
+
+    open_study().close()  # the default study, built before the server needs it
+    folder = tmp_path_factory.mktemp("auth")
+    data = folder / "data"
+    data.mkdir(mode=0o700)
+    secrets = folder / "secrets.toml"
+    secrets.write_text(f"""
+[auth]
+redirect_uri = "http://127.0.0.1:{{port}}/oauth2callback"
+cookie_secret = "browser-test-cookie-secret-of-some-length"
+client_id = "msc-ra-dashboard"
+client_secret = "browser-test"
+server_metadata_url = "{provider}/.well-known/openid-configuration"
+
+[msc_ra]
+admins = ["{ADMIN}"]
+""", encoding="utf-8")
+    server = StreamlitServer(env={"MSC_RA_SECRETS": str(secrets), "MSC_RA_DATA_DIR": str(data)},
+                             name="auth").start()
+    server.data_dir = data
+    yield server
+    server.stop()
+
+
+def _loopback_only(route) -> None:
+    host = urlsplit(route.request.url).hostname or ""
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if local:
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def browser_page():
+    """A fresh browser (its own cookies) whose requests stay on this computer."""
+    with chromium_context(locale="en-GB") as context:
+        context.set_default_timeout(30_000)
+        context.route("**/*", _loopback_only)
+        yield context.new_page()
+
+
+def _main_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def _menu_paths(page) -> list[str]:
+    links = page.locator('[data-testid="stSidebarNav"] a').all()
+    return [urlsplit(link.get_attribute("href") or "").path.strip("/") for link in links]
+
+
+def _shot(page, name: str) -> None:
+    full_page_screenshot(page, SHOTS / f"{name}.png")
+
+
+def _assert_login_screen(page, lang: str) -> None:
+    page.get_by_role("button", name=t("access.login.button", lang)).wait_for()
+    text = _main_text(page)
+    assert t("access.login.intro", lang) in text
+    assert not error_texts(page), error_texts(page)
+    # the login screen and nothing else: no menu, no filters, no study data
+    assert not page.locator('[data-testid="stSidebar"]').count()
+    for element in ("stPlotlyChart", "stDataFrame", "stMetric", "stSelectbox", "stTable"):
+        assert not page.locator(f'[data-testid="{element}"]').count(), element
+    assert not any(ch.isdigit() for ch in text), text
+
+
+def log_in(page, server, user: str) -> None:
+    """From the login screen, through the provider's form, back on the dashboard."""
+    page.get_by_role("button", name=t("access.login.button", "en")).click()
+    page.get_by_placeholder("sub").wait_for(timeout=LOGIN_MS)
+    page.get_by_placeholder("sub").fill(user)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{server.url}/**", timeout=LOGIN_MS)
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert user in sidebar, sidebar[:500]
+
+
+def log_out(page) -> None:
+    """The sidebar's button; the provider's page ends its session too; back on the login screen."""
+    page.locator('[data-testid="stSidebar"]').get_by_role(
+        "button", name=t("access.logout", "en")).click()
+    end = page.get_by_role("button", name="End session")
+    login = page.get_by_role("button", name=t("access.login.button", "en"))
+    end.or_(login).wait_for(timeout=LOGIN_MS)
+    if end.is_visible():
+        end.click()
+    login.wait_for(timeout=LOGIN_MS)
+    wait_idle(page)
+
+
+def _audit_lines(server) -> list[dict]:
+    path = server.data_dir / "audit.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_logged_out_visitor_sees_only_the_login_screen(dashboard, browser_page, lang):
+    page = browser_page
+    suffix = "?lang=zh" if lang == "zh" else ""
+    open_page(page, f"{dashboard.url}/{suffix}")
+    _assert_login_screen(page, lang)
+    _shot(page, f"login_{lang}")
+    # a deep link to a page, filters and all, gives the same screen
+    open_page(page, f"{dashboard.url}/survival?ep=ACR70&pop=nri&lang={lang}")
+    _assert_login_screen(page, lang)
+
+
+def test_reader_sees_pages_but_no_study_loading(dashboard, browser_page):
+    page = browser_page
+    open_page(page, dashboard.url)
+    log_in(page, dashboard, READER)
+    assert t("access.signed_in", "en", user=READER) in page.locator(
+        '[data-testid="stSidebar"]').inner_text()
+    menu = _menu_paths(page)
+    assert "survival" in menu and "load-study" not in menu, menu
+    assert "110" in _main_text(page)  # the study overview of the synthetic cohort
+    assert not error_texts(page), error_texts(page)
+    _shot(page, "reader_overview")
+    # a rerun of the session (here: the language) keeps the user's line, in the new language
+    chinese = page.locator('[data-testid="stSidebar"] [data-testid="stRadioOption"]').filter(
+        has_text="中文")
+    rerun(page, chinese.click)
+    assert t("access.signed_in", "zh", user=READER) in page.locator(
+        '[data-testid="stSidebar"]').inner_text()
+    _shot(page, "reader_overview_zh")
+    # the loading page is not there for a reader, even by its address
+    open_page(page, f"{dashboard.url}/load-study")
+    _shot(page, "reader_load_study_address")
+    assert t("app.not_found", "en", path="load-study") in _main_text(page)
+    open_page(page, dashboard.url)
+    log_out(page)
+    _assert_login_screen(page, "en")
+    _shot(page, "reader_logged_out")
+    actions = [(line["user"], line["action"]) for line in _audit_lines(dashboard)]
+    assert (READER, "login") in actions and (READER, "logout") in actions, actions
+
+
+def test_admin_has_the_load_a_study_page(dashboard, browser_page):
+    page = browser_page
+    open_page(page, dashboard.url)
+    log_in(page, dashboard, ADMIN)
+    assert t("access.signed_in_admin", "en", user=ADMIN) in page.locator(
+        '[data-testid="stSidebar"]').inner_text()
+    assert "load-study" in _menu_paths(page), _menu_paths(page)
+    _shot(page, "admin_overview")
+    actions = [(line["user"], line["action"]) for line in _audit_lines(dashboard)]
+    assert (ADMIN, "login") in actions, actions
