@@ -41,10 +41,9 @@ run: install $(STUDY)
 test: install system-deps
 	$(PY) -m pytest -n 2 -q
 
+# Issue 13's measurements in one run (20-30 minutes; needs Chromium); results in benchmarks/results/
 bench: install $(STUDY)
-	$(PY) benchmarks/bench_core.py --big
-	$(PY) benchmarks/bench_survival.py
-	$(PY) benchmarks/bench_deck.py
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) $(STUDY) .pytest_cache

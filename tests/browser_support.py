@@ -161,8 +161,7 @@ class StreamlitServer:
             self._log = open(self.log_path, "w", encoding="utf-8")
             env = dict(os.environ, PYTHONUNBUFFERED="1", **self.extra_env)
             self.proc = subprocess.Popen(
-                [*self.prefix, sys.executable, "-m", "dashboard.launcher",
-                 "--port", str(self.port), "--address", "127.0.0.1"],
+                [*self.prefix, *self.command()],
                 cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
@@ -172,6 +171,11 @@ class StreamlitServer:
                 return self
             self.stop()
         raise RuntimeError(f"streamlit did not start: {last_error}\n{self.log_tail()}")
+
+    def command(self) -> list[str]:
+        """The server's command line (the launcher on :attr:`port`)."""
+        return [sys.executable, "-m", "dashboard.launcher", "--port", str(self.port),
+                "--address", "127.0.0.1"]
 
     def _wait_healthy(self) -> str:
         deadline = time.monotonic() + SERVER_START_S

@@ -1,0 +1,6 @@
+"""The floor: a trivial Streamlit script, served and measured exactly as the dashboard is
+(benchmarks/run_all.py). Whatever the dashboard takes beyond this is its own cost."""
+import streamlit as st
+
+st.title("Trivial app")
+st.markdown("One line of text.")
