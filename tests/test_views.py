@@ -82,11 +82,12 @@ def test_state_url_state_is_identity(study, view):
 
 
 def test_every_view_has_its_page_and_back():
-    from dashboard.pages import pages
+    from dashboard.pages import LOAD_STUDY, REPORT, pages
     keys = [key for key, _, _ in pages()]
     assert keys[:len(views.VIEWS)] == list(views.VIEWS)  # menu order is registry order
-    for key, _, path in pages():
-        assert key == "report" or views.view_for_path(path).key == key
+    assert keys[len(views.VIEWS):] == [REPORT[0], LOAD_STUDY[0]]  # then the tool pages
+    for key, _, path in pages()[:len(views.VIEWS)]:
+        assert views.view_for_path(path).key == key
     paths = [p for _, _, p in pages()]
     assert len(paths) == len(set(paths))
 
