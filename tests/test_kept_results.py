@@ -18,7 +18,6 @@ import pytest
 
 from analytics import open_study, views
 from analytics.views import Columns, Expander, Item
-from analytics.scope import PAGE_FILTERS, WHOLE_STUDY
 from analytics.views.registry import blocks_key, items
 from dashboard import study_source
 from test_views import _states
@@ -145,7 +144,8 @@ def test_states_with_the_same_key_have_the_same_blocks(view, plain):
             shared += 1
             _same_blocks(views.blocks(plain, state), views.blocks(plain, base),
                          f"{view} {given}")
-    applied = PAGE_FILTERS[view]
+    applied = views.VIEWS[view].applied(base.values)
+    whole_study = views.VIEWS[view].header == "whole"
     assert shared == (("population" not in applied) + ("timepoint" not in applied)
                       + ("population" not in applied and "timepoint" not in applied)
-                      + ("subgroups" not in applied) + (view in WHOLE_STUDY))
+                      + ("subgroups" not in applied) + whole_study)
