@@ -41,7 +41,8 @@ def _choices(section: str) -> list[str]:
 @dataclass
 class DraftRows:
     rows: pd.DataFrame        # ROW_COLUMNS; unfilled entries have value "" and a todo hint
-    unmapped: list[tuple[str, dict]]  # what the draft could not map: (catalogue key, fields)
+    unmapped: list[tuple[str, dict]]  # what the draft could not map: (kind, fields), see
+    #                                   mapping_draft.NOTE_KINDS
     ignored: list[tuple[str, dict]]   # source files, columns or tests left out (same form)
     name: str                 # the study name the upload gives (study.json or mapping), or ""
 
@@ -83,8 +84,8 @@ def draft_rows(folder: str | Path) -> DraftRows:
                 if (m := _COMMENT.match(line.strip()))]
         # the entries to fill in come first: a person sees them without scrolling
         rows = pd.concat([pd.DataFrame(todo, columns=ROW_COLUMNS), rows], ignore_index=True)
-        unmapped = [(key, fields) for kind, key, fields in draft.notes if kind == "unmapped"]
-        ignored = [(key, fields) for kind, key, fields in draft.notes if kind == "ignored"]
+        unmapped = [(kind, fields) for found, kind, fields in draft.notes if found == "unmapped"]
+        ignored = [(kind, fields) for found, kind, fields in draft.notes if found == "ignored"]
     try:
         name = str(read_study_json(folder).get("name") or mapping.study.get("name") or "")
     except ContractError:

@@ -83,10 +83,11 @@ def _mapping_step(lang: str) -> None:
     st.subheader(t("load.mapping.header", lang), help=t("load.mapping.help", lang))
     if draft.unmapped:
         st.warning(t("load.unmapped", lang, n=len(draft.unmapped)) + "\n\n"
-                   + "\n".join(f"- {t(key, lang, **fields)}" for key, fields in draft.unmapped))
+                   + "\n".join(f"- {t(f'draft.unmapped.{kind}', lang, **fields)}"
+                             for kind, fields in draft.unmapped))
     if draft.ignored:
         st.caption(t("load.ignored", lang, items=t("common.list_separator", lang).join(
-            t(key, lang, **fields) for key, fields in draft.ignored)))
+            t(f"draft.ignored.{kind}", lang, **fields) for kind, fields in draft.ignored)))
     config = {c: st.column_config.TextColumn(t(f"load.col.{c}", lang), disabled=(c == "todo"),
                                              width=EDITOR_WIDTHS[c])
               for c in study_loading.ROW_COLUMNS}
