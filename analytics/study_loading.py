@@ -24,6 +24,8 @@ from .schema import ARMS, VISITS
 from .mapping_draft import draft_mapping
 from .study_catalog import slugify, study_path
 
+# a page lists (and offers as CSV) this many problems; the command line stops at 50
+PAGE_MAX_PROBLEMS = 10_000
 ROW_COLUMNS = ["section", "key", "value", "todo"]  # todo: the values allowed in an entry to fill
 _COMMENT = re.compile(r'^(?P<key>"(?:[^"\\]|\\.)*"|[\w-]+)\s*=\s*""')
 
@@ -114,7 +116,7 @@ def validate(folder: str | Path, rows: pd.DataFrame) -> Outcome:
     """Apply the mapping and the data contract to the upload, writing nothing."""
     warnings: list[Problem] = []
     try:
-        load_mapped(folder, mapping_of_rows(rows), warnings)
+        load_mapped(folder, mapping_of_rows(rows), warnings, max_problems=PAGE_MAX_PROBLEMS)
     except ContractError as exc:  # MappingError included: both name file, row, column, rule
         return Outcome(list(exc.problems), exc.total, warnings)
     return Outcome(warnings=warnings)
