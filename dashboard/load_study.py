@@ -14,6 +14,7 @@ from analytics import study_loading
 from analytics.build import BuildError
 from analytics.i18n import t
 from analytics.importer import ContractError
+from analytics.problem_text import problem_text
 from analytics.study_catalog import (DEFAULT_SLUG, UploadError, data_dir, list_studies,
                                      remove_study, slugify, store_upload, study_path)
 
@@ -60,7 +61,10 @@ def _upload_step(lang: str) -> None:
 def _problems(outcome: study_loading.Outcome, lang: str, upload_id: str) -> None:
     """Every problem as a table in the export's names (contract column beside), and as CSV."""
     st.error(t("load.problems", lang, total=outcome.total, shown=len(outcome.problems)))
-    table = outcome.table().rename(columns={c: t(k, lang) for c, k in PROBLEM_COLUMNS.items()})
+    table = outcome.table()
+    for part in ("rule", "detail"):  # the frequent ones in the reader's language
+        table[part] = [problem_text(text, part, lang) for text in table[part]]
+    table = table.rename(columns={c: t(k, lang) for c, k in PROBLEM_COLUMNS.items()})
     st.dataframe(table, hide_index=True, width="stretch", key="load_problems")
     st.download_button(t("load.problems.download", lang),
                        table.to_csv(index=False).encode("utf-8-sig"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -184,7 +185,6 @@ def test_remove_needs_confirmation_and_never_the_default(export, data_dir):
 
 
 def test_page_in_chinese_shows_no_english(export, data_dir):
-    import re
     at = upload(run_page(PAGE, lang="zh"), "export.zip", export["zip"])
     at.button(key="load_validate").click().run()
     assert not at.exception
@@ -192,6 +192,9 @@ def test_page_in_chinese_shows_no_english(export, data_dir):
                         *problems_of(at, "数据约定列").columns])
     assert not re.search(r"\b(problems|found|Validate|File|Row|Column)\b", chrome), chrome
     assert "发现" in at.error[0].value
+    first = problems_of(at, "数据约定列").iloc[0]
+    assert (first["规则"], first["问题"]) == ("arm 须为以下之一:MSC, MSC_IFNG",
+                                          "取值 'B组' 不是允许的值")
     assert "arm 的编码“A组”" in at.warning[0].value and "检测项目“HGB”" in texts(at)
 
 
@@ -304,3 +307,36 @@ def test_report_cards_and_the_deck_come_from_the_chosen_study(real_study):
     text = "\n".join(shape.text_frame.text for slide in deck.slides for shape in slide.shapes
                      if shape.has_text_frame)
     assert "real-trial.duckdb" in text and "Group A" in text
+
+
+def test_import_problems_in_chinese_say_the_same_as_in_english(export, tmp_path):
+    """Each pattern's English template rebuilds the importer's own text exactly (so the Chinese
+    one is a translation of it), on real problems of a broken export."""
+    from analytics import importer
+    from analytics.i18n import t
+    from analytics.problem_text import PATTERNS, problem_text
+
+    raw = Path(shutil.copytree(export["tmp"] / "clean", tmp_path / "raw"))
+    visits = pd.read_csv(raw / "visits.csv", dtype=str, keep_default_na=False)
+    visits.loc[0, "tjc28"], visits.loc[1, "esr"], visits.loc[2, "visit_date"] = "31", "x", "2019/3/5"
+    visits.loc[3, "subject_id"], visits.loc[4, "sjc28"] = "NOBODY", ""
+    visits.to_csv(raw / "visits.csv", index=False)
+    subjects = pd.read_csv(raw / "subjects.csv", dtype=str, keep_default_na=False)
+    subjects.loc[0, "sex"], subjects.loc[1, "rf_positive"] = "X", "2"
+    subjects.to_csv(raw / "subjects.csv", index=False)
+    with pytest.raises(ContractError) as info:
+        importer.load(raw)
+    translated = 0
+    for problem in info.value.problems:
+        for part in ("rule", "detail"):
+            text = getattr(problem, part)
+            for kind, pattern in PATTERNS[part].items():
+                match = pattern.match(text or "")
+                if match:
+                    assert t(f"problem.{part}.{kind}", "en", **match.groupdict()) == text
+                    zh = problem_text(text, part, "zh")
+                    assert zh != text and re.search(r"[\u4e00-\u9fff]", zh), (text, zh)
+                    translated += 1
+                    break
+    assert translated == 2 * len(info.value.problems), [
+        (p.rule, p.detail) for p in info.value.problems]
