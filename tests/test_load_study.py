@@ -340,3 +340,17 @@ def test_import_problems_in_chinese_say_the_same_as_in_english(export, tmp_path)
                     break
     assert translated == 2 * len(info.value.problems), [
         (p.rule, p.detail) for p in info.value.problems]
+
+
+def test_warnings_of_an_accepted_export_are_listed_in_chinese(export, data_dir, tmp_path):
+    """An export without adverse events: accepted, its warning in the reader's language."""
+    text = mapping_text().replace('adverse_events = "不良事件.xlsx"\n', "")
+    folder = Path(shutil.copytree(export["folder"], tmp_path / "no_ae"))
+    (folder / "不良事件.xlsx").unlink()
+    at = upload(run_page(PAGE, lang="zh"), "export.zip",
+                zipped(folder, {"mapping.toml": text.encode()}))
+    at.button(key="load_validate").click().run()
+    assert not at.exception
+    assert "导出文件有效" in texts(at) and "1 条警告" in texts(at)
+    warning = problems_of(at, "数据约定列")
+    assert warning.iloc[0]["问题"] == "没有 adverse_events 的文件:相关分析将显示无事件"
