@@ -256,6 +256,11 @@ def test_a_real_study_has_its_arm_labels_no_banner_and_no_events(real_study):
     meds = run_page("pages/medications.py", filter_study=real_study, lang="zh")
     assert not meds.exception
     assert "无事件" in texts(meds)
+    for page in ("pages/ae_terms.py", "pages/sae_listing.py"):
+        at = run_page(page, filter_study=real_study)
+        assert not at.exception, (page, at.exception)
+        assert "No events" in texts(at) + "\n".join(
+            str(c) for d in at.dataframe for c in d.value.columns), page
     # the default study still has its banner
     default = run_page("pages/overview.py")
     assert any("synthetic" in w.value.lower() for w in default.warning)
