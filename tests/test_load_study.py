@@ -359,3 +359,28 @@ def test_warnings_of_an_accepted_export_are_listed_in_chinese(export, data_dir, 
     assert "导出文件有效" in texts(at) and "1 条警告" in texts(at)
     warning = problems_of(at, "数据约定列")
     assert warning.iloc[0]["问题"] == "没有 adverse_events 的文件:相关分析将显示无事件"
+
+
+def test_deck_command_opens_the_study_its_views_name(real_study, data_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from pptx import Presentation
+
+    from analytics.study import PROJECT_DIR
+
+    def deck(*views):
+        return subprocess.run(
+            [sys.executable, "-m", "analytics", "deck", "--out", str(tmp_path / "d.pptx"),
+             *(a for v in views for a in ("--view", v))],
+            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
+            env={**os.environ, DATA_DIR_ENV: str(data_dir)})
+
+    clash = deck(f"?study={real_study}", "response-rates?study=other")
+    assert clash.returncode == 2 and "different studies" in clash.stderr
+    done = deck(f"?study={real_study}")
+    assert done.returncode == 0, done.stderr
+    text = "\n".join(shape.text_frame.text for slide in Presentation(tmp_path / "d.pptx").slides
+                     for shape in slide.shapes if shape.has_text_frame)
+    assert "real-trial.duckdb" in text and "Group A" in text
