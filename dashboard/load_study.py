@@ -63,6 +63,8 @@ def _problem_table(problems: list, lang: str) -> pd.DataFrame:
     """Problems (or warnings) as a table in the export's names, the contract column beside, the
     frequent rules and findings in the reader's language."""
     table = problems_table(problems)
+    if table["value"].isna().all():  # only the mapping's own problems name a source value
+        table = table.drop(columns="value")
     for part in ("rule", "detail"):
         table[part] = [problem_text(text, part, lang) for text in table[part]]
     return table.rename(columns={c: t(k, lang) for c, k in PROBLEM_COLUMNS.items()})
@@ -70,7 +72,10 @@ def _problem_table(problems: list, lang: str) -> pd.DataFrame:
 
 def _problems(outcome: study_loading.Outcome, lang: str, upload_id: str) -> None:
     """Every problem as a table, and as CSV."""
-    st.error(t("load.problems", lang, total=outcome.total, shown=len(outcome.problems)))
+    if outcome.total > len(outcome.problems):
+        st.error(t("load.problems", lang, total=outcome.total, shown=len(outcome.problems)))
+    else:
+        st.error(t("load.problems.all", lang, total=outcome.total))
     table = _problem_table(outcome.problems, lang)
     st.dataframe(table, hide_index=True, width="stretch", key="load_problems")
     st.download_button(t("load.problems.download", lang),

@@ -99,7 +99,7 @@ def test_upload_draft_and_validate_show_every_problem_in_source_names(export, da
             == '"压痛关节数"')
     at.button(key="load_validate").click().run()
     assert not at.exception
-    assert "problems found" in at.error[0].value and "Nothing was written" in at.error[0].value
+    assert at.error[0].value == "110 problems found. Nothing was written."  # all listed
     problems = problems_of(at)
     first = problems.iloc[0]
     assert first["File"] == "受试者信息.xlsx [人口学]" and first["Row"] == 2
@@ -160,6 +160,7 @@ def test_a_failed_build_changes_nothing(export, data_dir):
     at.button(key="load_build").click().run()
     assert not at.exception
     assert "The build stopped; the studies in the data folder are unchanged." in texts(at)
+    assert "110 problems found (the first 50 are listed)" in texts(at)  # as the CLI; Validate
     assert problems_of(at).iloc[0]["Contract column"] == "subjects.arm"
     assert built.read_bytes() == before
     assert sorted(p.name for p in built.parent.iterdir()) == studies_before
