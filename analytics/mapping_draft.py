@@ -180,17 +180,17 @@ class Draft:
     unmapped: list[str] = field(default_factory=list)  # what a person must fill in
     ignored: list[str] = field(default_factory=list)  # source columns/tests not used
     comments: dict[str, list[str]] = field(default_factory=dict)
-    # the same findings as (list, catalogue key ``draft.<list>.<kind>``, its fields): a page
-    # words them in the reader's language (the CLI prints the English above)
+    # the same findings as (list, kind, fields), worded by the catalogue's
+    # ``draft.<list>.<kind>`` in the reader's language on a page (the CLI prints the English)
     notes: list[tuple[str, str, dict]] = field(default_factory=list)
 
     def cannot_map(self, text: str, kind: str, **fields) -> None:
         self.unmapped.append(text)
-        self.notes.append(("unmapped", f"draft.unmapped.{kind}", fields))
+        self.notes.append(("unmapped", kind, fields))
 
     def not_used(self, text: str, kind: str, **fields) -> None:
         self.ignored.append(text)
-        self.notes.append(("ignored", f"draft.ignored.{kind}", fields))
+        self.notes.append(("ignored", kind, fields))
 
     def to_toml(self) -> str:
         head = ["# Mapping drafted by `python -m analytics map`: check every line.",
