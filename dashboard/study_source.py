@@ -9,7 +9,9 @@ message in the reader's language with a reference id (:class:`StudyFileError`), 
 """
 from __future__ import annotations
 
+import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import astuple
 
 import streamlit as st
@@ -20,6 +22,8 @@ from analytics.integrity import StudyFileError, file_identity
 from analytics.study import default_study_path, is_default_path
 
 _SEEN = "_study_seen"  # session key: (identity, built_at) of the study this session last showed
+_RUN_STUDY = "_study_of_run"  # session key: the study this session's current run reads
+_LOG = logging.getLogger(__name__)
 
 
 _LOCK = threading.Lock()
@@ -40,6 +44,7 @@ def _open(path: str, identity: tuple) -> Study:
             return study
         if study is not None:
             del _SERVED[path]
+            study.replaced = True  # a run still reading it ends with "reload" (see below)
             if study.identity[:2] == identity[:2]:  # same device and inode
                 study.close()
             else:
@@ -129,4 +134,22 @@ def page_study(lang: str) -> CachedStudy:
         st.info(t("study.updated", lang, built_at=study.info.get("built_at", "?")),
                 icon=":material/sync:")
     st.session_state[_SEEN] = seen
+    st.session_state[_RUN_STUDY] = study
     return CachedStudy(study)
+
+
+@contextmanager
+def finish_or_say_replaced(lang: str):
+    """Around a page's run: the run finishes, or, when its study file was replaced while it ran
+    (a file rewritten in place has its connection closed at once, under the run), it ends with
+    the reader's "reload" message instead of the error it met — never a traceback. Any other
+    error is not this one's to handle."""
+    try:
+        yield
+    except Exception:
+        study = st.session_state.get(_RUN_STUDY)
+        if not getattr(study, "replaced", False):
+            raise
+        _LOG.info("a run met the study file replaced under it", exc_info=True)
+        st.info(t("study.replaced_during_run", lang), icon=":material/sync:")
+        st.stop()
