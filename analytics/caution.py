@@ -70,7 +70,10 @@ def small_arm_caution(n_per_arm: dict, lang: str) -> str:
     """The caution sentence for a comparison with a small arm, or '' when none is needed."""
     if not needs_caution(n_per_arm):
         return ""
-    return t("caution.small_arm", lang, n=min(n_per_arm.values()), threshold=CAUTION_ARM_BELOW)
+    smallest = min(n_per_arm.values())
+    if smallest == 1:  # English agrees in number
+        return t("caution.small_arm.one", lang, threshold=CAUTION_ARM_BELOW)
+    return t("caution.small_arm", lang, n=smallest, threshold=CAUTION_ARM_BELOW)
 
 
 def small_numbers_note(df, lang: str) -> str:

@@ -41,13 +41,28 @@ def with_dashes(df: pd.DataFrame, lang: str, ongoing: tuple[str, ...] = ()) -> p
     return out
 
 
-def fmt_duration(years: float, lang: str, decimals: int = 2) -> str:
+# (singular, plural) message keys of each unit
+_WEEKS = ("common.week", "common.weeks")
+_MONTHS = ("common.month", "common.months")
+_YEARS = ("common.year", "common.years")
+
+
+def fmt_duration(years: float, lang: str, decimals: int = 2, fine: bool = False) -> str:
     """A time given in years, as a reader says it: under 3 months in weeks, under a year in
-    months, else in years."""
+    months, else in years ("4 weeks", "6 months", "1 year", "2.46 years"; 周/个月/年).
+
+    Weeks are whole and months have one decimal (``fine``: one more, for a table of event
+    times); years have ``decimals``. A whole number shows none."""
     if years is None or not math.isfinite(years):
         return t("common.missing_value", lang)
     if years < 3 / MONTHS_PER_YEAR:
-        return t("common.weeks", lang, n=fmt_number(years * WEEKS_PER_YEAR, 0, lang))
-    if years < 1:
-        return t("common.months", lang, n=fmt_number(years * MONTHS_PER_YEAR, 1, lang))
-    return t("common.years", lang, n=fmt_number(years, decimals, lang))
+        keys, value, places = _WEEKS, years * WEEKS_PER_YEAR, int(fine)
+    elif years < 1:
+        keys, value, places = _MONTHS, years * MONTHS_PER_YEAR, 1 + int(fine)
+    else:
+        keys, value, places = _YEARS, years, decimals
+    if abs(value - round(value)) < 1e-9:
+        places = 0
+    number = fmt_number(value, places, lang)
+    # "1 week", "1 month", "1 year": English agrees in number (Chinese has one form)
+    return t(keys[0] if number == "1" else keys[1], lang, n=number)

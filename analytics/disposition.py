@@ -7,7 +7,6 @@ from .annotate import annotate
 from .i18n import t
 from .population import select
 from .schema import ARMS
-from .scope import describe_filters
 
 _SQL = """
 SELECT arm,
@@ -28,7 +27,8 @@ def disposition(study, lang: str = "en", **filters) -> pd.DataFrame:
     reason, and ``person_years`` (infusion to last safety assessment, years of 365.25 days).
 
     ``**filters`` are the subgroup filters of :func:`analytics.population.select`; the counts are
-    of all randomised, treated subjects in the subgroup, and the footnote names it.
+    of all randomised, treated subjects in the subgroup (named once, by the caption's filters,
+    not again in the footnote).
     """
     selection = select("safety", **filters)
     sel_sql, params = selection.sql
@@ -39,7 +39,4 @@ def disposition(study, lang: str = "en", **filters) -> pd.DataFrame:
     return annotate(df, study, lang=lang, title=t("disposition.title", lang),
                     population="safety", n_per_arm=dict(zip(df.arm, df.randomized)),
                     method=t("disposition.method", lang),
-                    footnote=(t("disposition.subgroup", lang,
-                                subgroup=describe_filters(selection.filters, lang))
-                              if selection.filters else ""),
-                    filters=dict(selection.filters))
+                    footnote="", filters=dict(selection.filters))

@@ -18,6 +18,7 @@ import asyncio
 import csv
 import atexit
 import io
+import json
 import os
 import threading
 from pathlib import Path
@@ -51,6 +52,14 @@ EXTRA_CHROMIUM_FLAGS = (
     "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,SafeBrowsing",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 )
+# Chromium's network service probes IPv6 routing (a UDP connect() to 2001:4860:4860::8888) before
+# the first host name it resolves, whatever the host-resolver rule then answers. The only lookups
+# left after the flags above are the spell-check dictionary download (off in the profile's
+# preferences) and the on-demand update of the Optimization Guide model manifest (given an empty
+# local manifest instead, --optimization-guide-manifest-override); with neither, nothing is
+# resolved and the probe never runs. Found with Chromium 156's net-log (--log-net-log).
+QUIET_PROFILE_PREFERENCES = {"browser": {"enable_spellchecking": False}}
+NO_MODEL_MANIFEST_DIR = "no-model-manifest"
 
 
 class ExportUnavailable(RuntimeError):
@@ -67,9 +76,20 @@ def _browser_cls():
     from choreographer.browsers.chromium import Chromium
 
     class DebianChromium(Chromium):
+        def pre_open(self):
+            super().pre_open()  # makes the browser's own temporary profile folder
+            profile = Path(self.tmp_dir.path)
+            (profile / "Default").mkdir(parents=True, exist_ok=True)
+            (profile / "Default" / "Preferences").write_text(
+                json.dumps(QUIET_PROFILE_PREFERENCES), encoding="utf-8")
+            (profile / NO_MODEL_MANIFEST_DIR).mkdir(exist_ok=True)
+
         def get_cli(self):
             cli = list(super().get_cli())
             cli += [f for f in EXTRA_CHROMIUM_FLAGS if f not in cli]
+            cli.append("--optimization-guide-manifest-override="
+                       f"{Path(self.tmp_dir.path) / NO_MODEL_MANIFEST_DIR}")
+            cli.append("about:blank")  # the first tab, else the new-tab page of the search engine
             for flag in ("--no-sandbox", "--disable-gpu", "--no-first-run",
                          "--disable-component-update"):
                 if flag not in cli:

@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 
 from .i18n import has, study_names_arms, t
+from .display import fmt_duration
 
 SEPARATOR = " · "
 
@@ -93,7 +94,7 @@ def when_text(attrs: dict, lang: str) -> str:
     if attrs.get("timepoint"):
         return t(f"visit.{attrs['timepoint']}", lang)
     if attrs.get("horizon_years"):
-        return t("provenance.horizon", lang, end=_year(float(attrs["horizon_years"])))
+        return t("provenance.horizon", lang, end=fmt_duration(float(attrs["horizon_years"]), lang))
     window = attrs.get("window")
     if window:
         start, end = (float(x) for x in window)

@@ -31,6 +31,7 @@ import pandas as pd
 from . import survival_stats as ss
 from .annotate import annotate
 from .caution import MIN_ARM_FOR_TEST, not_estimable, small_arm_caution
+from .display import fmt_duration
 from .i18n import fmt_number, fmt_p, t
 from .measures import RESPONSE_ENDPOINTS
 from .population import select
@@ -344,7 +345,8 @@ def method_text(endpoint: str, population: str, horizon_years: float | None,
     if is_response(endpoint) and population == "nri":
         parts.append(t("survival.method.nri", lang))
     if horizon_years is not None:
-        parts.append(t("survival.method.horizon", lang, years=f"{horizon_years:g}"))
+        parts.append(t("survival.method.horizon", lang,
+                       duration=fmt_duration(horizon_years, lang)))
     parts.append(t("survival.method.stats.competing", lang, min_n=MIN_ARM_FOR_TEST) if competing
                  else t("survival.method.stats", lang, min_n=MIN_ARM_FOR_TEST))
     return " ".join(parts)
@@ -453,7 +455,6 @@ def survival(study, endpoint: str, population: str = "completers",
 
 def _fmt_time(x: float, reason: str, lang: str) -> str:
     if x is not None and math.isfinite(x):
-        from .display import fmt_duration
         return fmt_duration(x, lang)
     if reason in ("", "not_reached"):
         return t("survival.not_reached", lang)
@@ -502,7 +503,7 @@ def summary_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
                t("survival.col.events", lang): r["events"]}
         if is_competing_risk(res.endpoint):
             row[t("survival.col.competing_events", lang)] = r["competing_events"]
-            row[t("survival.col.cif_time", lang)] = _years(r["cif_time"])
+            row[t("survival.col.cif_time", lang)] = fmt_duration(r["cif_time"], lang)
             row[t("survival.col.cif", lang)] = _percent_ci(r["cif"], r["cif_ci_low"], r["cif_ci_high"],
                                       r["cif_reason"], lang)
             rows.append(row)
@@ -525,17 +526,15 @@ def summary_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def _years(x: float) -> str:
-    return f"{x:.2f}" if x is not None and math.isfinite(x) else "–"
-
-
 def at_risk_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
-    """Numbers at risk and cumulative events at the axis ticks, with localized headers."""
+    """Numbers at risk and cumulative events at the axis ticks, with localized headers (times
+    under a year in weeks or months)."""
     out = res.at_risk.rename(columns={
         "arm": t("survival.col.arm", lang), "time": t("survival.col.time", lang),
         "n_at_risk": t("survival.col.n_at_risk", lang),
         "n_events": t("survival.col.n_events_cum", lang)})
     out[t("survival.col.arm", lang)] = [t(f"arm.{a}", lang) for a in res.at_risk["arm"]]
+    out[t("survival.col.time", lang)] = [fmt_duration(x, lang) for x in res.at_risk["time"]]
     return out
 
 
@@ -546,7 +545,7 @@ def curves_display(res: SurvivalResult, lang: str = "en") -> pd.DataFrame:
     out = pd.DataFrame({
         t("survival.col.arm", lang): [t(f"arm.{a}", lang) for a in c["arm"]],
         t("survival.col.scale", lang): [t(f"survival.scale.{s}", lang) for s in c["scale"]],
-        t("survival.col.time", lang): c["time"].to_numpy(),
+        t("survival.col.time", lang): [fmt_duration(x, lang, fine=True) for x in c["time"]],
         t("survival.col.estimate", lang): c["estimate"].to_numpy(),
         t("survival.col.ci_low", lang): c["ci_low"].to_numpy(),
         t("survival.col.ci_high", lang): c["ci_high"].to_numpy(),

@@ -30,15 +30,17 @@ def pages(manage: bool = True) -> list[tuple[str, str, str]]:
 
 def _draw(key: str) -> Callable[[], None]:
     def draw() -> None:
-        if key == REPORT[0]:
-            from .report import report_page
-            report_page()
-        elif key == LOAD_STUDY[0]:
-            from .load_study import load_study_page
-            load_study_page()
-        else:
-            from .render import render
-            render(key)
+        from . import study_source, url_state
+        with study_source.finish_or_say_replaced(url_state.current_language()):
+            if key == REPORT[0]:
+                from .report import report_page
+                report_page()
+            elif key == LOAD_STUDY[0]:
+                from .load_study import load_study_page
+                load_study_page()
+            else:
+                from .render import render
+                render(key)
     # Streamlit names a callable page by its function; one name per page
     draw.__name__ = draw.__qualname__ = f"page_{key}"
     return draw

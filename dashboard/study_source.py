@@ -9,8 +9,10 @@ message in the reader's language with a reference id (:class:`StudyFileError`), 
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import astuple
 
 import streamlit as st
@@ -24,6 +26,8 @@ from analytics.study_catalog import DEFAULT_SLUG, list_studies, study_path
 _SEEN = "_study_seen"  # session key: (identity, built_at) of the study this session last showed
 STUDY_URL = "study"  # URL name of the chosen study (its slug; absent for the default study)
 CHOSEN = "filter_study"  # session key: the slug of the study this session shows
+_RUN_STUDY = "_study_of_run"  # session key: the study this session's current run reads
+_LOG = logging.getLogger(__name__)
 
 
 _LOCK = threading.Lock()
@@ -44,6 +48,7 @@ def _open(path: str, identity: tuple) -> Study:
             return study
         if study is not None:
             del _SERVED[path]
+            study.replaced = True  # a run still reading it ends with "reload" (see below)
             if study.identity[:2] == identity[:2]:  # same device and inode
                 study.close()
             else:
@@ -62,6 +67,7 @@ def forget(path) -> None:
     with _LOCK:
         study = _SERVED.pop(str(path), None)
     if study is not None:
+        study.replaced = True
         timer = threading.Timer(RETIRE_AFTER_S, study.close)
         timer.daemon = True
         timer.start()
@@ -207,4 +213,22 @@ def page_study(lang: str) -> CachedStudy:
                 icon=":material/sync:")
     st.session_state[_SEEN] = seen
     use_study_labels(study.info)  # its arms' display labels on this run's page
+    st.session_state[_RUN_STUDY] = study
     return CachedStudy(study)
+
+
+@contextmanager
+def finish_or_say_replaced(lang: str):
+    """Around a page's run: the run finishes, or, when its study file was replaced while it ran
+    (a file rewritten in place has its connection closed at once, under the run), it ends with
+    the reader's "reload" message instead of the error it met — never a traceback. Any other
+    error is not this one's to handle."""
+    try:
+        yield
+    except Exception:
+        study = st.session_state.get(_RUN_STUDY)
+        if not getattr(study, "replaced", False):
+            raise
+        _LOG.info("a run met the study file replaced under it", exc_info=True)
+        st.info(t("study.replaced_during_run", lang), icon=":material/sync:")
+        st.stop()

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from analytics.annotate import comparison_label
 from analytics.i18n import t
 from analytics.population import randomised_trials, trial_ids
-from apptest_support import run_page
+from apptest_support import run_page, switch_to
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 RESPONSE = "pages/response_rates.py"
@@ -67,7 +67,7 @@ def _reopen(query: dict, page: str = RESPONSE) -> AppTest:
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page(page)
+    switch_to(at, page)
     at.run()
     return at
 

@@ -257,6 +257,7 @@ def test_survival_source_line_states_the_horizon(study, lang):
     res = study.survival("ACR20", "nri", horizon_years=horizon, lang=lang, sex="F")
     line = source_line(res.curves.attrs)
     facts = _expected_facts(study, lang, population="nri", raw_sex="F",
-                            when=t("provenance.horizon", lang, end=f"{horizon:g}"),
+                            when=t("provenance.horizon", lang,
+                                   end=t("common.years", lang, n="3")),
                             synthetic_key="synthetic.label")
     assert not _missing(facts, line), (line, _missing(facts, line))

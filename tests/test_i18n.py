@@ -484,13 +484,15 @@ def _pages() -> list[str]:
 
 def run_page(page: str, lang: str, **session):
     from streamlit.testing.v1 import AppTest
+
+    from apptest_support import switch_to
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.session_state["filter_lang"] = lang
     for k, v in session.items():
         at.session_state[k] = v
     at.run()
     if page != _pages()[0]:
-        at.switch_page(page)
+        switch_to(at, page)
         at.run()
     return at
 

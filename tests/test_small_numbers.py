@@ -53,10 +53,10 @@ def test_flow_follows_the_subgroup(study, filters):
             assert got.at[arm, f"withdrawn_{reason}"] == (sub.withdrawal_reason == reason).sum()
     attrs = study.disposition(lang="zh", **filters).attrs
     assert attrs["filters"] == filters
-    for name, value in filters.items():
-        assert t(f"filter.{name}.{value}", "zh") in attrs["footnote"]
-    if not filters:
-        assert attrs["footnote"] == ""
+    from analytics.annotate import caption
+    for name, value in filters.items():  # named once, by the caption's filters
+        assert caption(attrs).count(t(f"filter.{name}.{value}", "zh")) == 1
+    assert attrs["footnote"] == ""
 
 
 def test_flow_figure_names_the_subgroup(study):
@@ -170,3 +170,17 @@ def test_no_infinite_or_zero_width_rate_ratio_on_the_study(study, filters):
             else:
                 assert all(math.isfinite(v) for v in values)
                 assert row.rr_low < row.rr_high
+
+
+@pytest.mark.parametrize("n,en", [(1, "only 1 subject ("), (4, "only 4 subjects (")])
+def test_small_arm_caution_agrees_in_number(n, en):
+    from analytics.caution import small_arm_caution
+    assert en in small_arm_caution({"MSC": 30, "MSC_IFNG": n}, "en")
+    assert f"仅 {n} 例受试者" in small_arm_caution({"MSC": 30, "MSC_IFNG": n}, "zh")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_disposition_names_its_subgroup_once(study, lang):
+    from analytics.annotate import caption
+    text = caption(study.disposition(lang=lang, sex="F").attrs)
+    assert text.count(t("filter.sex.F", lang)) == 1, text

@@ -201,7 +201,7 @@ def test_reported_monotone_case(study, lang):
     assert row["n"] == 1 and math.isnan(row["median_ci_low"]) and math.isnan(row["median_ci_high"])
     assert not_estimable("undefined_bound", lang) in shown[t("survival.col.median_ci", lang)].iloc[1]
     # the small-arm caution is in the footnote, and the figure says why there is no HR
-    assert t("caution.small_arm", lang, n=1, threshold=10) in res.summary.attrs["footnote"]
+    assert t("caution.small_arm.one", lang, threshold=10) in res.summary.attrs["footnote"]
     fig = survival_figure(res, "cumulative_incidence")
     assert any(text in a.text.replace("<br>", " ") for a in fig.layout.annotations) or any(
         text.replace(" ", "") in a.text.replace("<br>", "") for a in fig.layout.annotations)

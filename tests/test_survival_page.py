@@ -69,7 +69,7 @@ def test_page_not_estimable_and_caution(default_study, lang):
     assert table[t("survival.col.hr", lang)].iloc[1] == not_estimable("monotone_likelihood", lang)
     assert table[t("survival.col.logrank_p", lang)].iloc[0] == not_estimable("arm_too_small",
                                                                              lang)
-    assert any(t("caution.small_arm", lang, n=1, threshold=10) in w.value for w in at.warning)
+    assert any(t("caution.small_arm.one", lang, threshold=10) in w.value for w in at.warning)
     captions = " ".join(c.value for c in at.caption)
     assert not_estimable("monotone_likelihood", lang) in captions
 

@@ -246,10 +246,10 @@ def test_report_basket_end_to_end(study, chromium):
     at.text_input(key="report_comment").input("KM of ACR70 in women").run()
     at.button(key="report_add").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    at.switch_page("pages/response_rates.py").run()
+    switch_to(at, "response_rates").run()
     at.selectbox(key="resp_endpoint").set_value("ACR50").run()
     at.button(key="report_add").click().run()
-    at.switch_page("pages/report.py").run()
+    switch_to(at, "report").run()
     assert not at.exception, [e.value for e in at.exception]
     cards = at.session_state["report_cards"]
     assert [c["view"] for c in cards] == ["survival", "response_rates"]

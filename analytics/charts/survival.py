@@ -51,7 +51,9 @@ def band_segments(x: list, low: list, high: list) -> list[tuple[list, list]]:
     return segments
 
 
-def _tick_text(tick: float) -> str:
+def _tick_text(tick: float, in_months: bool) -> str:
+    if in_months:  # a follow-up of up to a year reads in months, never "0.08"
+        return f"{tick * 12:.{0 if abs(tick * 12 - round(tick * 12)) < 1e-9 else 1}f}"
     return f"{tick:g}" if abs(tick * 4 - round(tick * 4)) < 1e-9 else f"{tick:.2f}"
 
 
@@ -132,10 +134,12 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
                           f"%{{customdata}} {t('survival.col.n_events_cum', lang)}"
                           "<extra></extra>"), row=2, col=1)
 
-    tick_text = [_tick_text(v) for v in ticks]
+    in_months = bool(ticks) and ticks[-1] <= 1
+    tick_text = [_tick_text(v, in_months) for v in ticks]
     fig.update_xaxes(range=x_range, tickmode="array", tickvals=ticks, ticktext=tick_text,
                      zeroline=False)
-    fig.update_xaxes(showticklabels=True, title_text=t("survival.axis.time", lang),
+    axis_title = t("survival.axis.time_months" if in_months else "survival.axis.time", lang)
+    fig.update_xaxes(showticklabels=True, title_text=axis_title,
                      title_standoff=4, row=1, col=1)
     fig.update_xaxes(showticklabels=False, showgrid=True, row=2, col=1)
     fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%",

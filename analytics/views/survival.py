@@ -6,6 +6,7 @@ from ..i18n import t
 from ..scope import POPULATION, SUBGROUPS, TIMEPOINT
 from ..caution import needs_caution, small_arm_caution
 from ..design import survival_note
+from ..display import fmt_duration
 from ..survival import (at_risk_display, curves_display, default_scale, endpoints_for,
                         horizon_for_visit, is_response, scales_for, summary_display)
 from .base import Control, ControlSlot, Expander, Note, View, figure, table
@@ -52,7 +53,7 @@ def build(ctx) -> list:
     if horizon is not None:
         blocks.append(Note("caption", ctx.t("survival.horizon",
                                             visit=ctx.t(f"visit.{ctx.timepoint}"),
-                                            years=f"{horizon:g}")))
+                                            duration=fmt_duration(horizon, ctx.lang))))
     res = ctx.study.survival(endpoint, ctx.population, horizon_years=horizon, lang=ctx.lang,
                              **ctx.filters)
     if res.summary["n"].sum() == 0:
