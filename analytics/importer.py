@@ -493,8 +493,9 @@ def _check_cross(typed: dict[str, pd.DataFrame], texts: dict[str, pd.DataFrame],
                              f"{frame.at[row, start]:%Y-%m-%d}")
 
 
-def _parse(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], _Problems]:
-    problems = _Problems()
+def _parse(tables: dict[str, pd.DataFrame], max_problems: int = MAX_PROBLEMS
+           ) -> tuple[dict[str, pd.DataFrame], _Problems]:
+    problems = _Problems(max_problems)
     typed: dict[str, pd.DataFrame] = {}
     texts: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
@@ -521,15 +522,16 @@ def validate(tables: dict[str, pd.DataFrame]) -> None:
     _parse(tables)[1].raise_if_any()
 
 
-def parse(tables: dict[str, pd.DataFrame],
-          warnings: list[Problem] | None = None) -> dict[str, pd.DataFrame]:
+def parse(tables: dict[str, pd.DataFrame], warnings: list[Problem] | None = None,
+          max_problems: int = MAX_PROBLEMS) -> dict[str, pd.DataFrame]:
     """Validate and convert: typed frames with exactly the contract columns, in contract order.
 
     Extra columns are dropped; absent optional columns are filled with missing values. Integer
     columns are ``Int64``, flags ``Int8``, dates ``datetime64``. Raises :class:`ContractError`.
     What is accepted but worth telling (an empty adverse-event table) is appended to ``warnings``.
+    ``max_problems``: how many problems the error lists (all are counted).
     """
-    typed, problems = _parse(tables)
+    typed, problems = _parse(tables, max_problems)
     problems.raise_if_any()
     if warnings is not None:
         warnings.extend(problems.warnings)

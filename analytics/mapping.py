@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import importer
-from .importer import ROW_INDEX, ContractError, EMPTY_ALLOWED, Problem, _Problems
+from .importer import MAX_PROBLEMS, ROW_INDEX, ContractError, EMPTY_ALLOWED, Problem, _Problems
 from .readers import read_source
 from .schema import ARMS, TABLES, VISITS
 
@@ -486,12 +486,14 @@ class MappedExport:
         return MappingError(translated, error.total)
 
 
-def apply_mapping(raw_dir: str | Path, mapping) -> MappedExport:
+def apply_mapping(raw_dir: str | Path, mapping, max_problems: int = MAX_PROBLEMS
+                  ) -> MappedExport:
     """Read the export in ``raw_dir`` through ``mapping``: contract-named text tables (index
-    name ``row``), every problem found (source names; nothing raised) and warnings."""
+    name ``row``), every problem found (source names; nothing raised; the first
+    ``max_problems`` kept, all counted) and warnings."""
     mapping = as_mapping(mapping)
     raw_dir = Path(raw_dir)
-    problems = _Collect()
+    problems = _Collect(max_problems)
     warnings: list[Problem] = []
     tables, origins = {}, {}
     for table in TABLES:
@@ -533,18 +535,19 @@ def apply_mapping(raw_dir: str | Path, mapping) -> MappedExport:
     return MappedExport(tables, problems.items, problems.total, warnings, origins)
 
 
-def load_mapped(raw_dir: str | Path, mapping, warnings: list | None = None
+def load_mapped(raw_dir: str | Path, mapping, warnings: list | None = None,
+                max_problems: int = MAX_PROBLEMS
                 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """Typed contract tables (as :func:`analytics.importer.parse`) of a mapped export, and the
     ``study_info`` entries of the mapping. Raises :class:`MappingError` naming source files,
-    rows and columns."""
+    rows and columns (the first ``max_problems``; ``total`` counts all)."""
     mapping = as_mapping(mapping)
-    mapped = apply_mapping(raw_dir, mapping)
+    mapped = apply_mapping(raw_dir, mapping, max_problems)
     if mapped.total:
         raise MappingError(mapped.problems, mapped.total)
     found: list[Problem] = []
     try:
-        tables = importer.parse(mapped.tables, found)
+        tables = importer.parse(mapped.tables, found, max_problems)
     except ContractError as exc:
         raise mapped.translate(exc) from None
     if warnings is not None:

@@ -169,12 +169,28 @@ def visit_code(label: str) -> str | None:
     return None
 
 
+# the kinds of finding a draft notes (catalogue keys draft.unmapped.<kind>, draft.ignored.<kind>)
+NOTE_KINDS = {"unmapped": ("no_file", "no_source", "visit", "code"),
+              "ignored": ("no_column", "column", "test")}
+
+
 @dataclass
 class Draft:
     mapping: Mapping
     unmapped: list[str] = field(default_factory=list)  # what a person must fill in
     ignored: list[str] = field(default_factory=list)  # source columns/tests not used
     comments: dict[str, list[str]] = field(default_factory=dict)
+    # the same findings as (list, kind, fields), worded by the catalogue's
+    # ``draft.<list>.<kind>`` in the reader's language on a page (the CLI prints the English)
+    notes: list[tuple[str, str, dict]] = field(default_factory=list)
+
+    def cannot_map(self, text: str, kind: str, **fields) -> None:
+        self.unmapped.append(text)
+        self.notes.append(("unmapped", kind, fields))
+
+    def not_used(self, text: str, kind: str, **fields) -> None:
+        self.ignored.append(text)
+        self.notes.append(("ignored", kind, fields))
 
     def to_toml(self) -> str:
         head = ["# Mapping drafted by `python -m analytics map`: check every line.",
@@ -229,12 +245,13 @@ def draft_mapping(raw_dir: str | Path) -> Draft:
     for sheet in _read_all(raw_dir):
         table = _classify(sheet)
         if table is None:
-            draft.ignored.append(f"{sheet.source.label}: no column recognised")
+            draft.not_used(f"{sheet.source.label}: no column recognised", "no_column",
+                           file=sheet.source.label)
         else:
             by_table[table].append(sheet)
     for table, sheets in by_table.items():
         if not sheets:
-            draft.unmapped.append(f"no file found for table {table}")
+            draft.cannot_map(f"no file found for table {table}", "no_file", table=table)
             continue
         sheets.sort(key=lambda s: s.long is not None)  # wide forms first: they give the rows
         mapping.files[table] = [s.source for s in sheets]
@@ -263,13 +280,15 @@ def _draft_columns(table: str, sheets: list[_Sheet], draft: Draft) -> None:
                 mapping.units[column] = unit
         for header in sheet.frame.columns:
             if header not in used:
-                draft.ignored.append(f"{sheet.source.label}: column {header!r}")
+                draft.not_used(f"{sheet.source.label}: column {header!r}", "column",
+                               file=sheet.source.label, column=header)
     mapping.columns[table] = columns
     fed = {c for p in mapping.pivots.get(table, []) for c in p.tests.values()}
     optional = {"category", "outcome", "end_date"} if table == "adverse_events" else set()
     for column in TABLES[table].column_names:
         if column not in columns and column not in fed and column not in optional:
-            draft.unmapped.append(f"{table}.{column}: no source column recognised")
+            draft.cannot_map(f"{table}.{column}: no source column recognised", "no_source",
+                             column=f"{table}.{column}")
             draft.comments.setdefault(f"columns.{table}", []).append(
                 f'{column} = ""   # could not find it: name the source column')
 
@@ -282,7 +301,8 @@ def _draft_pivot(table: str, sheet: _Sheet, draft: Draft) -> None:
                        if c not in ("subject_id", "visit", "visit_date")
                        and normalise(code) in {normalise(s) for s in syn}), None)
         if column is None:
-            draft.ignored.append(f"{sheet.source.label}: test {code!r}")
+            draft.not_used(f"{sheet.source.label}: test {code!r}", "test", file=sheet.source.label,
+                           test=code)
         else:
             tests[code] = column
     draft.mapping.pivots.setdefault(table, []).append(
@@ -316,7 +336,7 @@ def _draft_visits(labels, draft: Draft) -> None:
             continue
         code = visit_code(label)
         if code is None:
-            draft.unmapped.append(f"visit label {label!r}")
+            draft.cannot_map(f"visit label {label!r}", "visit", label=label)
             draft.comments.setdefault("visits", []).append(
                 f'{_quoted(label)} = ""   # a visit code ({", ".join(VISITS)}) or "{IGNORE_VISIT}"')
         else:
@@ -337,7 +357,7 @@ def _draft_values(column: str, kind: str, values, draft: Draft) -> None:
         if guess is not None:
             target[value] = guess
         elif column != "outcome":  # free text outcome terms may stay as they are
-            draft.unmapped.append(f"{column} code {value!r}")
+            draft.cannot_map(f"{column} code {value!r}", "code", column=column, value=value)
             key = "arms" if column == "arm" else f"values.{section}"
             draft.comments.setdefault(key, []).append(
                 f'{_quoted(value)} = ""   # one of {", ".join(sorted(allowed))}')

@@ -24,6 +24,8 @@ from .schema import ARMS, VISITS
 from .mapping_draft import draft_mapping
 from .study_catalog import slugify, study_path
 
+# a page lists (and offers as CSV) this many problems; the command line stops at 50
+PAGE_MAX_PROBLEMS = 10_000
 ROW_COLUMNS = ["section", "key", "value", "todo"]  # todo: the values allowed in an entry to fill
 _COMMENT = re.compile(r'^(?P<key>"(?:[^"\\]|\\.)*"|[\w-]+)\s*=\s*""')
 
@@ -41,8 +43,9 @@ def _choices(section: str) -> list[str]:
 @dataclass
 class DraftRows:
     rows: pd.DataFrame        # ROW_COLUMNS; unfilled entries have value "" and a todo hint
-    unmapped: list[str]       # what the draft could not map (as analytics map lists it)
-    ignored: list[str]        # source files, columns or tests left out
+    unmapped: list[tuple[str, dict]]  # what the draft could not map: (kind, fields), see
+    #                                   mapping_draft.NOTE_KINDS
+    ignored: list[tuple[str, dict]]   # source files, columns or tests left out (same form)
     name: str                 # the study name the upload gives (study.json or mapping), or ""
 
 
@@ -81,8 +84,10 @@ def draft_rows(folder: str | Path) -> DraftRows:
                  else m["key"], "value": "", "todo": ", ".join(_choices(section))}
                 for section, lines in draft.comments.items() for line in lines
                 if (m := _COMMENT.match(line.strip()))]
-        rows = pd.concat([rows, pd.DataFrame(todo, columns=ROW_COLUMNS)], ignore_index=True)
-        unmapped, ignored = draft.unmapped, draft.ignored
+        # the entries to fill in come first: a person sees them without scrolling
+        rows = pd.concat([pd.DataFrame(todo, columns=ROW_COLUMNS), rows], ignore_index=True)
+        unmapped = [(kind, fields) for found, kind, fields in draft.notes if found == "unmapped"]
+        ignored = [(kind, fields) for found, kind, fields in draft.notes if found == "ignored"]
     try:
         name = str(read_study_json(folder).get("name") or mapping.study.get("name") or "")
     except ContractError:
@@ -111,7 +116,7 @@ def validate(folder: str | Path, rows: pd.DataFrame) -> Outcome:
     """Apply the mapping and the data contract to the upload, writing nothing."""
     warnings: list[Problem] = []
     try:
-        load_mapped(folder, mapping_of_rows(rows), warnings)
+        load_mapped(folder, mapping_of_rows(rows), warnings, max_problems=PAGE_MAX_PROBLEMS)
     except ContractError as exc:  # MappingError included: both name file, row, column, rule
         return Outcome(list(exc.problems), exc.total, warnings)
     return Outcome(warnings=warnings)

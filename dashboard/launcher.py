@@ -35,6 +35,7 @@ from pathlib import Path
 
 from analytics.i18n import t
 from analytics.study import PROJECT_DIR
+from analytics.study_catalog import DATA_DIR_ENV
 
 APP = PROJECT_DIR / "app.py"
 ADDRESS_ENV = "MSC_RA_ADDRESS"
@@ -130,6 +131,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int,
                         default=int(os.environ.get(PORT_ENV) or DEFAULT_PORT),
                         help=f"port (default {DEFAULT_PORT}, or ${PORT_ENV})")
+    parser.add_argument("--data-dir", default=None,
+                        help=f"the data folder: uploads, built studies, audit log (default "
+                             f"${DATA_DIR_ENV}, else the project's data/)")
     parser.add_argument("--secrets", type=Path, default=os.environ.get(SECRETS_ENV) or None,
                         help=f"secrets file with the login configuration (default "
                              f"{DEFAULT_SECRETS.relative_to(PROJECT_DIR)} of the project, or "
@@ -149,6 +153,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     from streamlit.web import cli
 
+    if args.data_dir:  # absolute: the server runs from the project folder
+        os.environ[DATA_DIR_ENV] = os.path.abspath(args.data_dir)
     quiet_network()
     navigation_only()
     os.chdir(PROJECT_DIR)  # app.py's relative page paths and the default study

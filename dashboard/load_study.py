@@ -14,6 +14,7 @@ from analytics import study_loading
 from analytics.build import BuildError
 from analytics.i18n import t
 from analytics.importer import ContractError
+from analytics.problem_text import problem_text
 from analytics.study_catalog import (DEFAULT_SLUG, UploadError, data_dir, list_studies,
                                      remove_study, slugify, store_upload, study_path)
 
@@ -25,6 +26,7 @@ DRAFT = "load_draft"       # session: study_loading.DraftRows of the upload
 RESULT = "load_result"     # session: ("validate" | "build", Outcome | None, built slug | None)
 REMOVED = "_load_removed"  # session: the name of the study just removed (said once)
 UPLOAD_TYPES = ["csv", "xlsx", "xls", "parquet", "xpt", "sas7bdat", "zip", "json", "toml"]
+EDITOR_WIDTHS = {"section": "medium", "key": "medium", "value": "large", "todo": "medium"}
 PROBLEM_COLUMNS = {"file": "load.col.file", "row": "load.col.row", "column": "load.col.column",
                    "contract": "load.col.contract", "value": "load.col.source_value",
                    "rule": "load.col.rule", "detail": "load.col.detail"}
@@ -59,7 +61,10 @@ def _upload_step(lang: str) -> None:
 def _problems(outcome: study_loading.Outcome, lang: str, upload_id: str) -> None:
     """Every problem as a table in the export's names (contract column beside), and as CSV."""
     st.error(t("load.problems", lang, total=outcome.total, shown=len(outcome.problems)))
-    table = outcome.table().rename(columns={c: t(k, lang) for c, k in PROBLEM_COLUMNS.items()})
+    table = outcome.table()
+    for part in ("rule", "detail"):  # the frequent ones in the reader's language
+        table[part] = [problem_text(text, part, lang) for text in table[part]]
+    table = table.rename(columns={c: t(k, lang) for c, k in PROBLEM_COLUMNS.items()})
     st.dataframe(table, hide_index=True, width="stretch", key="load_problems")
     st.download_button(t("load.problems.download", lang),
                        table.to_csv(index=False).encode("utf-8-sig"),
@@ -82,10 +87,13 @@ def _mapping_step(lang: str) -> None:
     st.subheader(t("load.mapping.header", lang), help=t("load.mapping.help", lang))
     if draft.unmapped:
         st.warning(t("load.unmapped", lang, n=len(draft.unmapped)) + "\n\n"
-                   + "\n".join(f"- `{u}`" for u in draft.unmapped))
+                   + "\n".join(f"- {t(f'draft.unmapped.{kind}', lang, **fields)}"
+                             for kind, fields in draft.unmapped))
     if draft.ignored:
-        st.caption(t("load.ignored", lang, items="; ".join(draft.ignored)))
-    config = {c: st.column_config.TextColumn(t(f"load.col.{c}", lang), disabled=(c == "todo"))
+        st.caption(t("load.ignored", lang, items=t("common.list_separator", lang).join(
+            t(f"draft.ignored.{kind}", lang, **fields) for kind, fields in draft.ignored)))
+    config = {c: st.column_config.TextColumn(t(f"load.col.{c}", lang), disabled=(c == "todo"),
+                                             width=EDITOR_WIDTHS[c])
               for c in study_loading.ROW_COLUMNS}
     rows = st.data_editor(draft.rows, column_config=config, num_rows="dynamic", hide_index=True,
                           width="stretch", key=f"load_editor_{upload['id']}")

@@ -201,6 +201,10 @@ def _dynamic_keys() -> set[str]:
     from dashboard.links import PARAM_LABELS
     keys |= {f"upload.error.{c}" for c in UPLOAD_ERRORS}
     keys |= {f"load.col.{c}" for c in ROW_COLUMNS}
+    from analytics.problem_text import PATTERNS
+    keys |= {f"problem.{part}.{kind}" for part, kinds in PATTERNS.items() for kind in kinds}
+    from analytics.mapping_draft import NOTE_KINDS
+    keys |= {f"draft.{kind}.{k}" for kind, kinds in NOTE_KINDS.items() for k in kinds}
     keys |= {f"filter.{label}" for label in PARAM_LABELS.values()}
     return keys
 
