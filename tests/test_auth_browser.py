@@ -16,7 +16,6 @@ Outside CI the test skips when Chromium or Playwright is missing; with CI=true i
 from __future__ import annotations
 
 import ipaddress
-import zipfile
 import json
 import threading
 from urllib.parse import urlsplit
@@ -225,17 +224,9 @@ def test_admin_has_the_load_a_study_page(dashboard, browser_page):
 def messy_zip(tmp_path_factory):
     """The synthetic cohort as a messy EDC/Excel export (tests/messy_export.py), one zip, no
     mapping in it: the page drafts one, with the arm codes (A组/B组) left to fill."""
-    from analytics.synth import DEFAULT_SEED, write_cohort
-    from messy_export import write_messy_export
+    from messy_export import write_messy_zip
 
-    tmp = tmp_path_factory.mktemp("messy")
-    write_cohort(tmp / "clean", seed=DEFAULT_SEED)
-    folder = write_messy_export(tmp / "clean", tmp / "export")
-    archive = tmp / "export.zip"
-    with zipfile.ZipFile(archive, "w") as out:
-        for path in sorted(folder.iterdir()):
-            out.write(path, f"export/{path.name}")
-    return archive, folder
+    return write_messy_zip(tmp_path_factory.mktemp("messy"))
 
 
 def _fill_cells(page, editor, column: int, entries: dict[int, str]) -> None:
