@@ -273,3 +273,19 @@ def mapping_text() -> str:
     later = [v for v in VISITS if v not in ("BL", "M1", "M3", "M6", "Y1")]
     lines = [f'"{label(v)}" = "{v}"' for v in later for label in (zh_visit, en_visit)]
     return MAPPING.replace("{visits}", "\n".join(lines))
+
+
+def write_messy_zip(tmp: Path) -> tuple[Path, Path]:
+    """The synthetic cohort (default seed) as the messy export in ``tmp/export`` and as one zip of
+    it, ``tmp/export.zip`` (files under ``export/``, no mapping), as a user uploads it."""
+    import zipfile
+
+    from analytics.synth import DEFAULT_SEED, write_cohort
+
+    write_cohort(tmp / "clean", seed=DEFAULT_SEED)
+    folder = write_messy_export(tmp / "clean", tmp / "export")
+    archive = tmp / "export.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted(folder.iterdir()):
+            out.write(path, f"export/{path.name}")
+    return archive, folder

@@ -199,6 +199,20 @@ def test_logout_ends_the_session_and_is_recorded(monkeypatch):
     assert "the page" not in [m.value for m in at.markdown]
 
 
+def test_an_audit_log_that_cannot_be_written_locks_nobody_out(monkeypatch, caplog):
+    def refuse(action, **kw):
+        raise PermissionError(13, "Permission denied", "audit.log")
+    fake = types.SimpleNamespace(record=refuse)
+    monkeypatch.setitem(sys.modules, "dashboard.audit", fake)
+    monkeypatch.setattr(dashboard, "audit", fake, raising=False)
+    at = AppTest.from_function(_gated_page, default_timeout=30)
+    at.secrets.update(SETTINGS)
+    at.user = logged_in(READER)
+    at.run()
+    assert not at.exception and "the page" in [m.value for m in at.markdown]
+    assert "could not record login" in caplog.text  # the server log says so
+
+
 # -- without login ---------------------------------------------------------------------------
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_open_app_says_so_in_the_sidebar(server_address, lang):

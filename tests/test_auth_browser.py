@@ -4,7 +4,10 @@ port), through the launcher with a temporary secrets file and data folder.
 
 * a visitor not logged in sees the login screen only, in English and in Chinese, on any address;
 * a user logged in sees the pages and who is logged in, and logs out again;
-* "Load a study" is in the menu of an admin only.
+* "Load a study" is in the menu of an admin only (a reader is not shown it even by its address);
+* an admin uploads the messy export (tests/messy_export.py) as one zip, fills the two arm codes
+  the drafted mapping left empty in the page's table editor, validates, builds, switches to the
+  new study and sees its pages; the audit log has a line for each step, with the user.
 
 Screenshots: tests/artifacts/screenshots/auth/. Chromium asks nothing outside loopback (the
 provider's login page links a stylesheet from a CDN: that request is refused).
@@ -17,6 +20,7 @@ import json
 import threading
 from urllib.parse import urlsplit
 
+import duckdb
 import pytest
 
 from analytics.i18n import t
@@ -213,3 +217,91 @@ def test_admin_has_the_load_a_study_page(dashboard, browser_page):
     _shot(page, "admin_overview")
     actions = [(line["user"], line["action"]) for line in _audit_lines(dashboard)]
     assert (ADMIN, "login") in actions, actions
+
+
+# -- an admin loads a study: upload the messy export, fix the mapping, build, switch ----------
+@pytest.fixture(scope="module")
+def messy_zip(tmp_path_factory):
+    """The synthetic cohort as a messy EDC/Excel export (tests/messy_export.py), one zip, no
+    mapping in it: the page drafts one, with the arm codes (A组/B组) left to fill."""
+    from messy_export import write_messy_zip
+
+    return write_messy_zip(tmp_path_factory.mktemp("messy"))
+
+
+def _fill_cells(page, editor, column: int, entries: dict[int, str]) -> None:
+    """Type into cells of a st.data_editor (a canvas grid), ``{row: text}`` in one column: select
+    the first cell, move with the arrow keys (the grid scrolls itself), type, Enter (which
+    commits, reruns the page and moves one row down)."""
+    editor.scroll_into_view_if_needed()
+    box = editor.bounding_box()
+    # the first cell of the first column: right of the row markers, below the 35 px header row
+    page.mouse.click(box["x"] + 80, box["y"] + 35 + 17)
+    for _ in range(column):
+        page.keyboard.press("ArrowRight")
+    at = 0
+    for row in sorted(entries):
+        for _ in range(row - at):
+            page.keyboard.press("ArrowDown")
+        page.keyboard.type(entries[row], delay=20)
+        rerun(page, lambda: page.keyboard.press("Enter"))
+        at = row + 1
+
+
+def test_admin_uploads_fixes_the_mapping_builds_and_switches(dashboard, browser_page, messy_zip):
+    from analytics import study_loading
+
+    archive, folder = messy_zip
+    rows = study_loading.draft_rows(folder).rows.reset_index(drop=True)
+    arms = rows.index[rows.section == "arms"].tolist()
+    arm_of = {"A组": '"MSC"', "B组": '"MSC_IFNG"'}  # the Value column holds TOML values
+    value_column = list(rows.columns).index("value")
+
+    page = browser_page
+    open_page(page, dashboard.url)
+    log_in(page, dashboard, ADMIN)
+    open_page(page, f"{dashboard.url}/load-study")
+    rerun(page, lambda: page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+          .set_input_files(str(archive)))
+    main = page.locator('[data-testid="stMain"]')
+    assert t("load.unmapped", "en", n=len(arms)) in main.inner_text()
+    _shot(page, "admin_upload_drafted")
+
+    editor = page.locator('[class*="st-key-load_editor_"] [data-testid="stDataFrameResizable"]')
+    _fill_cells(page, editor, value_column, {row: arm_of[rows.key[row]] for row in arms})
+    _shot(page, "admin_mapping_edited")
+    rerun(page, lambda: page.locator(".st-key-load_validate button").click())
+    assert t("load.valid", "en") in main.inner_text(), main.inner_text()[-1500:]
+    _shot(page, "admin_mapping_fixed_valid")
+
+    name = page.locator(".st-key-load_name input")
+    name.fill("Messy export trial")
+    rerun(page, lambda: name.press("Enter"))
+    rerun(page, lambda: page.locator(".st-key-load_build button").click(), timeout_ms=180_000)
+    assert 'Study "Messy export trial" built' in main.inner_text(), main.inner_text()[-1500:]
+    assert not error_texts(page), error_texts(page)
+    rerun(page, lambda: page.locator(".st-key-load_switch button").click())
+    _shot(page, "admin_built_switched")
+
+    # the new study's pages, chosen in the sidebar's switcher and in the address
+    built_file = dashboard.data_dir / "studies" / "messy-export-trial.duckdb"
+    with duckdb.connect(str(built_file), read_only=True) as con:
+        built_at = con.execute("SELECT value FROM study_info WHERE key = 'built_at'").fetchone()[0]
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    rerun(page, lambda: page.locator('[data-testid="stSidebarNav"] a').first.click())
+    assert built_at in sidebar.inner_text()  # the switcher's caption: the new study's build
+    assert "study=messy-export-trial" in page.url, page.url
+    assert "messy-export-trial.duckdb" in main.inner_text()  # the overview names its file
+    assert "110" in main.inner_text() and not error_texts(page), error_texts(page)
+    _shot(page, "admin_new_study_overview")
+    open_page(page, f"{dashboard.url}/survival?{urlsplit(page.url).query}")
+    assert built_at in sidebar.inner_text()
+    assert t("nav.survival", "en") in main.inner_text()
+    assert not error_texts(page), error_texts(page)
+    _shot(page, "admin_new_study_survival")
+
+    actions = [line["action"] for line in _audit_lines(dashboard) if line["user"] == ADMIN]
+    for action in ("login", "upload", "validate", "build", "switch"):
+        assert action in actions, actions
+    built = next(line for line in _audit_lines(dashboard) if line["action"] == "build")
+    assert built["hashes"]["export.zip"] and built["hashes"]["content_hash"]

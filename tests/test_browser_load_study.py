@@ -8,7 +8,6 @@ variant is the access-control branch's). Screenshots: tests/artifacts/screenshot
 from __future__ import annotations
 
 import json
-import zipfile
 
 import pytest
 
@@ -30,17 +29,9 @@ ROW_MARKER_PX = 37  # the row-selection column of an editor that adds and delete
 
 @pytest.fixture(scope="module")
 def export_zip(tmp_path_factory):
-    from analytics.synth import DEFAULT_SEED, write_cohort
-    from messy_export import write_messy_export
+    from messy_export import write_messy_zip
 
-    tmp = tmp_path_factory.mktemp("browser_load")
-    write_cohort(tmp / "clean", seed=DEFAULT_SEED)
-    folder = write_messy_export(tmp / "clean", tmp / "export")
-    path = tmp / "export.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        for file in sorted(folder.iterdir()):
-            archive.write(file, f"export/{file.name}")
-    return path
+    return write_messy_zip(tmp_path_factory.mktemp("browser_load"))[0]
 
 
 @pytest.fixture(scope="module")
