@@ -18,6 +18,10 @@ Two in-process adjustments before the server starts (why: read in Streamlit 1.67
   deep link (``/response-rates``) is then looked up among the folder's file names, not found,
   and "Page not found" is shown over the right page (streamlit/streamlit#9992). This app always
   calls ``st.navigation``, so the folder mode is switched off before the first session.
+
+The browser that renders PNG/SVG exports (kaleido's Chromium, :mod:`analytics.export`) is started
+in a background thread as the server starts, so a reader's first export does not wait seconds for
+it, and no page waits for it either (``MSC_RA_EXPORT_WARMUP=0``: started on the first export).
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ PORT_ENV = "MSC_RA_PORT"
 DEFAULT_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 8501
 WILDCARD_ADDRESSES = {"0.0.0.0", "::", ""}
+EXPORT_WARMUP_ENV = "MSC_RA_EXPORT_WARMUP"  # "0": start the export browser on the first export
 
 
 def server_options(address: str, port: int) -> dict[str, object]:
@@ -98,6 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     quiet_network()
     navigation_only()
     os.chdir(PROJECT_DIR)  # app.py's relative page paths and the default study
+    if os.environ.get(EXPORT_WARMUP_ENV, "1") != "0":
+        from analytics import export
+        export.prestart()  # the export browser starts beside the server, not on a first click
     cli.main.main(args=command_line(server_options(args.address, args.port)),
                   prog_name="streamlit")
 
