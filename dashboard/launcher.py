@@ -26,7 +26,9 @@ it, and no page waits for it either (``MSC_RA_EXPORT_WARMUP=0``: started on the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import threading
 
 from analytics.study import PROJECT_DIR
 
@@ -85,6 +87,23 @@ def navigation_only() -> None:
     PagesManager.uses_pages_directory = False
 
 
+EXPORT_NICE = 10  # the export browser yields the CPU to page runs
+
+
+def warm_export_renderer() -> None:
+    """Start the export browser beside the server, in a background thread (its imports too, so
+    the server's start does not wait for them). The thread, and so the browser it starts, runs
+    at a lower CPU priority (on Linux a thread's nice value is its own and is inherited), so that
+    on a busy machine page runs come first and exports after."""
+    def start():
+        with contextlib.suppress(OSError):
+            os.nice(EXPORT_NICE)
+        from analytics import export
+        export.prestart()
+
+    threading.Thread(target=start, name="export-warmup", daemon=True).start()
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="msc-ra-dashboard", description="Serve the MSC RA trial dashboard.")
@@ -104,8 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     navigation_only()
     os.chdir(PROJECT_DIR)  # app.py's relative page paths and the default study
     if os.environ.get(EXPORT_WARMUP_ENV, "1") != "0":
-        from analytics import export
-        export.prestart()  # the export browser starts beside the server, not on a first click
+        warm_export_renderer()
     cli.main.main(args=command_line(server_options(args.address, args.port)),
                   prog_name="streamlit")
 
