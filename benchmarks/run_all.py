@@ -382,6 +382,14 @@ def choose(page, control, value, lang: str, study) -> None:
     return drawn
 
 
+def view_url(server, view_key: str) -> str:
+    """The view's address: the first view is the app's default page, served at ``/`` only
+    (``/overview`` answers "Page not found")."""
+    from analytics.views import VIEWS
+    first = next(iter(VIEWS))
+    return f"{server.url}/" + ("" if view_key == first else VIEWS[view_key].path)
+
+
 def nav_link(page, view_key: str):
     """The view's link in the sidebar menu (menu order is the registry's; the first view's
     link is the bare address)."""
@@ -421,7 +429,7 @@ def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None
         with open_study() as study:
             changes = global_filter_changes(study)
             context, page = new_page(browser)
-            open_drawn(page, f"{server.url}/{VIEWS[keys[0]].path}")
+            open_drawn(page, view_url(server, keys[0]))
             drawn: dict[str, list[float]] = {}
             for key in keys:
                 if key != keys[0]:
@@ -622,7 +630,7 @@ def server_rss(server) -> tuple[float, float]:
 
 def sessions_rss(browser, make_server, sessions: int) -> tuple[float, float, float]:
     from analytics.views import VIEWS
-    paths = [v.path for v in VIEWS.values()]
+    keys = list(VIEWS)
     server = make_server().start()
     contexts = []
     try:
@@ -630,7 +638,7 @@ def sessions_rss(browser, make_server, sessions: int) -> tuple[float, float, flo
         for i in range(sessions):
             context, page = new_page(browser)
             contexts.append(context)
-            open_drawn(page, f"{server.url}/{paths[i % len(paths)]}")
+            open_drawn(page, view_url(server, keys[i % len(keys)]))
         main, total = server_rss(server)
     finally:
         for context in contexts:
