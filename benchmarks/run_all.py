@@ -422,7 +422,6 @@ def app_server(name="bench"):
 def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None:
     """Click on every global filter on every page, then switch pages, on one server."""
     from analytics import open_study
-    from analytics.views import VIEWS
 
     server = app_server().start()
     try:
