@@ -26,7 +26,6 @@ import datetime as _dt
 import io
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -576,11 +575,13 @@ def deck_states(study, lang: str, population: str = "completers", timepoint: str
 
 def deck_items(study, lang: str, population: str = "completers", timepoint: str = "Y1",
                filters: dict | None = None, pages=None, states=None,
-               comments: list[str] | None = None) -> list[tuple[str, views.Item | None]]:
+               comments: list[str] | None = None,
+               on_item=None) -> list[tuple[str, views.Item | None]]:
     """(view key, item) per figure or table after the title; ``None`` marks a view with nothing
     to show. A table may take more than one slide (see :func:`slide_count`). Each item carries
     its view state (``item.state``) and the reader's comment on it, if any
-    (``item.extra["comment"]``, for the speaker notes)."""
+    (``item.extra["comment"]``, for the speaker notes). ``on_item(item)`` is called as each
+    view's items are ready (a deck starts rendering its figures then)."""
     out: list[tuple[str, views.Item | None]] = []
     chosen = deck_states(study, lang, population, timepoint, filters, pages, states)
     for i, state in enumerate(chosen):
@@ -588,36 +589,58 @@ def deck_items(study, lang: str, population: str = "completers", timepoint: str 
         for item in items:
             if comments and i < len(comments) and comments[i]:
                 item.extra["comment"] = comments[i]
+            if on_item is not None:
+                on_item(item)
         out += [(state.view, item) for item in items] or [(state.view, None)]
     return out
 
 
+class SlideFigures:
+    """The deck's figures, each laid out for its slide and handed to the renderer as soon as it
+    is known: Chromium draws them while the next views' analyses run and the table slides are
+    built (one browser, its tabs shared by every figure); pictures go in at the end."""
+
+    def __init__(self, writer: SlideWriter):
+        self.writer = writer
+        self._pending: dict[int, tuple[views.Item, FigureSlide, object]] = {}
+
+    def add(self, item: views.Item) -> FigureSlide:
+        if id(item) not in self._pending:
+            plan = _plan_figure(self.writer, item)
+            self._pending[id(item)] = (item, plan,
+                                       export.submit_png(plan.figure, scale=SLIDE_FIG_SCALE))
+        return self._pending[id(item)][1]
+
+    def png(self, item: views.Item) -> bytes:
+        return self._pending[id(item)][2].result()
+
+
 def render_deck(study, slides: list[tuple[str, views.Item | None]], *, lang: str,
-                population: str, timepoint: str, filters: dict) -> bytes:
+                population: str, timepoint: str, filters: dict,
+                figures: SlideFigures | None = None) -> bytes:
     """The PPTX of ``slides`` ((page key, item) pairs, as :func:`deck_items` returns them)
-    after a title slide that names the view."""
-    writer = SlideWriter(lang, bool(getattr(study, "synthetic", False)))
-    plans = [_plan_figure(writer, item) for _, item in slides
-             if item is not None and item.kind == "figure"]
-    # Chromium renders the figures while the table slides are built; pictures go in at the end.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rendering = pool.submit(export.figures_png, [p.figure for p in plans],
-                                scale=SLIDE_FIG_SCALE)
-        _title_slide(writer, study, population, timepoint, filters)
-        placed = []
-        for key, item in slides:
-            if item is None:
-                slide, frame = writer.content_slide(views.page_title(key, lang), "", [])
-                _textbox(slide, MARGIN, frame.top, TEXT_W, Inches(0.6), t("deck.empty", lang),
-                         BODY_PT, lang=lang)
-            elif item.kind == "figure":
-                plan = plans[len(placed)]
-                placed.append((writer.content_slide(plan.title, plan.source, plan.notes)[0],
-                               plan))
-            else:
-                _table_slides(writer, item)
-        for (slide, plan), png in zip(placed, rendering.result()):
-            _add_figure(slide, plan, png)
+    after a title slide that names the view. ``figures``: those already sent to the renderer
+    (:func:`build_deck`), with the writer of this deck."""
+    if figures is None:
+        figures = SlideFigures(SlideWriter(lang, bool(getattr(study, "synthetic", False))))
+    writer = figures.writer
+    for _, item in slides:  # every figure is being drawn while the table slides are built
+        if item is not None and item.kind == "figure":
+            figures.add(item)
+    _title_slide(writer, study, population, timepoint, filters)
+    placed = []
+    for key, item in slides:
+        if item is None:
+            slide, frame = writer.content_slide(views.page_title(key, lang), "", [])
+            _textbox(slide, MARGIN, frame.top, TEXT_W, Inches(0.6), t("deck.empty", lang),
+                     BODY_PT, lang=lang)
+        elif item.kind == "figure":
+            plan = figures.add(item)
+            placed.append((writer.content_slide(plan.title, plan.source, plan.notes)[0], item))
+        else:
+            _table_slides(writer, item)
+    for slide, item in placed:
+        _add_figure(slide, figures.add(item), figures.png(item))
     return writer.save()
 
 
@@ -642,7 +665,9 @@ def build_deck(study, lang: str = "en", population: str = "completers", timepoin
     filters = dict(filters or {})
     export.prestart()  # Chromium starts while the analyses run
     with study_labels(study.info):  # the study's own arm labels on every slide
+        figures = SlideFigures(SlideWriter(lang, bool(getattr(study, "synthetic", False))))
         slides = deck_items(study, lang, population, timepoint, filters, pages, states or None,
-                            comments)
+                            comments,
+                            on_item=lambda item: item.kind == "figure" and figures.add(item))
         return render_deck(study, slides, lang=lang, population=population,
-                           timepoint=timepoint, filters=filters)
+                           timepoint=timepoint, filters=filters, figures=figures)

@@ -15,12 +15,13 @@ facts as label/value header rows, then an empty row, then the table.
 from __future__ import annotations
 
 import asyncio
-import csv
 import atexit
+import csv
 import io
 import json
 import os
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -150,25 +151,32 @@ class _Renderer:
             self.close()  # a broken browser is not reused; the next call starts a new one
             raise
 
-    def close(self) -> None:
-        with self._lock:
+    def close(self, timeout: float = 20, wait_for_start: bool = True) -> None:
+        # at exit, a browser still starting (the lock held) is left to the end of the process:
+        # a server told to stop just after its start must not wait for it
+        if not self._lock.acquire(blocking=wait_for_start):
+            return
+        try:
             k, loop, self._kaleido, self._loop = self._kaleido, self._loop, None, None
+        finally:
+            self._lock.release()
         if k is None or loop is None:
             return
         try:
-            asyncio.run_coroutine_threadsafe(k.close(), loop).result(20)
+            asyncio.run_coroutine_threadsafe(k.close(), loop).result(timeout)
         except BaseException:  # noqa: BLE001 - closing best effort
             pass
         loop.call_soon_threadsafe(loop.stop)
 
 
 _renderer = _Renderer()
-atexit.register(_renderer.close)
+atexit.register(_renderer.close, timeout=3, wait_for_start=False)
 
 
 def prestart() -> None:
-    """Start the shared browser in the background (e.g. while a deck's analyses run); errors
-    surface on the next render instead."""
+    """Start the shared browser in the background, off the caller's path: the server calls it
+    at start-up (so a reader's first export does not wait seconds for Chromium), a deck while its
+    analyses run. Errors surface on the next render instead."""
     if _renderer._kaleido is not None or not chromium_available():
         return
 
@@ -206,15 +214,36 @@ def figures_png(figs: list, scale: float = 2) -> list[bytes]:
     return _renderer.render_many([_spec(f, "png", scale) for f in figs])
 
 
+# Renders handed over by submit_png wait here (for the browser to start, then for their image),
+# so the caller goes on at once; the browser's two tabs draw two figures at a time.
+_submitted = ThreadPoolExecutor(max_workers=4, thread_name_prefix="export-submit")
+
+
+def submit_png(fig, scale: float = 2) -> Future:
+    """Start rendering the figure as PNG and return at once, so the browser draws it while the
+    caller goes on (a deck: the next views' analyses); the future's result is the bytes."""
+    spec = _spec(fig, "png", scale)
+    return _submitted.submit(lambda: _renderer.render_many([spec])[0])
+
+
 def figure_png(fig, scale: float = 2) -> bytes:
     """The figure as PNG at ``scale`` × its layout size (2× by default, for slides and print)."""
     return figures_png([fig], scale)[0]
 
 
+def _svg_bytes(out) -> bytes:
+    return out.encode("utf-8") if isinstance(out, str) else out
+
+
 def figure_svg(fig) -> bytes:
     """The figure as SVG (vector; text stays text, so Chinese stays searchable)."""
-    out = _renderer.render_many([_spec(fig, "svg", 1)])[0]
-    return out.encode("utf-8") if isinstance(out, str) else out
+    return _svg_bytes(_renderer.render_many([_spec(fig, "svg", 1)])[0])
+
+
+def figure_png_svg(fig, scale: float = 2) -> tuple[bytes, bytes]:
+    """The figure as PNG (``scale`` ×) and as SVG, drawn side by side on the browser's tabs."""
+    png, svg = _renderer.render_many([_spec(fig, "png", scale), _spec(fig, "svg", 1)])
+    return png, _svg_bytes(svg)
 
 
 # -- tables -------------------------------------------------------------------------------------

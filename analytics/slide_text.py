@@ -68,10 +68,15 @@ _BOUNDARY = re.compile(r"(?<=[\u2e80-\U0010ffff])(?=[^\u2e80-\U0010ffff])|"
 
 def width_pt(text: str, size: float, bold: bool = False) -> float:
     """The printed width of ``text`` at ``size`` pt."""
+    return size * _width_em(text, bold)
+
+
+@lru_cache(maxsize=50000)  # a deck's table layout measures the same cells at every size tried
+def _width_em(text: str, bold: bool) -> float:
     em = sum(_run_width_em(run, cjk, bold) for run, cjk in _runs(text))
     if any(is_cjk(ch) for ch in text):
         em += CJK_LATIN_GAP_EM * len(_BOUNDARY.findall(text))
-    return size * em
+    return em
 
 
 def tokens(text: str) -> list[str]:

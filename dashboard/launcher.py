@@ -24,12 +24,18 @@ Two in-process adjustments before the server starts (why: read in Streamlit 1.67
   and show "Page not found" over the right page of a first deep link (streamlit/streamlit#9992).
   The app has no such folder (its pages come from the view registry) and always calls
   ``st.navigation``; the folder mode is switched off before the first session all the same.
+
+The browser that renders PNG/SVG exports (kaleido's Chromium, :mod:`analytics.export`) is started
+in a background thread as the server starts, so a reader's first export does not wait seconds for
+it, and no page waits for it either (``MSC_RA_EXPORT_WARMUP=0``: started on the first export).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -45,6 +51,7 @@ DEFAULT_SECRETS = PROJECT_DIR / ".streamlit" / "secrets.toml"
 DEFAULT_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 8501
 WILDCARD_ADDRESSES = {"0.0.0.0", "::", ""}
+EXPORT_WARMUP_ENV = "MSC_RA_EXPORT_WARMUP"  # "0": start the export browser on the first export
 
 
 def server_options(address: str, port: int,
@@ -123,6 +130,23 @@ def navigation_only() -> None:
     PagesManager.uses_pages_directory = False
 
 
+EXPORT_NICE = 10  # the export browser yields the CPU to page runs
+
+
+def warm_export_renderer() -> None:
+    """Start the export browser beside the server, in a background thread (its imports too, so
+    the server's start does not wait for them). The thread, and so the browser it starts, runs
+    at a lower CPU priority (on Linux a thread's nice value is its own and is inherited), so that
+    on a busy machine page runs come first and exports after."""
+    def start():
+        with contextlib.suppress(OSError):
+            os.nice(EXPORT_NICE)
+        from analytics import export
+        export.prestart()
+
+    threading.Thread(target=start, name="export-warmup", daemon=True).start()
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="msc-ra-dashboard", description="Serve the MSC RA trial dashboard.")
@@ -158,6 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     quiet_network()
     navigation_only()
     os.chdir(PROJECT_DIR)  # app.py's relative page paths and the default study
+    if os.environ.get(EXPORT_WARMUP_ENV, "1") != "0":
+        warm_export_renderer()
     cli.main.main(args=command_line(server_options(args.address, args.port, secrets)),
                   prog_name="streamlit")
 

@@ -136,7 +136,7 @@ def show_chart(ctx, fig, key: str, df: pd.DataFrame | None = None,
     if c1.button(ctx.t("export.prepare_images"), key=f"prep_{key}"):
         try:
             with st.spinner(ctx.t("export.preparing")):
-                png, svg = export.figure_png(fig, scale=2), export.figure_svg(fig)
+                png, svg = export.figure_png_svg(fig, scale=2)
             st.session_state[held_key] = (_fig_signature(fig), png, svg)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             st.session_state.pop(held_key, None)

@@ -1,0 +1,50 @@
+"""The benchmark harness (benchmarks/run_all.py) runs: one page, one repetition. Not timed: the
+numbers are only checked to be measured (positive, finite)."""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from browser_support import launch_chromium, skip_or_fail, unavailable_reason
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import run_all  # noqa: E402
+
+
+def test_server_section_writes_its_table(tmp_path):
+    out = tmp_path / "bench.md"
+    assert run_all.main(["--quick", "--only", "server", "--pages", "sae_listing",
+                         "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "| what | measured | target | trivial floor |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| sae_listing |"))
+    recomputed = float(row.split("|")[2].split()[0])
+    assert recomputed > 0 and math.isfinite(recomputed)
+
+
+def test_a_filter_click_is_timed_until_drawn():
+    reason = unavailable_reason()
+    if reason:
+        skip_or_fail(reason)
+    from analytics import open_study
+    from analytics.views.state import GLOBAL_CONTROLS
+
+    population = next(c for c in GLOBAL_CONTROLS if c.url == "pop")
+    browser = launch_chromium()
+    server = run_all.app_server("bench-smoke").start()
+    try:
+        context, page = run_all.new_page(browser)
+        first = run_all.open_drawn(page, f"{server.url}/response-rates")
+        with open_study() as study:
+            click = run_all.choose(page, population, "nri", "en", study)
+        charts = page.locator('[data-testid="stPlotlyChart"] .main-svg').count()
+        context.close()
+    finally:
+        server.stop()
+        browser.close()
+    assert 0 < click < first + 60 and charts > 0
