@@ -60,7 +60,7 @@ def test_page_shows_the_subject_chosen(study, lang):
     assert list(box.options) == subject_ids(study, "nri")
     first = box.value
     assert at.title[0].value == t("nav.patient_profile", lang)
-    assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 2
+    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 2
     assert t("profile.baseline.title", lang, subject=first) in [m.value.strip("*")
                                                                  for m in at.markdown]
     other = box.options[-1]

@@ -8,7 +8,7 @@ with a note saying so. Charts and listings elsewhere lead here through :func:`pr
 """
 from __future__ import annotations
 
-from ..charts.profile import profile_figure
+from ..charts.profile import PARTS, profile_figure
 from ..profile import (PROFILE_VIEW, baseline_display, in_selection, subject_ids,
                        visits_display)
 from .base import Control, ControlSlot, Note, View, figure, table
@@ -57,8 +57,12 @@ def build(ctx) -> list:
                       "title": ctx.t("profile.baseline.title", subject=subject)}
     visits = prof.visits.copy()
     visits.attrs = {**prof.visits.attrs, "title": ctx.t("profile.visits.title", subject=subject)}
-    return blocks + [
-        figure(profile_figure(prof), "patient_profile", prof.visits),
+    # the timeline in three figures on one time axis, each legible on a slide
+    timeline = [figure(profile_figure(prof, panels, ctx.t(f"profile.figure.{part}",
+                                                          subject=subject)),
+                       f"patient_profile_{part}", prof.visits)
+                for part, panels in PARTS.items()]
+    return blocks + timeline + [
         table(baseline, "patient_profile_baseline", baseline_display(baseline)),
         table(visits, "patient_profile_visits", visits_display(visits)),
     ]
