@@ -115,9 +115,10 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
     fig.update_xaxes(title_text=t("profile.chart.time_axis", lang), row=len(panels), col=1)
     finish(fig, attrs, title=title,
            height=height or int(170 * sum(_HEIGHTS[p] for p in panels)) + 220)
-    # the legend beside the panels: above them it would cover the milestone labels
+    # the legend beside the panels (above them it would cover the milestone labels); fixed
+    # margins, so the three figures of a profile draw the same time axis one above another
     fig.update_layout(legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"),
-                      margin=dict(r=230))
+                      margin=dict(l=180, r=230, autoexpand=False))
     return fig
 
 
