@@ -38,8 +38,11 @@ _SEVERITY_SIZE = {"mild": 8, "moderate": 12, "severe": 16}
 # The timeline's panels, and the three figures the profile page (and its slides) shows them in:
 # all seven at once cannot be read on a slide.
 PANELS = ("das28", "joints", "vas", "acute_phase", "haq_di", "medications", "adverse_events")
-PARTS = {"course": ("das28", "haq_di"), "components": ("joints", "vas", "acute_phase"),
-         "treatment": ("medications", "adverse_events")}
+PARTS = {  # part -> (title key, panels)
+    "course": ("profile.figure.course", ("das28", "haq_di")),
+    "components": ("profile.figure.components", ("joints", "vas", "acute_phase")),
+    "treatment": ("profile.figure.treatment", ("medications", "adverse_events")),
+}
 _HEIGHTS = {"das28": 1.6, "joints": 1, "vas": 1, "acute_phase": 1, "haq_di": 0.8,
             "medications": 0.9, "adverse_events": 0.7}
 

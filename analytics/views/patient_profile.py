@@ -58,10 +58,9 @@ def build(ctx) -> list:
     visits = prof.visits.copy()
     visits.attrs = {**prof.visits.attrs, "title": ctx.t("profile.visits.title", subject=subject)}
     # the timeline in three figures on one time axis, each legible on a slide
-    timeline = [figure(profile_figure(prof, panels, ctx.t(f"profile.figure.{part}",
-                                                          subject=subject)),
+    timeline = [figure(profile_figure(prof, panels, ctx.t(title, subject=subject)),
                        f"patient_profile_{part}", prof.visits)
-                for part, panels in PARTS.items()]
+                for part, (title, panels) in PARTS.items()]
     return blocks + timeline + [
         table(baseline, "patient_profile_baseline", baseline_display(baseline)),
         table(visits, "patient_profile_visits", visits_display(visits)),
