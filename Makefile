@@ -44,6 +44,7 @@ bench: install $(STUDY)
 	$(PY) benchmarks/bench_core.py --big
 	$(PY) benchmarks/bench_survival.py
 	$(PY) benchmarks/bench_deck.py
+	$(PY) benchmarks/bench_profile_page.py --big
 
 clean:
 	rm -rf $(VENV) $(STUDY) .pytest_cache

@@ -44,6 +44,15 @@ def profile_state(study, state: ViewState, subject_id: str) -> ViewState:
     return resolve(PROFILE_VIEW, study, {**values, "subject": subject_id})
 
 
+def _titled(frame, part: str, title: str):
+    """A copy of one frame of the profile with its own title; its "Show code" names the part."""
+    out = frame.copy()
+    call = frame.attrs.get("call")
+    out.attrs = {**frame.attrs, "title": title,
+                 **({"call": {**call, "part": part}} if call else {})}
+    return out
+
+
 def build(ctx) -> list:
     subject = ctx.state["subject"]
     blocks: list = [ControlSlot(("subject",), (1, 2))]
@@ -52,11 +61,9 @@ def build(ctx) -> list:
     prof = ctx.study.patient_profile(subject, ctx.population, lang=ctx.lang, **ctx.filters)
     if not in_selection(ctx.study, subject, ctx.population, **ctx.filters):
         blocks.append(Note("warning", ctx.t("profile.outside_selection")))
-    baseline = prof.baseline.copy()
-    baseline.attrs = {**prof.baseline.attrs,
-                      "title": ctx.t("profile.baseline.title", subject=subject)}
-    visits = prof.visits.copy()
-    visits.attrs = {**prof.visits.attrs, "title": ctx.t("profile.visits.title", subject=subject)}
+    baseline, visits = (_titled(getattr(prof, part), part, ctx.t(key, subject=subject))
+                        for part, key in (("baseline", "profile.baseline.title"),
+                                          ("visits", "profile.visits.title")))
     # the timeline in three figures on one time axis, each legible on a slide
     timeline = [figure(profile_figure(prof, panels, ctx.t(title, subject=subject)),
                        f"patient_profile_{part}", prof.visits)
