@@ -9,8 +9,8 @@ with a note saying so. Charts and listings elsewhere lead here through :func:`pr
 from __future__ import annotations
 
 from ..charts.profile import PARTS, profile_figure
-from ..profile import (PROFILE_VIEW, baseline_display, in_selection, subject_ids,
-                       visits_display)
+from ..profile import (MEASURE_COLUMNS, PROFILE_VIEW, RESPONSE_COLUMNS, baseline_display,
+                       in_selection, subject_ids, visits_display)
 from .base import Control, ControlSlot, Note, View, figure, table
 from .state import GLOBAL_KEYS, ViewState, resolve
 
@@ -61,16 +61,20 @@ def build(ctx) -> list:
     prof = ctx.study.patient_profile(subject, ctx.population, lang=ctx.lang, **ctx.filters)
     if not in_selection(ctx.study, subject, ctx.population, **ctx.filters):
         blocks.append(Note("warning", ctx.t("profile.outside_selection")))
-    baseline, visits = (_titled(getattr(prof, part), part, ctx.t(key, subject=subject))
-                        for part, key in (("baseline", "profile.baseline.title"),
-                                          ("visits", "profile.visits.title")))
+    baseline, responses, measures = (
+        _titled(getattr(prof, part), part, ctx.t(key, subject=subject))
+        for part, key in (("baseline", "profile.baseline.title"),
+                          ("visits", "profile.visits.title"),
+                          ("visits", "profile.measures.title")))
     # the timeline in three figures on one time axis, each legible on a slide
     timeline = [figure(profile_figure(prof, panels, ctx.t(title, subject=subject)),
                        f"patient_profile_{part}", prof.visits)
                 for part, (title, panels) in PARTS.items()]
     return blocks + timeline + [
         table(baseline, "patient_profile_baseline", baseline_display(baseline)),
-        table(visits, "patient_profile_visits", visits_display(visits)),
+        table(responses, "patient_profile_responses",
+              visits_display(responses, RESPONSE_COLUMNS)),
+        table(measures, "patient_profile_measures", visits_display(measures, MEASURE_COLUMNS)),
     ]
 
 
