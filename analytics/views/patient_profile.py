@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..charts.profile import PARTS, profile_figure
 from ..profile import (MEASURE_COLUMNS, PROFILE_VIEW, RESPONSE_COLUMNS, baseline_display,
-                       in_selection, subject_ids, visits_display)
+                       subject_ids, visits_display)
 from .base import Control, ControlSlot, Note, View, figure, table
 from .state import GLOBAL_KEYS, ViewState, resolve
 
@@ -59,7 +59,7 @@ def build(ctx) -> list:
     if not subject:
         return blocks + [Note("info", ctx.t("profile.no_subjects"))]
     prof = ctx.study.patient_profile(subject, ctx.population, lang=ctx.lang, **ctx.filters)
-    if not in_selection(ctx.study, subject, ctx.population, **ctx.filters):
+    if not prof.visits.attrs["in_selection"]:
         blocks.append(Note("warning", ctx.t("profile.outside_selection")))
     baseline, responses, measures = (
         _titled(getattr(prof, part), part, ctx.t(key, subject=subject))
