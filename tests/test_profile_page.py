@@ -166,3 +166,19 @@ def test_address_opens_the_profile_and_deck_builds(study, tmp_path):
                      for shape in slide.shapes if shape.has_text_frame)
     assert sid in text
     assert t("profile.baseline.title", "zh", subject=sid) in text
+
+
+def test_randomised_comparison_lists_its_trial_only(study, raw):
+    """Under the randomised comparison the control lists that trial's subjects; a subject of
+    the other trial, opened by a link, is shown with the note."""
+    from analytics.population import randomised_trials
+    trials = randomised_trials(study)
+    at = _ok(run_page(PAGE, population="nri", filter_cmp="rand"))
+    listed = list(at.selectbox(key="profile_subject").options)
+    subjects = raw["subjects"].set_index("subject_id")
+    assert listed and set(subjects.loc[listed, "study_id"]) <= set(trials)
+    others = subjects.index[~subjects["study_id"].isin(trials)]
+    if len(others):
+        at = _ok(run_page(PAGE, population="nri", filter_cmp="rand",
+                          profile_subject=others[0]))
+        assert t("profile.outside_selection", "en") in [w.value for w in at.warning]
