@@ -44,6 +44,7 @@ test: install system-deps
 # Issue 13's measurements in one run (20-30 minutes; needs Chromium); results in benchmarks/results/
 bench: install $(STUDY)
 	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/bench_profile_page.py --big
 
 clean:
 	rm -rf $(VENV) $(STUDY) .pytest_cache

@@ -191,8 +191,17 @@ def _yes_no(value, lang: str) -> str:
     return t("profile.yes" if bool(value) else "profile.no", lang)
 
 
-def visits_display(visits: pd.DataFrame) -> pd.DataFrame:
-    """The subject's visits with measures and responses, translated headers and values."""
+# the profile page's two visit tables: the response at every visit, and the measures
+RESPONSE_COLUMNS = ("das28_esr", "das28_crp", "das28_category", "acr20", "acr50", "acr70",
+                    "eular")
+MEASURE_COLUMNS = ("tjc28", "sjc28", "esr", "crp", "patient_global", "physician_global", "pain",
+                   "haq_di")
+
+
+def visits_display(visits: pd.DataFrame, columns: tuple[str, ...] = VISIT_COLUMNS
+                   ) -> pd.DataFrame:
+    """The subject's visits with ``columns`` (of :data:`VISIT_COLUMNS`), translated headers
+    and values."""
     from .i18n import fmt_number
     lang = visits.attrs.get("lang", "en")
     out = pd.DataFrame({t("profile.col.timepoint", lang):
@@ -212,7 +221,7 @@ def visits_display(visits: pd.DataFrame) -> pd.DataFrame:
     out[t("profile.col.eular", lang)] = [
         t(f"profile.eular.{e}", lang) if isinstance(e, str) else t("common.missing_value", lang)
         for e in visits["eular"]]
-    return out
+    return out[[*out.columns[:2], *(t(f"profile.col.{c}", lang) for c in columns)]]
 
 
 def _baseline_value(column: str, value, lang: str) -> str:

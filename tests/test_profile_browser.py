@@ -10,6 +10,7 @@ chart's customdata names there.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -137,7 +138,9 @@ def test_trajectory_line_leads_to_its_profile(server, page, lang):
     full_page_screenshot(page, SCREENSHOTS / lang / "profile_01_trajectory_selected.png")
     _open_profile(page, "trajectories", subject, lang)
     # the link kept the global filters
-    assert "pop=nri" in page.url and f"lang={lang}" in page.url or lang == "en"
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["pop"] == ["nri"]
+    assert query.get("lang", ["en"]) == [lang]
     _clean(page, "profile from the trajectories chart")
     full_page_screenshot(page, SCREENSHOTS / lang / "profile_02_from_trajectory.png")
 
@@ -155,3 +158,24 @@ def test_sankey_link_leads_to_its_profiles(server, page, study, lang):
     _open_profile(page, "da_sankey_MSC", listed[-1], lang)
     _clean(page, "profile from the Sankey")
     full_page_screenshot(page, SCREENSHOTS / lang / "profile_04_from_sankey.png")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sae_listing_row_leads_to_its_profile(server, page, study, lang):
+    """A row of the serious-AE listing (selected by its row marker) lists its subject."""
+    open_page(page, f"{server.url}/serious-adverse-events?lang={lang}&pop=nri")
+    listing = study.sae_listing()
+    grid = page.locator('.st-key-tbl_sae_listing [data-testid="stDataFrameResizable"]')
+    box = grid.bounding_box()
+    row_height = 35  # Streamlit's default row height, the header row as tall
+
+    def click():
+        page.mouse.move(box["x"] + 12, box["y"] + row_height * 1.5)
+        page.wait_for_timeout(300)
+        page.mouse.click(box["x"] + 12, box["y"] + row_height * 1.5)
+    rerun(page, click)
+    subject = listing["subject_id"].iloc[0]
+    assert _listed(page, "sae_listing") == [subject]
+    full_page_screenshot(page, SCREENSHOTS / lang / "profile_05_sae_row_selected.png")
+    _open_profile(page, "sae_listing", subject, lang)
+    _clean(page, "profile from the SAE listing")

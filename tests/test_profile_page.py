@@ -60,7 +60,7 @@ def test_page_shows_the_subject_chosen(study, lang):
     assert list(box.options) == subject_ids(study, "nri")
     first = box.value
     assert at.title[0].value == t("nav.patient_profile", lang)
-    assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 2
+    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 3
     assert t("profile.baseline.title", lang, subject=first) in [m.value.strip("*")
                                                                  for m in at.markdown]
     other = box.options[-1]
@@ -88,7 +88,7 @@ def test_subject_outside_the_selection_is_a_note(study, raw, lang):
     at = _ok(run_page(PAGE, lang=lang, filter_sex="M", profile_subject=woman))
     assert at.selectbox(key="profile_subject").value == woman
     assert t("profile.outside_selection", lang) in [w.value for w in at.warning]
-    assert len(at.dataframe) == 2  # still shown
+    assert len(at.dataframe) == 3  # still shown
 
 
 def test_page_numbers_equal_the_raw_tables(study, raw, picked):
@@ -96,10 +96,12 @@ def test_page_numbers_equal_the_raw_tables(study, raw, picked):
     subjects = raw["subjects"].set_index("subject_id")
     for sid in picked:
         at = _ok(run_page(PAGE, population="nri", profile_subject=sid))
-        baseline, visits = (d.value for d in at.dataframe)
+        baseline, responses, visits = (d.value.set_index(d.value.columns[0])
+                                       for d in at.dataframe)
+        baseline = baseline.reset_index()
         own = visits_raw[visits_raw["subject_id"] == sid].set_index("visit")
         labels = {t(f"visit.{v}", "en"): v for v in own.index}
-        visits = visits.set_index(t("profile.col.timepoint", "en"))
+        assert list(visits.index) == list(responses.index)
         assert sorted(labels) == sorted(visits.index)
         for col in ("tjc28", "sjc28", "esr", "patient_global", "physician_global", "pain"):
             shown = visits[t(f"profile.col.{col}", "en")]
@@ -107,13 +109,25 @@ def test_page_numbers_equal_the_raw_tables(study, raw, picked):
                 assert _number(value) == pytest.approx(float(own.loc[labels[label], col]),
                                                        abs=0.5, nan_ok=True), (sid, col, label)
         haq = visits[t("profile.col.haq_di", "en")]
-        das = visits[t("profile.col.das28_esr", "en")]
+        das = responses[t("profile.col.das28_esr", "en")]
         for label in visits.index:
             row = own.loc[[labels[label]]]
             assert _number(haq[label]) == pytest.approx(float(row["haq_di"].iloc[0]), abs=5e-4,
                                                         nan_ok=True)
             assert _number(das[label]) == pytest.approx(float(_das28_esr(row).iloc[0]),
                                                         abs=5e-3, nan_ok=True)
+        # responses as the project's view derives them, in the page's words
+        derived = study.query("SELECT visit, acr20, acr50, acr70, eular FROM visit_measures "
+                              "WHERE subject_id = ?", [sid]).set_index("visit")
+        words = {True: t("profile.yes", "en"), False: t("profile.no", "en")}
+        for label in responses.index:
+            row = derived.loc[labels[label]]
+            for col in ("acr20", "acr50", "acr70"):
+                expected = "–" if pd.isna(row[col]) else words[bool(row[col])]
+                assert responses.loc[label, t(f"profile.col.{col}", "en")] == expected
+            expected = ("–" if not isinstance(row["eular"], str)
+                        else t(f"profile.eular.{row['eular']}", "en"))
+            assert responses.loc[label, t("profile.col.eular", "en")] == expected
         values = dict(zip(baseline.iloc[:, 0], baseline.iloc[:, 1]))
         assert values[t("profile.char.study_id", "en")] == subjects.loc[sid, "study_id"]
         assert values[t("profile.char.arm", "en")] == t(f"arm.{subjects.loc[sid, 'arm']}", "en")
@@ -152,3 +166,19 @@ def test_address_opens_the_profile_and_deck_builds(study, tmp_path):
                      for shape in slide.shapes if shape.has_text_frame)
     assert sid in text
     assert t("profile.baseline.title", "zh", subject=sid) in text
+
+
+def test_randomised_comparison_lists_its_trial_only(study, raw):
+    """Under the randomised comparison the control lists that trial's subjects; a subject of
+    the other trial, opened by a link, is shown with the note."""
+    from analytics.population import randomised_trials
+    trials = randomised_trials(study)
+    at = _ok(run_page(PAGE, population="nri", filter_cmp="rand"))
+    listed = list(at.selectbox(key="profile_subject").options)
+    subjects = raw["subjects"].set_index("subject_id")
+    assert listed and set(subjects.loc[listed, "study_id"]) <= set(trials)
+    others = subjects.index[~subjects["study_id"].isin(trials)]
+    if len(others):
+        at = _ok(run_page(PAGE, population="nri", filter_cmp="rand",
+                          profile_subject=others[0]))
+        assert t("profile.outside_selection", "en") in [w.value for w in at.warning]

@@ -19,7 +19,8 @@ from apptest_support import run_page
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 PAGES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
-         "survival", "safety_overview", "ae_terms", "sae_listing")
+         "survival", "safety_overview", "ae_terms", "sae_listing",
+         "patient_profile")
 ALL_VIEWS = (*PAGES, "reconciliation")
 VIEWS = [  # (language, population, time point, subgroup session state)
     ("en", "completers", "Y1", {}),

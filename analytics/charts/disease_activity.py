@@ -54,6 +54,7 @@ def _categories(attrs: dict) -> list[str]:
 _NODE_WIDTH = 0.018   # of the plot's width
 _NODE_GAP = 0.035     # of the plot's height, between the nodes of a column
 _EDGE_POINTS = 24     # points along each edge of a ribbon
+_PLOT_TOP = 0.9       # the diagram's top (of the plot area); the time points are above it
 
 
 def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
@@ -175,14 +176,15 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
                    x=centre[k[0]] + (-1 if pos[k[0]] == last else 1) * _NODE_WIDTH,
                    xanchor="right" if pos[k[0]] == last else "left",
                    y=top[k] - size[k] * scale / 2, showarrow=False) for k in keys]
-    labels += [dict(text=f"<b>{_visit(tp, lang)}</b>", x=pos[tp] / last, y=1.0, xref="paper",
-                    yref="paper", showarrow=False, yanchor="bottom",
+    # the time points above the columns, inside the plot area (a slide keeps no top margin)
+    labels += [dict(text=f"<b>{_visit(tp, lang)}</b>", x=pos[tp] / last, y=_PLOT_TOP + 0.01,
+                    xref="paper", yref="paper", showarrow=False, yanchor="bottom",
                     xanchor="left" if pos[tp] == 0 else ("right" if pos[tp] == last
                                                          else "center"))
                for tp in timepoints]
     fig.update_layout(shapes=shapes, annotations=labels, hovermode="closest")
     fig.update_xaxes(range=[0, 1], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[0, 1], visible=False, fixedrange=True, domain=[0, 0.92])
+    fig.update_yaxes(range=[0, 1], visible=False, fixedrange=True, domain=[0, _PLOT_TOP])
     title = t("da.sankey.title", lang, arm=arm_label(arm, lang))
     return finish(fig, flows.attrs, title=title, height=height)
 

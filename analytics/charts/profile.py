@@ -13,20 +13,21 @@ from ..measures import DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION
 from ..schema import DRUG_CLASSES, SEVERITIES
 from .theme import CATEGORY_COLORS, finish
 
-# (row title key, [(visit column, legend key, colour, dash)])
-_PANELS = (
-    ("profile.chart.das28", [("das28_esr", "profile.col.das28_esr", "#000000", "solid"),
-                             ("das28_crp", "profile.col.das28_crp", "#555555", "dash")]),
-    ("profile.chart.joints", [("tjc28", "profile.col.tjc28", "#0072B2", "solid"),
-                              ("sjc28", "profile.col.sjc28", "#D55E00", "dash")]),
-    ("profile.chart.vas", [("patient_global", "profile.col.patient_global", "#882255", "solid"),
-                           ("physician_global", "profile.col.physician_global", "#009E73",
-                            "dash"),
-                           ("pain", "profile.col.pain", "#CC79A7", "dot")]),
-    ("profile.chart.acute_phase", [("esr", "profile.col.esr", "#E69F00", "solid"),
-                                   ("crp", "profile.col.crp", "#56B4E9", "dash")]),
-    ("profile.col.haq_di", [("haq_di", "profile.col.haq_di", "#000000", "solid")]),
-)
+# panel -> (y-axis title key, [(visit column, legend key, colour, dash)])
+_SERIES = {
+    "das28": ("profile.chart.das28", [("das28_esr", "profile.col.das28_esr", "#000000", "solid"),
+                                      ("das28_crp", "profile.col.das28_crp", "#555555", "dash")]),
+    "joints": ("profile.chart.joints", [("tjc28", "profile.col.tjc28", "#0072B2", "solid"),
+                                        ("sjc28", "profile.col.sjc28", "#D55E00", "dash")]),
+    "vas": ("profile.chart.vas", [("patient_global", "profile.col.patient_global", "#882255",
+                                   "solid"),
+                                  ("physician_global", "profile.col.physician_global",
+                                   "#009E73", "dash"),
+                                  ("pain", "profile.col.pain", "#CC79A7", "dot")]),
+    "acute_phase": ("profile.chart.acute_phase", [("esr", "profile.col.esr", "#E69F00", "solid"),
+                                                  ("crp", "profile.col.crp", "#56B4E9", "dash")]),
+    "haq_di": ("profile.col.haq_di", [("haq_di", "profile.col.haq_di", "#0072B2", "solid")]),
+}
 _BANDS = (("remission", 0, DAS28_REMISSION), ("low", DAS28_REMISSION, DAS28_LOW),
           ("moderate", DAS28_LOW, DAS28_MODERATE), ("high", DAS28_MODERATE, 10))
 _DRUG_COLORS = {"csDMARD": "#0072B2", "tsDMARD": "#CC79A7", "bDMARD": "#D55E00",
@@ -34,16 +35,47 @@ _DRUG_COLORS = {"csDMARD": "#0072B2", "tsDMARD": "#CC79A7", "bDMARD": "#D55E00",
 _SEVERITY_SIZE = {"mild": 8, "moderate": 12, "severe": 16}
 
 
-def profile_figure(profile) -> go.Figure:
-    """The timeline of a :class:`analytics.profile.Profile`."""
+# The timeline's panels, and the three figures the profile page (and its slides) shows them in:
+# all seven at once cannot be read on a slide.
+PANELS = ("das28", "joints", "vas", "acute_phase", "haq_di", "medications", "adverse_events")
+PARTS = {  # part -> (title key, panels)
+    "course": ("profile.figure.course", ("das28", "haq_di")),
+    "components": ("profile.figure.components", ("joints", "vas", "acute_phase")),
+    "treatment": ("profile.figure.treatment", ("medications", "adverse_events")),
+}
+_HEIGHTS = {"das28": 1.6, "joints": 1, "vas": 1, "acute_phase": 1, "haq_di": 0.8,
+            "medications": 0.9, "adverse_events": 0.7}
+
+
+def _time_range(profile) -> list[float]:
+    """From the first visit or infusion to the last date of follow-up, in years since infusion,
+    so the figures share one axis. A medication begun earlier starts at the axis' left edge
+    (its hover gives its start date)."""
+    years = [*profile.visits["years"], *profile.adverse_events["onset_years"],
+             *profile.milestones["years"]]
+    years = [float(y) for y in years if y is not None and y == y]
+    return [min(years) - 0.15, max(years) + 0.15]
+
+
+def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None = None,
+                   height: int | None = None) -> go.Figure:
+    """The timeline of a :class:`analytics.profile.Profile`: the chosen ``panels`` (of
+    :data:`PANELS`) one under another, with the milestones of follow-up across them."""
     visits = profile.visits
     attrs = visits.attrs
     lang = attrs.get("lang", "en")
     subject = attrs.get("subject_id", "")
-    n_rows = len(_PANELS) + 2
-    fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=0.025,
-                        row_heights=[1.6, 1, 1, 1, 0.8, 0.9, 0.7])
-    for row, (title_key, series) in enumerate(_PANELS, start=1):
+    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True,
+                        vertical_spacing=0.1 / len(panels),
+                        row_heights=[_HEIGHTS[p] for p in panels])
+    for row, panel in enumerate(panels, start=1):
+        if panel == "medications":
+            _medications(fig, profile.medications, subject, lang, row=row)
+            continue
+        if panel == "adverse_events":
+            _adverse_events(fig, profile.adverse_events, subject, lang, row=row)
+            continue
+        title_key, series = _SERIES[panel]
         for column, legend_key, color, dash in series:
             rows = visits[visits[column].notna()]
             fig.add_trace(go.Scatter(
@@ -55,27 +87,42 @@ def profile_figure(profile) -> go.Figure:
                 hoverinfo="text+name"), row=row, col=1)
         fig.update_yaxes(title_text=t(title_key, lang), title_font=dict(size=12), row=row,
                          col=1)
+        if panel == "das28":
+            fig.update_yaxes(range=[0, 9], row=row, col=1)
     # Shapes and labels set in one layout update: add_hrect/add_vline per shape on a figure of
     # subplots cost about a second.
-    shapes = [dict(type="rect", xref="x domain", x0=0, x1=1, yref="y", y0=low, y1=high,
-                   fillcolor=CATEGORY_COLORS[category], opacity=0.15, line_width=0,
-                   layer="below") for category, low, high in _BANDS]
-    labels = []
-    _medications(fig, profile.medications, subject, lang, row=len(_PANELS) + 1)
-    _adverse_events(fig, profile.adverse_events, subject, lang, row=len(_PANELS) + 2)
-    for i, (event, years) in enumerate(zip(profile.milestones["event"],
-                                           profile.milestones["years"])):
-        shapes.append(dict(type="line", xref="x", x0=float(years), x1=float(years),
-                           yref="paper", y0=0, y1=1, line=dict(color="#444", dash="dot",
-                                                               width=1)))
-        # staggered: withdrawal and end of follow-up are often the same day
-        labels.append(dict(x=float(years), y=1.0, xref="x", yref="paper", yanchor="bottom",
-                           yshift=14 * i, text=t(f"profile.milestone.{event}", lang),
+    shapes, labels = [], []
+    if "das28" in panels:
+        axis = "y" if panels.index("das28") == 0 else f"y{panels.index('das28') + 1}"
+        shapes += [dict(type="rect", xref="x domain", x0=0, x1=1, yref=axis, y0=low, y1=high,
+                        fillcolor=CATEGORY_COLORS[category], opacity=0.15, line_width=0,
+                        layer="below") for category, low, high in _BANDS]
+    # one line per date, its milestones named together (withdrawal and end of follow-up are
+    # often the same day); a label close to the one before is raised a line
+    span = _time_range(profile)
+    dates: dict = {}
+    for event, years in zip(profile.milestones["event"], profile.milestones["years"]):
+        dates.setdefault(round(float(years), 3), []).append(t(f"profile.milestone.{event}", lang))
+    previous, raised = None, False
+    for years, names in dates.items():
+        raised = (previous is not None and not raised
+                  and years - previous < 0.08 * (span[1] - span[0]))
+        previous = years
+        shapes.append(dict(type="line", xref="x", x0=years, x1=years, yref="paper", y0=0, y1=1,
+                           line=dict(color="#444", dash="dot", width=1)))
+        labels.append(dict(x=years, y=1.0, xref="x", yref="paper", yanchor="bottom",
+                           yshift=16 if raised else 0, text=" · ".join(names),
                            showarrow=False, font=dict(size=11)))
     fig.update_layout(shapes=shapes, annotations=labels)
-    fig.update_xaxes(title_text=t("profile.chart.time_axis", lang), row=n_rows, col=1)
-    fig.update_yaxes(range=[0, 9], row=1, col=1)
-    return finish(fig, attrs, height=1200)
+    fig.update_xaxes(range=_time_range(profile))
+    fig.update_xaxes(title_text=t("profile.chart.time_axis", lang), row=len(panels), col=1)
+    finish(fig, attrs, title=title,
+           height=height or int(170 * sum(_HEIGHTS[p] for p in panels)) + 220)
+    # the legend beside the panels (above them it would cover the milestone labels); fixed
+    # margins, so the three figures of a profile draw the same time axis one above another
+    fig.update_layout(legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"),
+                      margin=dict(l=180, r=230, autoexpand=False))
+    return fig
 
 
 def _medications(fig: go.Figure, meds, subject: str, lang: str, row: int) -> None:

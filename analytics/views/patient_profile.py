@@ -8,10 +8,10 @@ with a note saying so. Charts and listings elsewhere lead here through :func:`pr
 """
 from __future__ import annotations
 
-from ..charts.profile import profile_figure
+from ..charts.profile import PARTS, profile_figure
 from ..scope import POPULATION, SUBGROUPS
-from ..profile import (PROFILE_VIEW, baseline_display, in_selection, subject_ids,
-                       visits_display)
+from ..profile import (MEASURE_COLUMNS, PROFILE_VIEW, RESPONSE_COLUMNS, baseline_display,
+                       subject_ids, visits_display)
 from .base import Control, ControlSlot, Note, View, figure, table
 from .state import GLOBAL_KEYS, ViewState, resolve
 
@@ -45,23 +45,37 @@ def profile_state(study, state: ViewState, subject_id: str) -> ViewState:
     return resolve(PROFILE_VIEW, study, {**values, "subject": subject_id})
 
 
+def _titled(frame, part: str, title: str):
+    """A copy of one frame of the profile with its own title; its "Show code" names the part."""
+    out = frame.copy()
+    call = frame.attrs.get("call")
+    out.attrs = {**frame.attrs, "title": title,
+                 **({"call": {**call, "part": part}} if call else {})}
+    return out
+
+
 def build(ctx) -> list:
     subject = ctx.state["subject"]
     blocks: list = [ControlSlot(("subject",), (1, 2))]
     if not subject:
         return blocks + [Note("info", ctx.t("profile.no_subjects"))]
     prof = ctx.study.patient_profile(subject, ctx.population, lang=ctx.lang, **ctx.filters)
-    if not in_selection(ctx.study, subject, ctx.population, **ctx.filters):
+    if not prof.visits.attrs["in_selection"]:
         blocks.append(Note("warning", ctx.t("profile.outside_selection")))
-    baseline = prof.baseline.copy()
-    baseline.attrs = {**prof.baseline.attrs,
-                      "title": ctx.t("profile.baseline.title", subject=subject)}
-    visits = prof.visits.copy()
-    visits.attrs = {**prof.visits.attrs, "title": ctx.t("profile.visits.title", subject=subject)}
-    return blocks + [
-        figure(profile_figure(prof), "patient_profile", prof.visits),
+    baseline, responses, measures = (
+        _titled(getattr(prof, part), part, ctx.t(key, subject=subject))
+        for part, key in (("baseline", "profile.baseline.title"),
+                          ("visits", "profile.visits.title"),
+                          ("visits", "profile.measures.title")))
+    # the timeline in three figures on one time axis, each legible on a slide
+    timeline = [figure(profile_figure(prof, panels, ctx.t(title, subject=subject)),
+                       f"patient_profile_{part}", prof.visits)
+                for part, (title, panels) in PARTS.items()]
+    return blocks + timeline + [
         table(baseline, "patient_profile_baseline", baseline_display(baseline)),
-        table(visits, "patient_profile_visits", visits_display(visits)),
+        table(responses, "patient_profile_responses",
+              visits_display(responses, RESPONSE_COLUMNS)),
+        table(measures, "patient_profile_measures", visits_display(measures, MEASURE_COLUMNS)),
     ]
 
 
