@@ -60,7 +60,9 @@ def bench_open(path: Path | None) -> None:
     report("open_study() + disposition()", timed(open_and_query, 20), 0.05)
 
 
-def bench_page_rerun(study_path: Path | None, label: str, target: float) -> None:
+def bench_page_rerun(study_path: Path | None, label: str, target: float,
+                     pages=("response_rates", "disease_activity", "survival",
+                            "safety_overview")) -> None:
     from streamlit.testing.v1 import AppTest
 
     env_before = os.environ.get("MSC_RA_STUDY")
@@ -71,7 +73,7 @@ def bench_page_rerun(study_path: Path | None, label: str, target: float) -> None
 
         ui.get_study.clear()  # the dashboard keeps its connection: reopen on this study file
         assert str(ui.get_study().path) == str(study_path or ui.get_study().path)
-        for page in ("response_rates", "disease_activity", "survival", "safety_overview"):
+        for page in pages:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
             at.switch_page(str(ROOT / "pages" / f"{page}.py")).run()
             for cached in (False, True):
