@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 PAGES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
          "survival", "safety_overview", "ae_terms", "sae_listing")
+PAGES += ("clusters", "forest_plot", "trial_planner")  # issue 14
 ALL_VIEWS = (*PAGES, "reconciliation")
 VIEWS = [  # (language, population, time point, subgroup session state)
     ("en", "completers", "Y1", {}),
