@@ -22,7 +22,7 @@ from analytics import open_study  # noqa: E402
 from analytics.build import build_study  # noqa: E402
 from analytics.charts.clusters import cluster_courses_figure, cluster_sankey_figure  # noqa: E402
 from analytics.charts.profile import profile_figure  # noqa: E402
-from benchmarks.bench_core import report, timed  # noqa: E402
+from benchmarks.bench_core import bench_page_rerun, report, timed  # noqa: E402
 
 
 def bench(path: Path | None, label: str, repeat: int) -> None:
@@ -40,6 +40,11 @@ def bench(path: Path | None, label: str, repeat: int) -> None:
         report(f"[{label}] cluster_transitions() three periods + Sankey",
                timed(lambda: cluster_sankey_figure(study.cluster_transitions("completers")),
                      repeat))
+        report(f"[{label}] clusters() years 4-5, 3 clusters fixed",
+               timed(lambda: study.clusters("nri", period="years4to5", n_clusters=3), repeat))
+    # the clusters page as the server runs it (AppTest): population changed, every analysis
+    # recomputed, then with the results memoised
+    bench_page_rerun(path, label, 1.0 if label == "default" else 5.0, pages=("clusters",))
 
 
 def main() -> None:

@@ -221,3 +221,26 @@ def test_csv_of_a_cluster_table_reads_back(study):
     back = pd.read_csv(io.BytesIO(data), skiprows=export.csv_table_start(data),
                        encoding="utf-8-sig")
     assert list(back.columns) == list(item.shown.columns)
+
+
+# -- the comparison and the subgroup filters ------------------------------------------------------
+@pytest.mark.parametrize("view", ["clusters", "forest_plot", "trial_planner"])
+def test_views_follow_the_randomised_comparison_and_subgroups(study, view):
+    """Every table and figure of the view is computed on the randomised comparison and the
+    subgroup, and says so in its attrs (the header, captions and exports read them)."""
+    from analytics.population import select
+
+    state = views.resolve(view, study, {"population": "nri", "comparison": "rand",
+                                        "prior_bdmard": "0"})
+    items = views.state_items(study, state, details=True)
+    assert items
+    sel_sql, params = select("nri", comparison="randomised", prior_bdmard=0).sql
+    selected = study.query(f"SELECT arm, count(*) AS n FROM ({sel_sql}) GROUP BY arm", params)
+    selected = dict(zip(selected["arm"], selected["n"]))
+    for item in items:
+        attrs = item.attrs
+        assert attrs["comparison"] == "randomised", item.key
+        assert attrs["filters"].get("prior_bdmard") == 0, item.key
+        assert "comparison" not in attrs["filters"]
+        for arm, n in attrs["n_per_arm"].items():  # clustered, or counted, within the selection
+            assert n <= selected.get(arm, 0), (item.key, arm, n, selected)

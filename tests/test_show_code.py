@@ -21,6 +21,7 @@ APP = ROOT / "app.py"
 PAGES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
          "survival", "safety_overview", "ae_terms", "sae_listing",
          "patient_profile")
+PAGES += ("clusters", "forest_plot", "trial_planner")  # issue 14
 ALL_VIEWS = (*PAGES, "reconciliation")
 VIEWS = [  # (language, population, time point, subgroup session state)
     ("en", "completers", "Y1", {}),

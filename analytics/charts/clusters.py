@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from ..i18n import fmt_number, t
 from ..measures import DAS28_LOW, DAS28_REMISSION
-from .theme import finish
+from .theme import finish, wrap_lines
 
 # Okabe–Ito colours not used by the arms, one per cluster number (1 = lowest mean DAS28).
 CLUSTER_COLORS = ("#009E73", "#56B4E9", "#CC79A7", "#D55E00", "#000000")
@@ -64,8 +64,9 @@ def cluster_sankey_figure(result) -> go.Figure:
     index = {(p, c): i for i, (p, c) in enumerate(zip(nodes["period"], nodes["cluster"]))}
     periods = list(dict.fromkeys(nodes["period"]))
     x = [0.01 + 0.98 * periods.index(p) / max(1, len(periods) - 1) for p in nodes["period"]]
-    labels = [f"{t(f'clusters.period.{p}', lang)}<br>{lab}"
-              for p, lab in zip(nodes["period"], nodes["label"])]
+    # the period names head the columns; a node carries its cluster's name, wrapped so the
+    # labels of neighbouring columns do not run into each other
+    labels = [wrap_lines(lab, 18) for lab in nodes["label"]]
     fig = go.Figure(go.Sankey(
         arrangement="snap",
         node=dict(label=labels, x=x, pad=12, thickness=14,
@@ -83,7 +84,14 @@ def cluster_sankey_figure(result) -> go.Figure:
                                    count=int(n)) + "<extra></extra>"
                                  for fl, tl, n in zip(tr["from_label"], tr["to_label"],
                                                       tr["count"])])))
-    return finish(fig, tr.attrs, height=640)
+    for p in periods:
+        x_p = 0.01 + 0.98 * periods.index(p) / max(1, len(periods) - 1)
+        fig.add_annotation(x=x_p, y=1.0, xref="paper", yref="paper", yanchor="bottom",
+                           xanchor="left" if x_p < 0.2 else "right" if x_p > 0.8 else "center",
+                           text=f"<b>{t(f'clusters.period.{p}', lang)}</b>", showarrow=False)
+    fig = finish(fig, tr.attrs, height=640)
+    fig.update_layout(margin=dict(t=fig.layout.margin.t + 30))
+    return fig
 
 
 def _period_order(period: str) -> int:
@@ -107,4 +115,7 @@ def cluster_matrix_figure(result, from_period: str) -> go.Figure:
     fig.update_yaxes(title_text=t("clusters.chart.matrix_axis", lang,
                                   period=t(f"clusters.period.{from_period}", lang)),
                      autorange="reversed")
-    return finish(fig, tr.attrs, height=560)
+    return finish(fig, tr.attrs, height=560,
+                  title=t("clusters.chart.matrix_title", lang,
+                          first=t(f"clusters.period.{from_period}", lang),
+                          second=t(f"clusters.period.{to_period}", lang)))

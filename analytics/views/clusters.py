@@ -8,7 +8,7 @@ from ..clusters import (CLUSTER_RANGE, PERIODS, WINDOWS, excluded_display, fit_d
                         membership_display, transitions_display)
 from ..i18n import t
 from ..scope import POPULATION, SUBGROUPS
-from .base import Columns, Control, ControlSlot, Expander, Note, View, figure, table
+from .base import Control, ControlSlot, Expander, Note, View, figure, table
 
 AUTO = "auto"
 
@@ -60,9 +60,8 @@ def build(ctx) -> list:
     return blocks + [
         figure(cluster_sankey_figure(tr), "cluster_sankey", tr.transitions),
         Expander(ctx.t("clusters.expander.matrix"), [
-            Columns([1] * len(pairs), [[figure(cluster_matrix_figure(tr, p),
-                                               f"cluster_matrix_{p}", tr.transitions)]
-                                       for p in pairs]),
+            *(figure(cluster_matrix_figure(tr, p), f"cluster_matrix_{p}", tr.transitions)
+              for p in pairs),
             table(tr.transitions, "cluster_transitions", transitions_display(tr.transitions),
                   detail=True),
             table(tr.fit, "cluster_period_fit", fit_display(tr.fit), detail=True)]),
