@@ -74,3 +74,15 @@ def test_a_short_km_axis_is_in_months(study, lang):
     long = study.survival("ACR20", "nri", horizon_years=horizon_for_visit("Y3"), lang=lang)
     axis = survival_figure(long, lang=lang).layout.xaxis
     assert axis.title.text == t("survival.axis.time", lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_km_hover_says_the_time_as_the_tables_do(study, lang):
+    res = study.survival("ACR20", "nri", horizon_years=horizon_for_visit("M6"), lang=lang)
+    fig = survival_figure(res, lang=lang)
+    hovered = [row[0] for trace in fig.data if trace.customdata is not None
+               and trace.hovertemplate and "customdata[1]" in trace.hovertemplate
+               for row in trace.customdata]
+    assert hovered and all(not SHORT.search(str(x)) for x in hovered)
+    assert any(t("common.weeks", lang, n="").strip() in str(x) or
+               t("common.months", lang, n="").strip() in str(x) for x in hovered)

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..caution import not_estimable
+from ..display import fmt_duration
 from ..i18n import t
 from ..schema import ARMS
 from ..survival import comparison_text
@@ -105,9 +106,11 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
         fig.add_trace(go.Scatter(
             x=x, y=y, mode="lines", name=name, legendgroup=arm,
             line=dict(color=color, dash=ARM_DASH[arm], width=2.5, shape="hv"),
-            customdata=[_ci_hover(a, b, reason, lang) for a, b, reason in zip(lo, hi, notes)],
-            hovertemplate=f"{name}<br>%{{x:.2f}}: %{{y:.3f}} "
-                          f"({t('survival.ci', lang)} %{{customdata}})<extra></extra>"),
+            # the time as the tables say it (weeks, months, years), whatever the axis unit
+            customdata=[[fmt_duration(when, lang, fine=True), _ci_hover(a, b, reason, lang)]
+                        for when, a, b, reason in zip(x, lo, hi, notes)],
+            hovertemplate=f"{name}<br>%{{customdata[0]}}: %{{y:.3f}} "
+                          f"({t('survival.ci', lang)} %{{customdata[1]}})<extra></extra>"),
             row=1, col=1)
         if censor_marks:
             cens = c[c["n_censored"] > 0]
@@ -117,9 +120,11 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
                     name=f"{name} {t('survival.censored', lang)}", showlegend=False,
                     marker=dict(symbol="line-ns-open", size=10, color=color,
                                 line=dict(width=1.5, color=color)),
-                    customdata=cens["n_censored"],
+                    customdata=[[n, fmt_duration(when, lang, fine=True)]
+                                for n, when in zip(cens["n_censored"], cens["time"])],
                     hovertemplate=f"{name} {t('survival.censored', lang)}: "
-                                  "%{customdata} @ %{x:.2f}<extra></extra>"), row=1, col=1)
+                                  "%{customdata[0]} @ %{customdata[1]}<extra></extra>"),
+                    row=1, col=1)
 
     # Numbers at risk: one text row per arm, each number at its tick.
     labels = {arm: arm_label(arm, lang) for arm in ARMS}
