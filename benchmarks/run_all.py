@@ -57,6 +57,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from apptest_support import switch_to  # noqa: E402
 from bench_core import BIG_SEED, build_big_cohort  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -197,7 +198,7 @@ def server_reruns(study_path: Path | None, reps: int, seen_too: bool, pages: lis
         result: dict = {}
         for key in pages:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
-            at.switch_page(str(ROOT / "pages" / f"{key}.py")).run()
+            switch_to(at, key).run()
             per_filter = {}
             for control, default, other in changes:
                 widget = _widget(at, control)

@@ -24,7 +24,7 @@ from analytics.importer import ContractError
 from analytics.study_catalog import (DATA_DIR_ENV, DEFAULT_SLUG, UploadError, list_studies,
                                      slugify, store_upload, study_path)
 from analytics.synth import DEFAULT_SEED, write_cohort
-from tests.apptest_support import reset_dashboard_study, run_page
+from tests.apptest_support import reset_dashboard_study, run_page, switch_to
 from tests.messy_export import mapping_text, write_messy_export
 
 PAGE = "pages/load_study.py"
@@ -131,7 +131,7 @@ def test_build_switch_and_see_the_new_study(export, data_dir):
     switcher = at.selectbox(key="w_study")
     assert switcher.options == ["Synthetic cohort (default)", "Messy export trial"]
     assert switcher.value == slug
-    at.switch_page("pages/overview.py").run()
+    switch_to(at, "overview").run()
     assert not at.exception, at.exception
     assert at.query_params.get("study") in ([slug], slug)
     # the mapping names the arms; the pages say those names
