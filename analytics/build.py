@@ -196,6 +196,11 @@ class _Interrupted(BaseException):
     """A termination signal during a build, raised so that the cleanup runs."""
 
 
+# Set once the finished file is being moved into place: a termination signal after that point
+# no longer interrupts the build (it would report "old file kept" for a file already replaced).
+_COMMITTED = threading.Event()
+
+
 @contextmanager
 def _cleanup_on_signals():
     """Turn SIGTERM/SIGHUP into an exception for the duration (main thread only; SIGINT already
@@ -205,14 +210,19 @@ def _cleanup_on_signals():
         return
 
     def interrupted(signum, _frame):
-        raise _Interrupted(f"signal {signum}")
+        if not _COMMITTED.is_set():
+            raise _Interrupted(f"signal {signum}")
+    interrupted._build_handler = True  # nested contexts: the outermost one resets _COMMITTED
 
     previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    outermost = not any(getattr(h, "_build_handler", False) for h in previous.values())
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if outermost:
+            _COMMITTED.clear()
 
 
 @contextmanager
@@ -313,8 +323,10 @@ def _write_locked(tables: dict[str, pd.DataFrame], rows: dict[str, str], out: Pa
                     con.execute("CHECKPOINT")
                 finally:
                     con.close()
+                _COMMITTED.set()
                 os.replace(tmp, out)
             except (OSError, duckdb.Error) as exc:
+                _COMMITTED.clear()
                 error = _as_build_error(exc, out)
                 if error is None:
                     raise

@@ -134,9 +134,19 @@ def selectbox(page, label: str):
 
 def choose_option(page, label: str, option: str) -> None:
     box = selectbox(page, label)
-    box.locator('[role="combobox"]').click()
+    combo = box.locator('[role="combobox"]')
+    combo.scroll_into_view_if_needed()
     item = page.locator('[role="option"]').filter(
         has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"))
+    # A click that first scrolls the sidebar can see its list closed by that scroll (the sidebar
+    # is taller than the window with the study switcher): then open it from the keyboard.
+    combo.click()
+    try:
+        item.first.wait_for(timeout=3_000)
+    except Exception:  # noqa: BLE001 -- playwright's TimeoutError
+        combo.focus()
+        page.keyboard.press("ArrowDown")
+        item.first.wait_for(timeout=10_000)
     rerun(page, item.first.click)
 
 

@@ -296,13 +296,14 @@ def test_a_run_whose_file_is_rewritten_in_place_says_reload(good_file, tmp_path,
     """The file is overwritten in place (same inode, as `cp` does) while a run reads it: its
     connection is closed under the run, which then says "reload" in the reader's language, with
     no traceback; the next run shows the new file."""
-    from dashboard import render, study_source
+    import analytics.views as views
+    from dashboard import study_source
 
     path = _copy(good_file, tmp_path)
     configured(path)
     at = run_page("survival", lang=lang)
     assert not at.exception and not at.error
-    drawn_blocks = render.blocks
+    drawn_blocks = views.blocks  # what dashboard.study_source.view_blocks builds with
 
     def rewritten_mid_run(study, state):
         before = os.stat(path)
@@ -311,13 +312,13 @@ def test_a_run_whose_file_is_rewritten_in_place_says_reload(good_file, tmp_path,
         study_source.served_study()  # another session's run notices the new file first
         return drawn_blocks(study, state)  # this run goes on with the closed connection
 
-    monkeypatch.setattr(render, "blocks", rewritten_mid_run)
+    monkeypatch.setattr(views, "blocks", rewritten_mid_run)
     at.session_state["filter_sex"] = "M"  # results not memoised yet: the analyses read the file
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert t("study.replaced_during_run", lang) in [i.value for i in at.info]
 
-    monkeypatch.setattr(render, "blocks", drawn_blocks)
+    monkeypatch.setattr(views, "blocks", drawn_blocks)
     at.run()
     assert not at.exception and not at.error
     assert t("study.replaced_during_run", lang) not in [i.value for i in at.info]
