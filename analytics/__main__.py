@@ -170,7 +170,8 @@ def _args_deck(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--out", required=True, type=Path, metavar="FILE.pptx")
     p.add_argument("--study", type=Path, default=None, metavar="FILE.duckdb",
-                   help="study file (default: the embedded synthetic study)")
+                   help="study file (default: the study the views name, study=<slug> of the "
+                        "data folder, else the embedded synthetic study)")
     p.add_argument("--lang", choices=LANGUAGES, default="en")
     p.add_argument("--population", choices=EFFICACY_POPULATIONS, default="completers")
     p.add_argument("--timepoint", choices=POST_BASELINE_VISITS, default="Y1")
@@ -184,6 +185,16 @@ def _args_deck(p: argparse.ArgumentParser) -> None:
                    help="a view as in the app's address bar, e.g. "
                         "'survival?ep=ACR70&scale=km&pop=nri&sex=F' (repeatable; in order; "
                         "the filter options and --pages are then not used)")
+
+
+def _study_of_address(address: str) -> str | None:
+    """The ``study=<slug>`` of an app address (None: the default study)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from .study_catalog import DEFAULT_SLUG
+    from .views.state import STUDY_URL_NAME
+    slug = parse_qs(urlsplit(address.strip()).query).get(STUDY_URL_NAME, [None])[-1]
+    return None if slug in (None, DEFAULT_SLUG) else slug
 
 
 def _run_deck(args: argparse.Namespace) -> int:
@@ -208,6 +219,19 @@ def _run_deck(args: argparse.Namespace) -> int:
     from .integrity import StudyFileError
 
     t0 = time.perf_counter()
+    if args.study is None and args.view:  # views copied from the app name their study
+        slugs = {_study_of_address(view) for view in args.view} - {None}
+        if len(slugs) > 1:
+            print("error: " + t("deck.cli.several_studies", args.lang,
+                                studies=", ".join(sorted(slugs))), file=sys.stderr)
+            return EXIT_USAGE
+        if slugs:
+            from .study_catalog import study_path
+            try:
+                args.study = study_path(slugs.pop())
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
     try:
         study = open_study(args.study)
     except StudyFileError as exc:  # the file named here, the rest in words (no traceback)

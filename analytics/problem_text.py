@@ -31,6 +31,8 @@ PATTERNS: dict[str, dict[str, re.Pattern]] = {
         "listed": r"^subject_id is listed in (?P<file>.+)$",
         "withdrawn": rf"^a withdrawn subject has a {_COL}$",
         "visit_mapped": r"^\[visits\] maps every visit label to a contract visit or 'ignore'$",
+        "may_be_empty": r"^(?P<table>[a-z_]+) may be empty$",
+        "ignored_visits": r"^visits mapped to 'ignore' are left out$",
     }.items()},
     "detail": {kind: re.compile(rx) for kind, rx in {
         "missing": r"^value is missing$",
@@ -48,6 +50,11 @@ PATTERNS: dict[str, dict[str, re.Pattern]] = {
         "visit_unmapped": r"^visit label (?P<label>.+) is not mapped$",
         "unit": r"^unit (?P<unit>.+) cannot be converted$",
         "not_in_header": r"^column (?P<column>.+) is not in the header$",
+        "empty_table": r"^table (?P<table>[a-z_]+) has no data rows: analyses of it will show "
+                       r"no events$",
+        "no_file": r"^no file for (?P<table>[a-z_]+): analyses of it will show no events$",
+        "ignored_visits": r"^(?P<n>\d+) rows of visits outside the contract were left out "
+                          r"\((?P<counts>.+)\)$",
     }.items()},
 }
 

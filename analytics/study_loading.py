@@ -19,7 +19,7 @@ import pandas as pd
 from .build import build_study, read_study_json
 from .importer import ContractError, Problem
 from .mapping import (FLAGS, IGNORE_VISIT, MAPPING_FILE, Mapping, MappingError, _allowed,
-                      load_mapped, problems_table)
+                      load_mapped)
 from .schema import ARMS, VISITS
 from .mapping_draft import draft_mapping
 from .study_catalog import slugify, study_path
@@ -61,9 +61,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.total == 0
-
-    def table(self) -> pd.DataFrame:
-        return problems_table(self.problems)
 
 
 def draft_rows(folder: str | Path) -> DraftRows:

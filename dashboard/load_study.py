@@ -14,6 +14,7 @@ from analytics import study_loading
 from analytics.build import BuildError
 from analytics.i18n import t
 from analytics.importer import ContractError
+from analytics.mapping import problems_table
 from analytics.problem_text import problem_text
 from analytics.study_catalog import (DEFAULT_SLUG, UploadError, data_dir, list_studies,
                                      remove_study, slugify, store_upload, study_path)
@@ -58,13 +59,24 @@ def _upload_step(lang: str) -> None:
         st.error(t(f"upload.error.{exc.code}", lang, name=exc.name))
 
 
-def _problems(outcome: study_loading.Outcome, lang: str, upload_id: str) -> None:
-    """Every problem as a table in the export's names (contract column beside), and as CSV."""
-    st.error(t("load.problems", lang, total=outcome.total, shown=len(outcome.problems)))
-    table = outcome.table()
-    for part in ("rule", "detail"):  # the frequent ones in the reader's language
+def _problem_table(problems: list, lang: str) -> pd.DataFrame:
+    """Problems (or warnings) as a table in the export's names, the contract column beside, the
+    frequent rules and findings in the reader's language."""
+    table = problems_table(problems)
+    if table["value"].isna().all():  # only the mapping's own problems name a source value
+        table = table.drop(columns="value")
+    for part in ("rule", "detail"):
         table[part] = [problem_text(text, part, lang) for text in table[part]]
-    table = table.rename(columns={c: t(k, lang) for c, k in PROBLEM_COLUMNS.items()})
+    return table.rename(columns={c: t(k, lang) for c, k in PROBLEM_COLUMNS.items()})
+
+
+def _problems(outcome: study_loading.Outcome, lang: str, upload_id: str) -> None:
+    """Every problem as a table, and as CSV."""
+    if outcome.total > len(outcome.problems):
+        st.error(t("load.problems", lang, total=outcome.total, shown=len(outcome.problems)))
+    else:
+        st.error(t("load.problems.all", lang, total=outcome.total))
+    table = _problem_table(outcome.problems, lang)
     st.dataframe(table, hide_index=True, width="stretch", key="load_problems")
     st.download_button(t("load.problems.download", lang),
                        table.to_csv(index=False).encode("utf-8-sig"),
@@ -74,8 +86,8 @@ def _problems(outcome: study_loading.Outcome, lang: str, upload_id: str) -> None
 
 def _warnings(outcome: study_loading.Outcome, lang: str) -> None:
     if outcome.warnings:
-        st.warning(t("load.warnings", lang, n=len(outcome.warnings)) + "\n\n"
-                   + "\n".join(f"- {w}" for w in outcome.warnings))
+        st.warning(t("load.warnings", lang, n=len(outcome.warnings)))
+        st.dataframe(_problem_table(outcome.warnings, lang), hide_index=True, width="stretch")
 
 
 def _mapping_step(lang: str) -> None:

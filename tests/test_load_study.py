@@ -99,7 +99,7 @@ def test_upload_draft_and_validate_show_every_problem_in_source_names(export, da
             == '"压痛关节数"')
     at.button(key="load_validate").click().run()
     assert not at.exception
-    assert "problems found" in at.error[0].value and "Nothing was written" in at.error[0].value
+    assert at.error[0].value == "110 problems found. Nothing was written."  # all listed
     problems = problems_of(at)
     first = problems.iloc[0]
     assert first["File"] == "受试者信息.xlsx [人口学]" and first["Row"] == 2
@@ -160,6 +160,7 @@ def test_a_failed_build_changes_nothing(export, data_dir):
     at.button(key="load_build").click().run()
     assert not at.exception
     assert "The build stopped; the studies in the data folder are unchanged." in texts(at)
+    assert "110 problems found (the first 50 are listed)" in texts(at)  # as the CLI; Validate
     assert problems_of(at).iloc[0]["Contract column"] == "subjects.arm"
     assert built.read_bytes() == before
     assert sorted(p.name for p in built.parent.iterdir()) == studies_before
@@ -256,6 +257,11 @@ def test_a_real_study_has_its_arm_labels_no_banner_and_no_events(real_study):
     meds = run_page("pages/medications.py", filter_study=real_study, lang="zh")
     assert not meds.exception
     assert "无事件" in texts(meds)
+    for page in ("pages/ae_terms.py", "pages/sae_listing.py"):
+        at = run_page(page, filter_study=real_study)
+        assert not at.exception, (page, at.exception)
+        assert "No events" in texts(at) + "\n".join(
+            str(c) for d in at.dataframe for c in d.value.columns), page
     # the default study still has its banner
     default = run_page("pages/overview.py")
     assert any("synthetic" in w.value.lower() for w in default.warning)
@@ -340,3 +346,42 @@ def test_import_problems_in_chinese_say_the_same_as_in_english(export, tmp_path)
                     break
     assert translated == 2 * len(info.value.problems), [
         (p.rule, p.detail) for p in info.value.problems]
+
+
+def test_warnings_of_an_accepted_export_are_listed_in_chinese(export, data_dir, tmp_path):
+    """An export without adverse events: accepted, its warning in the reader's language."""
+    text = mapping_text().replace('adverse_events = "不良事件.xlsx"\n', "")
+    folder = Path(shutil.copytree(export["folder"], tmp_path / "no_ae"))
+    (folder / "不良事件.xlsx").unlink()
+    at = upload(run_page(PAGE, lang="zh"), "export.zip",
+                zipped(folder, {"mapping.toml": text.encode()}))
+    at.button(key="load_validate").click().run()
+    assert not at.exception
+    assert "导出文件有效" in texts(at) and "1 条警告" in texts(at)
+    warning = problems_of(at, "数据约定列")
+    assert warning.iloc[0]["问题"] == "没有 adverse_events 的文件:相关分析将显示无事件"
+
+
+def test_deck_command_opens_the_study_its_views_name(real_study, data_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from pptx import Presentation
+
+    from analytics.study import PROJECT_DIR
+
+    def deck(*views):
+        return subprocess.run(
+            [sys.executable, "-m", "analytics", "deck", "--out", str(tmp_path / "d.pptx"),
+             *(a for v in views for a in ("--view", v))],
+            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
+            env={**os.environ, DATA_DIR_ENV: str(data_dir)})
+
+    clash = deck(f"?study={real_study}", "response-rates?study=other")
+    assert clash.returncode == 2 and "different studies" in clash.stderr
+    done = deck(f"?study={real_study}")
+    assert done.returncode == 0, done.stderr
+    text = "\n".join(shape.text_frame.text for slide in Presentation(tmp_path / "d.pptx").slides
+                     for shape in slide.shapes if shape.has_text_frame)
+    assert "real-trial.duckdb" in text and "Group A" in text

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import safety
 from ..charts.safety import term_rates_figure
+from ..empty_tables import no_events_note
 from ..i18n import t
 from .base import Control, ControlSlot, Note, View, figure, table
 from .safety_window import window_blocks, window_control
@@ -27,7 +28,8 @@ def build(ctx) -> list:
     rates = ctx.study.ae_rates(by=by, serious_only=ctx.state["serious_only"], years=years,
                                lang=ctx.lang, **ctx.filters)
     if rates.empty:
-        return blocks + [Note("info", ctx.t("safety.empty"))]
+        return blocks + [Note("info", no_events_note(ctx.study, "adverse_events", ctx.lang)
+                              or ctx.t("safety.empty"))]  # none in the study, or here
     return blocks + [figure(term_rates_figure(rates, top=int(ctx.state["top"])), f"ae_{by}",
                             rates),
                      table(rates, f"ae_rates_{by}", safety.terms_display(rates))]
