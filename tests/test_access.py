@@ -5,6 +5,7 @@ user in ``at.user`` (as ``st.user`` reads it); the browser test against a real O
 tests/test_auth_browser.py."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,6 +70,15 @@ def _probe(settings: dict | None, user: dict) -> dict:
     at.run()
     assert not at.exception, at.exception
     return at.session_state["answers"]
+
+
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path, monkeypatch):
+    """A data folder of the test's own: the audit log of logged-in sessions goes there."""
+    from analytics.study_catalog import DATA_DIR_ENV
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    return tmp_path / "data"
 
 
 @pytest.fixture
@@ -197,6 +207,19 @@ def test_logout_ends_the_session_and_is_recorded(monkeypatch):
     at.run()
     assert [b.label for b in at.button] == [t("access.login.button", "en")]  # the login screen
     assert "the page" not in [m.value for m in at.markdown]
+
+
+def test_login_and_logout_in_the_audit_log(data_folder):
+    at = AppTest.from_function(_gated_page, default_timeout=30)
+    at.secrets.update(SETTINGS)
+    at.user = logged_in(READER)
+    at.run()
+    at.button(key="access_logout").click().run()
+    lines = [json.loads(line) for line in
+             (data_folder / "audit.log").read_text(encoding="utf-8").splitlines()]
+    assert [(line["user"], line["action"]) for line in lines] == [
+        (READER, "login"), (READER, "logout")]
+    assert all(line["time"].endswith("+00:00") for line in lines)
 
 
 def test_an_audit_log_that_cannot_be_written_locks_nobody_out(monkeypatch, caplog):
