@@ -52,20 +52,11 @@ def check_timepoints(timepoints) -> list[str]:
     return [v for v in VISITS if v in set(timepoints)]
 
 
-def subject_categories(study, population: str, timepoints=VISITS, **filters) -> pd.DataFrame:
-    """One row per selected subject and time point: the DAS28-ESR category there.
-
-    Returns columns ``subject_id, arm, timepoint, visit_order, years, das28_esr, category``.
-    ``category`` is one of :data:`CATEGORIES`. Under completers the rows without an observed
-    DAS28-ESR are dropped; under NRI they are kept as ``withdrawn`` or ``missing``.
-    """
-    check_population(population)
-    timepoints = check_timepoints(timepoints)
+def _categories_sql(population: str, timepoints, **filters) -> tuple[str, list]:
+    # One row per selected subject and time point with its category (see subject_categories);
+    # None when no time point is asked for.
     selection = select(population, **filters)
     sel_sql, sel_params = selection.sql
-    cols = ["subject_id", "arm", "timepoint", "visit_order", "years", "das28_esr", "category"]
-    if not timepoints:
-        return pd.DataFrame(columns=cols)
     # Who is in follow-up at each time point: the one rule shared by every efficacy view.
     fu_sql, tp_params = follow_up_sql(timepoints)
     sql = f"""
@@ -78,9 +69,25 @@ def subject_categories(study, population: str, timepoints=VISITS, **filters) -> 
         FROM follow_up f
         LEFT JOIN visit_measures vm
             ON vm.subject_id = f.subject_id AND vm.visit = f.timepoint
-        ORDER BY f.arm, f.visit_order, f.subject_id
     """
-    df = study.query(sql, sel_params + tp_params)
+    return sql, sel_params + tp_params
+
+
+def subject_categories(study, population: str, timepoints=VISITS, **filters) -> pd.DataFrame:
+    """One row per selected subject and time point: the DAS28-ESR category there.
+
+    Returns columns ``subject_id, arm, timepoint, visit_order, years, das28_esr, category``.
+    ``category`` is one of :data:`CATEGORIES`. Under completers the rows without an observed
+    DAS28-ESR are dropped; under NRI they are kept as ``withdrawn`` or ``missing``.
+    """
+    check_population(population)
+    timepoints = check_timepoints(timepoints)
+    cols = ["subject_id", "arm", "timepoint", "visit_order", "years", "das28_esr", "category"]
+    if not timepoints:
+        select(population, **filters)  # validated all the same
+        return pd.DataFrame(columns=cols)
+    sql, params = _categories_sql(population, timepoints, **filters)
+    df = study.query(f"{sql} ORDER BY arm, visit_order, subject_id", params)
     if population == "completers":
         df = df[df["category"].isin(OBSERVED_CATEGORIES)]
     return df[cols].reset_index(drop=True)
@@ -127,9 +134,16 @@ def disease_activity(study, population: str = "completers", lang: str = "en",
     (completers: observed there; NRI: the whole arm), ``percent`` = count / n × 100 (NaN when n = 0).
     """
     cats = categories_for(population)
-    per_subject = subject_categories(study, population, VISITS, **filters)
-    counts = (per_subject.groupby(["arm", "timepoint", "category"]).size()
-              .rename("count"))
+    check_population(population)
+    sql, params = _categories_sql(population, VISITS, **filters)
+    # counted in SQL: the per-subject rows never leave DuckDB (completers: observed ones only)
+    observed = ", ".join("?" for _ in OBSERVED_CATEGORIES)
+    kept = f"WHERE category IN ({observed})" if population == "completers" else ""
+    counts = study.query(
+        f"SELECT arm, timepoint, category, count(*) AS count FROM ({sql}) {kept} "
+        f"GROUP BY arm, timepoint, category",
+        params + (list(OBSERVED_CATEGORIES) if kept else []),
+    ).set_index(["arm", "timepoint", "category"])["count"]
     index = pd.MultiIndex.from_product([ARMS, VISITS, cats],
                                        names=["arm", "timepoint", "category"])
     df = counts.reindex(index, fill_value=0).reset_index()

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from .i18n import t
+from .measures import MEASURE_VIEWS
 from .schema import TABLES
 
 LOG = logging.getLogger("msc_ra.study")
@@ -43,7 +44,7 @@ CATALOG = "study"  # the attached study file's name in the connection
 # Every DuckDB database file carries this magic at byte offset 8 (main header).
 DUCKDB_MAGIC = b"DUCK"
 DUCKDB_MAGIC_OFFSET = 8
-VIEWS = ("visit_measures", "subject_info")  # measures.create_views; pages need them
+VIEWS = MEASURE_VIEWS  # measures.create_views; pages need them
 
 STUDY_ERRORS = (
     "missing",       # no file at the configured path
@@ -114,11 +115,15 @@ def file_identity(path: Path | str) -> FileIdentity:
     return identity
 
 
-def cursor(con: duckdb.DuckDBPyConnection, catalog: str | None = None):
-    """A cursor of its own (safe across threads) whose unqualified names are the study's."""
+def cursor(con: duckdb.DuckDBPyConnection, catalog: str | None = None,
+           search_path: str | None = None):
+    """A cursor of its own (safe across threads) whose unqualified names are the study's
+    (``search_path``: looked up there first, see :func:`analytics.measures.keep_measures`)."""
     cur = con.cursor()
     if catalog:
         cur.execute(f'USE "{catalog}"')
+    if search_path:
+        cur.execute(f"SET search_path = '{search_path}'")
     return cur
 
 

@@ -125,7 +125,29 @@ LEFT JOIN visit_measures b ON b.subject_id = s.subject_id AND b.visit = 'BL'
 """
 
 
+MEASURE_VIEWS = ("visit_measures", "subject_info")
+# Where an open study keeps its derived measures: a schema of the connection's own in-memory
+# database (never the study file, which is opened read-only and is written by the importer only).
+KEPT_SCHEMA = "memory.measures"
+
+
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """Create the derived-measure views over the raw tables of ``con``."""
     con.execute(VISIT_MEASURES_SQL)
     con.execute(SUBJECT_INFO_SQL)
+
+
+def keep_measures(con: duckdb.DuckDBPyConnection, catalog: str) -> str:
+    """Compute the derived-measure views of the study attached as ``catalog`` once, into tables
+    of the connection's in-memory database, and return the search path under which unqualified
+    ``visit_measures`` and ``subject_info`` are those tables (the raw tables stay the file's).
+
+    The views, not a copy of their text, are what is computed: a table holds exactly the rows
+    the view gives on this connection's file, which is opened read-only and verified against its
+    content hash, so the tables cannot go stale while the connection is open; a rebuilt or
+    replaced file is a new connection (``dashboard.study_source``)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {KEPT_SCHEMA}")
+    for name in MEASURE_VIEWS:
+        con.execute(f'CREATE OR REPLACE TABLE {KEPT_SCHEMA}.{name} AS '
+                    f'SELECT * FROM "{catalog}".main.{name}')
+    return f"{KEPT_SCHEMA},{catalog}.main"

@@ -30,18 +30,37 @@ def _p_matches(value: float, published: str) -> bool:
     return fmt_p(value).replace(" ", "") == published.replace(" ", "")
 
 
+def _rows(df: pd.DataFrame, *keys: str) -> dict:
+    """``df``'s rows (as dicts) by the values of ``keys``, the first row where several share
+    them; looked up once per figure, so no frame is filtered per figure."""
+    out: dict = {}
+    for row in df.to_dict("records"):
+        out.setdefault(tuple(row[k] for k in keys), row)
+    return out
+
+
 class _Computed:
     """The dashboard's values, computed once per analysis."""
 
     def __init__(self, study):
         self.study = study
         self.disposition = study.disposition().set_index("arm")
-        self.baseline = study.baseline("completers")
-        self.rates = {e: study.response_rates(e, "completers") for e in _ENDPOINTS}
-        self.meds = study.medications("completers")
+        self.baseline = _rows(study.baseline("completers"), "characteristic", "arm")
+        self.rates = {e: _rows(study.response_rates(e, "completers"), "arm", "timepoint")
+                      for e in _ENDPOINTS}
+        meds = study.medications("completers")
+        self.meds = _rows(meds, "drug_class", "timepoint", "arm")
+        self.meds_p = _rows(meds, "drug_class", "timepoint")
         self.ae = study.ae_summary("safety")
+        self.ae_rows = _rows(self.ae, "category", "arm")
         self.follow_up = study.query(
             "SELECT avg(person_years) AS y FROM subject_info WHERE status = 'completed'").y[0]
+        self.comparisons: dict = {}
+
+    def compare(self, endpoint: str) -> pd.DataFrame:
+        if endpoint not in self.comparisons:
+            self.comparisons[endpoint] = self.study.compare_rates(endpoint, "completers")
+        return self.comparisons[endpoint]
 
     def value(self, row) -> float | None:
         g, fig, arm, tp, stat = row.group, row.figure, row.arm, row.timepoint, row.statistic
@@ -50,19 +69,15 @@ class _Computed:
                 return float(self.follow_up)
             return float(self.disposition.at[arm, fig])
         if g == "baseline":
-            hit = self.baseline[(self.baseline.characteristic == fig)
-                                & (self.baseline.arm == arm)]
-            return float(hit.iloc[0][stat])
+            return float(self.baseline[(fig, arm)][stat])
         if g == "efficacy_completers":
-            df = self.rates[fig]
-            hit = df[(df.arm == arm) & (df.timepoint == tp)].iloc[0]
-            return {"responders": float(hit.responders), "n": float(hit.n),
-                    "percent": 100 * float(hit.rate)}[stat]
+            hit = self.rates[fig][(arm, tp)]
+            return {"responders": float(hit["responders"]), "n": float(hit["n"]),
+                    "percent": 100 * float(hit["rate"])}[stat]
         if g == "medications":
-            hit = self.meds[(self.meds.drug_class == fig) & (self.meds.timepoint == tp)]
             if stat == "p_value":
-                return float(hit.p_value.iloc[0])
-            return float(hit[hit.arm == arm].iloc[0][stat])
+                return float(self.meds_p[(fig, tp)]["p_value"])
+            return float(self.meds[(fig, tp, arm)][stat])
         if g == "safety":
             if fig == "person_years":
                 return float(self.disposition.at[arm, "person_years"])
@@ -71,10 +86,10 @@ class _Computed:
                 k = float(s.subjects.sum())
                 return k if stat == "count" else 100 * k / float(s.n.sum())
             category, column = _SAFETY[fig]
-            hit = self.ae[(self.ae.category == category)]
             if arm == "all":
+                hit = self.ae[(self.ae.category == category)]
                 return float(hit[column].sum())
-            return float(hit[hit.arm == arm].iloc[0][column])
+            return float(self.ae_rows[(category, arm)][column])
         return None
 
 
@@ -126,7 +141,7 @@ def _limit_rows(computed: _Computed, lang: str) -> list[dict]:
               ("DAS28_REM", "Y1", True), ("DAS28_REM", "Y3", False),
               ("DAS28_REM", "Y5", False)]
     for endpoint, timepoint, not_significant in checks:
-        cmp = computed.study.compare_rates(endpoint, "completers")
+        cmp = computed.compare(endpoint)
         if timepoint:
             cmp = cmp[cmp.timepoint == timepoint]
         for r in cmp.itertuples():

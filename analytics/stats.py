@@ -11,6 +11,7 @@ without a database or Streamlit. Conventions shared by all two-group functions:
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Iterable
@@ -31,6 +32,10 @@ __all__ = [
 ]
 
 NAN = float("nan")
+# Pure functions of a few counts, asked for the same counts again and again (every arm, time
+# point and filter of a page): each answer is computed once. Invalid input is never cached (it
+# raises).
+_memo = functools.lru_cache(maxsize=8192)
 
 
 def _check_counts(k: int, n: int) -> None:
@@ -44,6 +49,7 @@ def _check_alpha(alpha: float) -> None:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
 
 
+@_memo
 def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     """Exact (Clopper–Pearson) confidence interval for a binomial proportion.
 
@@ -88,6 +94,7 @@ def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+@_memo
 def newcombe_diff_ci(
     k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05
 ) -> tuple[float, float, float]:
@@ -133,6 +140,7 @@ def newcombe_diff_ci(
     return d, low, high
 
 
+@_memo
 def fisher_exact_p(k1: int, n1: int, k2: int, n2: int) -> float:
     """Two-sided Fisher exact p-value for ``[[k1, n1 - k1], [k2, n2 - k2]]``.
 

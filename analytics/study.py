@@ -52,10 +52,13 @@ class Study:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path,
-                 info: dict[str, str] | None = None, catalog: str | None = None):
+                 info: dict[str, str] | None = None, catalog: str | None = None,
+                 search_path: str | None = None):
         self.con = con
         self.catalog = catalog  # the attached study file's name in ``con`` (None: its main)
+        self.search_path = search_path  # where the derived measures are kept (None: the views)
         self.path = Path(path)
+        self._facts: dict[str, pd.DataFrame] = {}
         self.info: dict[str, str] = info if info is not None else dict(
             con.execute("SELECT key, value FROM study_info").fetchall())
 
@@ -67,7 +70,15 @@ class Study:
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         """Run SQL with bound parameters on a cursor of its own (safe across threads)."""
         from .integrity import cursor
-        return cursor(self.con, self.catalog).execute(sql, list(params)).df()
+        return cursor(self.con, self.catalog, self.search_path).execute(sql, list(params)).df()
+
+    def fact(self, sql: str) -> pd.DataFrame:
+        """A query without parameters about the file itself (its trials, say), asked on every
+        run by the controls: run once per open study (the file cannot change under an open
+        study: a replaced file is opened anew). Do not modify the returned frame."""
+        if sql not in self._facts:
+            self._facts[sql] = self.query(sql)
+        return self._facts[sql]
 
     def close(self) -> None:
         self.con.close()
@@ -189,7 +200,7 @@ def is_default_path(path: Path) -> bool:
     return Path(path).resolve() == DEFAULT_STUDY_PATH.resolve()
 
 
-def open_study(path: str | Path | None = None) -> Study:
+def open_study(path: str | Path | None = None, keep_measures: bool = True) -> Study:
     """Open a study file read-only, verified (schema and content hash; see
     :mod:`analytics.integrity`) and confined to the file (no external access, no extensions).
 
@@ -200,6 +211,11 @@ def open_study(path: str | Path | None = None) -> Study:
         by ``MSC_RA_STUDY``, else the embedded default (the synthetic cohort). Only the embedded
         default is built when missing (or rebuilt when it predates content hashes); any other
         missing or bad file raises :class:`~analytics.integrity.StudyFileError`.
+    keep_measures : bool
+        Compute the derived measures once, at open, into tables of the connection
+        (:func:`analytics.measures.keep_measures`), rather than from the raw visits in every
+        query. The results are the same (``tests/test_kept_results.py``); False is for checking
+        that.
     """
     from .integrity import CATALOG, StudyFileError, open_verified
 
@@ -215,4 +231,12 @@ def open_study(path: str | Path | None = None) -> Study:
         from .build import build_default  # an embedded file from an older build: rebuild it
         build_default(path, force=True, unless_verified=True)
         con, info = open_verified(path)
-    return Study(con, path, info, CATALOG)
+    search_path = None
+    if keep_measures:
+        from .measures import keep_measures as keep
+        try:
+            search_path = keep(con, CATALOG)
+        except BaseException:
+            con.close()
+            raise
+    return Study(con, path, info, CATALOG, search_path)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics.i18n import t
 from analytics.views import (VIEWS, Columns, ControlSlot, Expander, Item, Metrics, Note,
-                             ViewContext, blocks)
+                             ViewContext)
 from analytics.views.state import GLOBAL_CONTROLS
 
 from . import deck_button, links, report, share, study_source, url_state
@@ -106,4 +106,4 @@ def render(view_key: str) -> None:
         report.add_to_report(ctx)
         deck_button.deck_block(ctx)
     header(view, ctx)
-    draw(blocks(study, state), ctx)
+    draw(study_source.view_blocks(study, state), ctx)

@@ -10,6 +10,7 @@ message in the reader's language with a reference id (:class:`StudyFileError`), 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import astuple
 
 import streamlit as st
@@ -57,6 +58,7 @@ def _close_all() -> None:
         for study in _SERVED.values():
             study.close()
         _SERVED.clear()
+    forget_views()
 
 
 def served_study() -> Study:
@@ -106,6 +108,45 @@ class CachedStudy:
             return _cached_result(str(study.path), identity, study.info["content_hash"], name,
                                   args, tuple(kwargs.items()), study)  # call order: "Show code"
         return call
+
+
+# -- a view's blocks, built once per version of the study file and state ------------------------
+VIEWS_KEPT = 64  # views (study version x state) whose blocks are kept, least recently used out
+_VIEW_LOCK = threading.Lock()
+_VIEW_BLOCKS: OrderedDict = OrderedDict()
+
+
+def view_blocks(study: CachedStudy, state) -> list:
+    """The blocks of the view in ``state`` (:func:`analytics.views.blocks`), built once per
+    version of the study file and state, so that a view seen before is drawn without building
+    its tables and figures again.
+
+    The key is the file's identity and content hash (as for the memoised analyses) and the
+    state's values that the view applies, language included
+    (:func:`analytics.views.registry.blocks_key`): a view's blocks are a function of the study
+    and those values only, so a kept entry cannot be stale. Blocks are shared between sessions
+    and only read when drawn (never changed)."""
+    from analytics.views import blocks
+    from analytics.views.registry import blocks_key
+
+    key = (str(study.path), study.identity, study.info.get("content_hash"), blocks_key(state))
+    with _VIEW_LOCK:
+        kept = _VIEW_BLOCKS.get(key)
+        if kept is not None:
+            _VIEW_BLOCKS.move_to_end(key)
+            return kept
+    built = blocks(study, state)
+    with _VIEW_LOCK:
+        _VIEW_BLOCKS[key] = built
+        while len(_VIEW_BLOCKS) > VIEWS_KEPT:
+            _VIEW_BLOCKS.popitem(last=False)
+    return built
+
+
+def forget_views() -> None:
+    """Drop every kept view (the memoised analyses stay)."""
+    with _VIEW_LOCK:
+        _VIEW_BLOCKS.clear()
 
 
 def show_study_error(error: StudyFileError, lang: str) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 from analytics import export
 
 from . import study_source
-from .study_source import CachedStudy, _cached_result  # noqa: F401
+from .study_source import CachedStudy, _cached_result, forget_views  # noqa: F401
 
 # the old name's API: ui.get_study() is the served study, ui.get_study.clear() reopens it
 get_study = study_source.served_study

@@ -98,11 +98,13 @@ def show_table(ctx, df: pd.DataFrame, key: str, display: pd.DataFrame | None = N
     st.dataframe(shown, hide_index=True, key=f"tbl_{key}",
                  column_config={**table_columns(shown), **(column_config or {})})
     st.caption(caption(df.attrs))
+    # the files are built only when a button is clicked (Streamlit runs the callable then),
+    # never on every re-run of the page
     with download_row():
-        st.download_button(ctx.t("download.csv"), export.table_csv(df, shown),
+        st.download_button(ctx.t("download.csv"), lambda: export.table_csv(df, shown),
                            file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}",
                            on_click="ignore")
-        st.download_button(ctx.t("download.xlsx"), export.table_xlsx(df, shown),
+        st.download_button(ctx.t("download.xlsx"), lambda: export.table_xlsx(df, shown),
                            file_name=f"{key}.xlsx", key=f"xlsx_{key}", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument."
                                 "spreadsheetml.sheet")

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from ..disease_activity import CATEGORIES
 from ..i18n import t
 from ..schema import ARMS, VISITS
-from .theme import CATEGORY_COLORS, arm_label, finish
+from .theme import CATEGORY_COLORS, arm_label, bare, finish
 
 # ``theme.CATEGORY_COLORS`` has no colour for 'missing'; a light grey keeps it apart from the
 # darker 'withdrawn' grey.
@@ -67,7 +67,8 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
     if not timepoints:
         timepoints = [v for v in VISITS if v in set(flows["from_timepoint"])
                       | set(flows["to_timepoint"])]
-    df = flows[(flows["arm"] == arm) & (flows["count"] > 0)]
+    df = bare(flows)
+    df = df[(df["arm"] == arm) & (df["count"] > 0)]
 
     # Node size = max(inflow, outflow) (they differ under completers when a subject is observed
     # at one pair of time points but not the next).
@@ -156,6 +157,7 @@ def transition_matrix_figure(transitions: pd.DataFrame, lang: str | None = None,
                              height: int = 560) -> go.Figure:
     """Heatmap per arm: rows = category at the start, columns = category at the end, cell = n."""
     attrs = transitions.attrs
+    transitions = bare(transitions)
     lang = lang or attrs.get("lang", "en")
     cats = _categories(attrs)
     start = attrs.get("from_timepoint") or transitions["from_timepoint"].iloc[0]
@@ -203,7 +205,7 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
     attrs = activity.attrs
     lang = lang or attrs.get("lang", "en")
     cats = _categories(attrs)
-    df = activity
+    df = bare(activity)
     if timepoints:
         df = df[df["timepoint"].isin(timepoints)]
     tps = [v for v in VISITS if v in set(df["timepoint"])]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from ..annotate import comparison_label
 from ..i18n import t
-from ..scope import header_lines
+from ..scope import PAGE_FILTERS, POPULATION, SUBGROUPS, TIMEPOINT, WHOLE_STUDY, header_lines
 from .base import Control, Expander, Item, View, Columns
-from .state import GLOBAL_CONTROLS, ViewState, resolve
+from .state import GLOBAL_CONTROLS, SUBGROUPS as SUBGROUP_KEYS, ViewState, resolve
 
 MODULES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
            "survival", "safety_overview", "ae_terms", "sae_listing", "reconciliation")
@@ -85,6 +85,23 @@ def header_lines_of(state: ViewState, study) -> tuple[str, str]:
 def blocks(study, state: ViewState) -> list:
     """The page of ``state`` as blocks, in page order."""
     return VIEWS[state.view].build(ViewContext(study, state))
+
+
+def blocks_key(state: ViewState) -> tuple:
+    """What the blocks of ``state`` depend on besides the study: the view, every value of its
+    state but the global filters the view does not apply (:mod:`analytics.scope`; its header says
+    so), and what the state replaced. Two states with the same key have the same blocks
+    (``tests/test_kept_results.py``), so a view's blocks can be kept under it."""
+    used = PAGE_FILTERS[state.view]
+    ignored = {name for name in (POPULATION, TIMEPOINT) if name not in used}
+    if SUBGROUPS not in used:
+        ignored |= set(SUBGROUP_KEYS)
+    if state.view in WHOLE_STUDY:
+        ignored.add("comparison")
+
+    def kept(values: dict) -> tuple:
+        return tuple(sorted((k, repr(v)) for k, v in values.items() if k not in ignored))
+    return state.view, kept(state.values), kept(state.defaults), kept(state.replaced)
 
 
 def items(blocks_: list, details: bool = True) -> list[Item]:
