@@ -162,8 +162,12 @@ def _widget(at, control):
 
 
 def clear_memo() -> None:
+    """Drop every memoised analysis result and every kept view (as on a first visit)."""
     import streamlit as st
+
+    from dashboard import study_source
     st.cache_data.clear()
+    study_source.forget_views()
 
 
 def time_runs(at, set_value, values: list, recompute: bool) -> list[float]:
