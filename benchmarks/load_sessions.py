@@ -39,7 +39,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
+from analytics.annotate import comparison_label  # noqa: E402
 from analytics.i18n import t  # noqa: E402
+from analytics.scope import header_lines  # noqa: E402
 from browser_support import (_IDLE_JS, _WATCH_RUN_JS, CHROMIUM, ERROR_SELECTORS,  # noqa: E402
                              LAUNCH_ARGS, VIEWPORT, StreamlitServer)
 
@@ -67,10 +69,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def header(population: str, timepoint: str, sex: str) -> str:
-    parts = [t(f"population.{population}", LANG), t(f"visit.{timepoint}", LANG)]
-    if sex != "all":
-        parts.append(t(f"filter.sex.{sex}", LANG))
-    return " · ".join(parts)
+    """The page header's first line for this choice (every page of PAGES applies all three;
+    the comparison stays at its default)."""
+    return header_lines("response_rates", LANG, population, timepoint,
+                        {} if sex == "all" else {"sex": sex},
+                        comparison_label(None, "all", LANG))[0]
 
 
 async def wait_run(page, action, timeout_ms: int = 120_000) -> None:  # noqa: D103

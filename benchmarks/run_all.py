@@ -36,7 +36,8 @@ What is measured, exactly:
   (PNG 2x and SVG rendered); *warm*: the same under the next charts. The deck: the 22-slide
   deck of every page (``analytics.deck.build_deck``) in a fresh Python process, first (*cold*,
   Chromium started by the deck) and second build.
-* **memory** — RSS (``/proc/<pid>/status``) of the server process, and with its children (the
+* **memory** — RSS (``/proc/<pid>/status``) of the server process, and the PSS
+  (``smaps_rollup``: shared pages split among their processes) of it with its children (the
   export Chromium), after ``--sessions`` browser contexts have each opened a page and it is drawn.
 """
 from __future__ import annotations
@@ -163,8 +164,12 @@ def _widget(at, control):
 
 
 def clear_memo() -> None:
+    """Drop every memoised analysis result and every kept view (as on a first visit)."""
     import streamlit as st
+
+    from dashboard import study_source
     st.cache_data.clear()
+    study_source.forget_views()
 
 
 def time_runs(at, set_value, values: list, recompute: bool) -> list[float]:
@@ -596,11 +601,17 @@ def section_export(report: Report, browser) -> None:
 
 
 # -- memory ----------------------------------------------------------------------------------------
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def rss_mb(pid: int, field: str = "VmRSS:", source: str = "status") -> float:
+    for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages divided among the processes sharing them, so a
+    sum over processes (Chromium's) does not count them again and again."""
+    return rss_mb(pid, "Pss:", "smaps_rollup")
 
 
 def descendants(pid: int) -> list[int]:
@@ -618,14 +629,13 @@ def descendants(pid: int) -> list[int]:
 
 
 def server_rss(server) -> tuple[float, float]:
-    """RSS of the server's Python process, and with all its descendants (MB)."""
+    """RSS of the server's Python process, and the PSS of it with all its descendants (MB)."""
     pid = server.proc.pid
-    main = rss_mb(pid)
-    total = main
+    total = pss_mb(pid)
     for child in descendants(pid):
         with contextlib.suppress(OSError):
-            total += rss_mb(child)
-    return main, total
+            total += pss_mb(child)
+    return rss_mb(pid), total
 
 
 def sessions_rss(browser, make_server, sessions: int) -> tuple[float, float, float]:
@@ -650,7 +660,7 @@ def sessions_rss(browser, make_server, sessions: int) -> tuple[float, float, flo
 def section_memory(report: Report, browser, sessions: int) -> None:
     idle, main, total = sessions_rss(browser, app_server, sessions)
     _, triv, _ = sessions_rss(browser, TrivialServer, sessions)
-    report.add(f"server RSS with {sessions} sessions open (Python process; with children)",
+    report.add(f"server RSS with {sessions} sessions open (Python process; PSS with children)",
                f"{main:.0f} MB; {total:.0f} MB", f"≤ {TARGET_RSS_MB} MB", f"{triv:.0f} MB",
                main <= TARGET_RSS_MB)
     report.note(f"\nserver RSS after start, before any session: {idle:.0f} MB")
