@@ -157,3 +157,20 @@ def test_plan_on_the_study_with_unequal_allocation_states_it(study):
         a["assumptions"]["p_ref"], a["assumptions"]["p_test"], ratio=2.0)
     shown = power_display(plan)
     assert len(shown.columns) == 4  # n MSC, n MSC + IFN-γ, two powers
+
+
+def test_exact_fisher_is_enumerated_up_to_its_limit_and_says_so(study):
+    """Above EXACT_FISHER_MAX_N in the MSC arm there is no exact n (a page would wait minutes
+    for it); the normal-approximation n stands, and the footnote says why."""
+    import time
+    from analytics.i18n import t
+    from analytics.planner import EXACT_FISHER_MAX_N
+    t0 = time.perf_counter()
+    assert math.isnan(n_two_proportions_fisher(0.3, 0.37))  # normal: 712 per arm
+    assert time.perf_counter() - t0 < 5
+    plan = plan_response(study, "ACR70", "Y1", "completers", alpha=0.01, power=0.95)
+    p = plan.attrs["plan"]
+    assert p["n_normal"] > EXACT_FISHER_MAX_N and math.isnan(p["n_fisher"])
+    assert plan.loc[plan["n_per_arm"] > EXACT_FISHER_MAX_N, "power_fisher"].isna().all()
+    assert plan.loc[plan["n_per_arm"] <= EXACT_FISHER_MAX_N, "power_fisher"].notna().all()
+    assert t("planner.footnote.exact_limit", "en", n=EXACT_FISHER_MAX_N) in plan.attrs["footnote"]
