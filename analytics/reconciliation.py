@@ -12,6 +12,7 @@ import pandas as pd
 from .annotate import annotate
 from .i18n import fmt_p, t
 from .published import published_figures
+from .response import compare_computed_rates
 from .schema import ARMS
 
 SOURCES_SHOWN = ("published", "derived", "chosen")
@@ -46,8 +47,8 @@ class _Computed:
         self.study = study
         self.disposition = study.disposition().set_index("arm")
         self.baseline = _rows(study.baseline("completers"), "characteristic", "arm")
-        self.rates = {e: _rows(study.response_rates(e, "completers"), "arm", "timepoint")
-                      for e in _ENDPOINTS}
+        self.rate_frames = {e: study.response_rates(e, "completers") for e in _ENDPOINTS}
+        self.rates = {e: _rows(df, "arm", "timepoint") for e, df in self.rate_frames.items()}
         meds = study.medications("completers")
         self.meds = _rows(meds, "drug_class", "timepoint", "arm")
         self.meds_p = _rows(meds, "drug_class", "timepoint")
@@ -59,7 +60,9 @@ class _Computed:
 
     def compare(self, endpoint: str) -> pd.DataFrame:
         if endpoint not in self.comparisons:
-            self.comparisons[endpoint] = self.study.compare_rates(endpoint, "completers")
+            # from the rates already counted: the same comparison, counted once
+            self.comparisons[endpoint] = compare_computed_rates(
+                self.study, self.rate_frames[endpoint], endpoint, "completers")
         return self.comparisons[endpoint]
 
     def value(self, row) -> float | None:

@@ -46,8 +46,9 @@ def _check_endpoint(endpoint: str) -> str:
 
 
 def study_timepoints(study) -> list[str]:
-    """The post-baseline visits with any data in the study, in visit order."""
-    present = set(study.query("SELECT DISTINCT visit FROM visits")["visit"])
+    """The post-baseline visits with any data in the study, in visit order (asked once per open
+    study: every response analysis needs them)."""
+    present = set(study.fact("SELECT DISTINCT visit FROM visits")["visit"])
     return [v for v in POST_BASELINE_VISITS if v in present]
 
 
@@ -176,8 +177,19 @@ def compare_rates(study, endpoint: str, population: str = "completers", lang: st
         '') and ``caution`` (bool).
     """
     rates = response_rates(study, endpoint, population, lang=lang, **filters)
+    return compare_computed_rates(study, rates, endpoint, population, lang=lang, **filters)
+
+
+def compare_computed_rates(study, rates: pd.DataFrame, endpoint: str,
+                           population: str = "completers", lang: str = "en",
+                           **filters) -> pd.DataFrame:
+    """:func:`compare_rates` from ``rates``, the :func:`response_rates` frame of the same
+    endpoint, population and filters already computed (so a caller that shows both counts
+    once)."""
+    counts = rates.copy(deep=False)
+    counts.attrs = {}  # pandas deep-copies attrs into every slice below; the numbers suffice
     rows = []
-    for (tp, years), g in rates.groupby(["timepoint", "years"], sort=False):
+    for (tp, years), g in counts.groupby(["timepoint", "years"], sort=False):
         by_arm = g.set_index("arm")
         row = {"timepoint": tp, "years": years}
         for arm in ARMS:
