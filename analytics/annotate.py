@@ -73,6 +73,7 @@ def caption(attrs: dict) -> str:
 
 
 def arm_counts(study, selection_sql: str, params: list) -> dict:
-    """N per arm of a selection of ``subject_info``."""
-    rows = study.query(f"SELECT arm, count(*) AS n FROM ({selection_sql}) GROUP BY arm", params)
+    """N per arm of a selection of ``subject_info`` (every analysis of a selection asks it: a
+    fact of the open study)."""
+    rows = study.fact(f"SELECT arm, count(*) AS n FROM ({selection_sql}) GROUP BY arm", params)
     return {arm: int(n) for arm, n in zip(rows["arm"], rows["n"])}

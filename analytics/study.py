@@ -60,7 +60,7 @@ class Study:
         self.catalog = catalog  # the attached study file's name in ``con`` (None: its main)
         self.search_path = search_path  # where the derived measures are kept (None: the views)
         self.path = Path(path)
-        self._facts: dict[str, pd.DataFrame] = {}
+        self._facts: dict[tuple[str, str], pd.DataFrame] = {}
         self.info: dict[str, str] = info if info is not None else dict(
             con.execute("SELECT key, value FROM study_info").fetchall())
 
@@ -74,13 +74,15 @@ class Study:
         from .integrity import cursor
         return cursor(self.con, self.catalog, self.search_path).execute(sql, list(params)).df()
 
-    def fact(self, sql: str) -> pd.DataFrame:
-        """A query without parameters about the file itself (its trials, say), asked on every
-        run by the controls: run once per open study (the file cannot change under an open
-        study: a replaced file is opened anew). Do not modify the returned frame."""
-        if sql not in self._facts:
-            self._facts[sql] = self.query(sql)
-        return self._facts[sql]
+    def fact(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        """A query about the file itself (its trials, the N per arm of a selection), asked again
+        and again by the controls and the analyses: run once per open study and parameters (the
+        file cannot change under an open study: a replaced file is opened anew). Do not modify
+        the returned frame."""
+        key = (sql, repr(list(params)))  # parameters are plain values and lists of them
+        if key not in self._facts:
+            self._facts[key] = self.query(sql, params)
+        return self._facts[key]
 
     def close(self) -> None:
         self.con.close()
