@@ -12,7 +12,7 @@ import pandas as pd
 from .annotate import annotate
 from .i18n import fmt_p, t
 from .published import published_figures
-from .response import compare_computed_rates
+from .response import compare_computed_rates, response_rates_by_endpoint
 from .schema import ARMS
 
 SOURCES_SHOWN = ("published", "derived", "chosen")
@@ -47,7 +47,7 @@ class _Computed:
         self.study = study
         self.disposition = study.disposition().set_index("arm")
         self.baseline = _rows(study.baseline("completers"), "characteristic", "arm")
-        self.rate_frames = {e: study.response_rates(e, "completers") for e in _ENDPOINTS}
+        self.rate_frames = response_rates_by_endpoint(study, list(_ENDPOINTS), "completers")
         self.rates = {e: _rows(df, "arm", "timepoint") for e, df in self.rate_frames.items()}
         meds = study.medications("completers")
         self.meds = _rows(meds, "drug_class", "timepoint", "arm")

@@ -52,37 +52,46 @@ def study_timepoints(study) -> list[str]:
     return [v for v in POST_BASELINE_VISITS if v in present]
 
 
-def _counts(study, endpoint: str, population: str, **filters) -> pd.DataFrame:
-    """Responders, denominator and subjects whose follow-up had ended, per arm and time point
-    (every arm x time point appears). The follow-up rule is
-    :func:`analytics.population.follow_up_sql`."""
+def _counts(study, endpoints: list[str], population: str, **filters) -> pd.DataFrame:
+    """Responders, denominator and subjects whose follow-up had ended, per endpoint, arm and
+    time point (every endpoint x arm x time point appears), in one query for all ``endpoints``.
+    The follow-up rule is :func:`analytics.population.follow_up_sql`."""
     check_population(population)
-    expr = _check_endpoint(endpoint)
+    exprs = [_check_endpoint(endpoint) for endpoint in endpoints]
     sel_sql, sel_params = select(population, **filters).sql
     timepoints = study_timepoints(study)
     fu_sql, fu_params = follow_up_sql(timepoints)
+    endpoint_values = ", ".join("(?, ?)" for _ in endpoints)
+    response_cases = " ".join(f"WHEN ? THEN ({expr})" for expr in exprs)
     sql = f"""
     WITH sel AS ({sel_sql}),
     {fu_sql},
+    endpoints(endpoint, endpoint_order) AS (VALUES {endpoint_values}),
     arms AS (SELECT unnest(?::VARCHAR[]) AS arm),
-    resp AS (SELECT v.subject_id, v.visit, ({expr}) AS r
-             FROM visit_measures v WHERE v.subject_id IN (SELECT subject_id FROM sel)),
-    agg AS (SELECT f.arm, f.timepoint,
+    resp AS (SELECT e.endpoint, v.subject_id, v.visit,
+                    CASE e.endpoint {response_cases} END AS r
+             FROM visit_measures v CROSS JOIN endpoints e
+             WHERE v.subject_id IN (SELECT subject_id FROM sel)),
+    agg AS (SELECT e.endpoint, f.arm, f.timepoint,
                    count_if(coalesce(r.r, FALSE)) AS responders,
                    -- NRI: all but those whose follow-up had ended; completers: observed responses
                    CASE WHEN ? THEN count_if(f.state <> 'ended') ELSE count(r.r) END AS n,
                    count_if(f.state = 'ended') AS n_ended
-            FROM follow_up f
-            LEFT JOIN resp r ON r.subject_id = f.subject_id AND r.visit = f.timepoint
-            GROUP BY f.arm, f.timepoint)
-    SELECT arms.arm, tp.timepoint, tp.months / 12.0 AS years, tp.visit_order,
+            FROM follow_up f CROSS JOIN endpoints e
+            LEFT JOIN resp r ON r.endpoint = e.endpoint AND r.subject_id = f.subject_id
+                             AND r.visit = f.timepoint
+            GROUP BY e.endpoint, f.arm, f.timepoint)
+    SELECT e.endpoint, arms.arm, tp.timepoint, tp.months / 12.0 AS years, tp.visit_order,
            coalesce(agg.responders, 0)::INTEGER AS responders, coalesce(agg.n, 0)::INTEGER AS n,
            coalesce(agg.n_ended, 0)::INTEGER AS n_ended
-    FROM arms CROSS JOIN tp
-    LEFT JOIN agg ON agg.arm = arms.arm AND agg.timepoint = tp.timepoint
-    ORDER BY tp.visit_order, arms.arm
+    FROM endpoints e CROSS JOIN arms CROSS JOIN tp
+    LEFT JOIN agg ON agg.endpoint = e.endpoint AND agg.arm = arms.arm
+                  AND agg.timepoint = tp.timepoint
+    ORDER BY e.endpoint_order, tp.visit_order, arms.arm
     """
-    params = [*sel_params, *fu_params, list(ARMS), population == "nri"]
+    params = [*sel_params, *fu_params,
+              *[v for order, endpoint in enumerate(endpoints) for v in (endpoint, order)],
+              list(ARMS), *endpoints, population == "nri"]
     return study.query(sql, params)
 
 
@@ -146,16 +155,29 @@ def response_rates(study, endpoint: str, population: str = "completers", lang: s
         and limits are proportions (0–1), ``nan`` when ``n == 0``. ``n_ended``: subjects whose
         follow-up had ended before the time point (under NRI they leave ``n``).
     """
-    df = _counts(study, endpoint, population, **filters)
-    limits = [clopper_pearson(int(k), int(n)) for k, n in zip(df["responders"], df["n"])]
-    df["rate"] = [k / n if n else float("nan") for k, n in zip(df["responders"], df["n"])]
-    df["ci_low"] = [lo for lo, _ in limits]
-    df["ci_high"] = [hi for _, hi in limits]
-    df = df[["arm", "timepoint", "years", "responders", "n", "n_ended", "rate", "ci_low",
-             "ci_high"]]
-    df = df.reset_index(drop=True)
-    return annotate(df, study, lang=lang,
-                    **_meta(study, endpoint, population, lang, "rates", df, **filters))
+    return response_rates_by_endpoint(study, [endpoint], population, lang=lang,
+                                      **filters)[endpoint]
+
+
+def response_rates_by_endpoint(study, endpoints: list[str], population: str = "completers",
+                               lang: str = "en", **filters) -> dict[str, pd.DataFrame]:
+    """:func:`response_rates` of each of ``endpoints`` (the same frames), counted in one query:
+    for a page that shows several endpoints at once."""
+    counts = _counts(study, list(dict.fromkeys(endpoints)), population, **filters)
+    out = {}
+    for endpoint, df in counts.groupby("endpoint", sort=False):
+        limits = [clopper_pearson(int(k), int(n)) for k, n in zip(df["responders"], df["n"])]
+        df = df.copy()
+        df["rate"] = [k / n if n else float("nan") for k, n in zip(df["responders"], df["n"])]
+        df["ci_low"] = [lo for lo, _ in limits]
+        df["ci_high"] = [hi for _, hi in limits]
+        df = df[["arm", "timepoint", "years", "responders", "n", "n_ended", "rate", "ci_low",
+                 "ci_high"]]
+        df = df.reset_index(drop=True)
+        out[endpoint] = annotate(df, study, lang=lang,
+                                 **_meta(study, endpoint, population, lang, "rates", df,
+                                         **filters))
+    return out
 
 
 def compare_rates(study, endpoint: str, population: str = "completers", lang: str = "en",
