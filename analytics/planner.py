@@ -201,6 +201,15 @@ def _conservative(value: float, low: float, high: float, null: float) -> tuple[f
     return (low if value > null else high), ""
 
 
+def _power_grid(n_grid, n_planned: float) -> np.ndarray:
+    """The sizes per arm of a power-vs-n curve: ``n_grid`` when given, else 40 sizes from 5 to
+    1.5 times the planned size (at least 20)."""
+    if n_grid is not None:
+        return np.asarray(n_grid)
+    top = int(max(20, 1.5 * n_planned))
+    return np.unique(np.linspace(5, top, 40).round().astype(int))
+
+
 def plan_response(study, endpoint: str, timepoint: str, population: str = "completers",
                   lang: str = "en", *, conservative: bool = False, alpha: float = 0.05,
                   power: float = 0.8, ratio: float = 1.0, n_grid=None,
@@ -235,9 +244,7 @@ def plan_response(study, endpoint: str, timepoint: str, population: str = "compl
     else:
         plan.update(n_normal=n_two_proportions_normal(p_ref, p_test, alpha, power, ratio),
                     n_fisher=n_two_proportions_fisher(p_ref, p_test, alpha, power, ratio=ratio))
-        top = int(max(20, 1.5 * np.nanmax([plan["n_normal"], plan["n_fisher"]])))
-        grid = np.asarray(n_grid if n_grid is not None else
-                          np.unique(np.linspace(5, top, 40).round().astype(int)))
+        grid = _power_grid(n_grid, np.nanmax([plan["n_normal"], plan["n_fisher"]]))
         out = pd.DataFrame({"n_per_arm": grid, "n_test": test_arm_size(grid, ratio),
                             "power_normal": power_two_proportions_normal(p_ref, p_test, grid,
                                                                          alpha, ratio),
@@ -325,9 +332,7 @@ def plan_survival(study, endpoint: str, population: str = "completers", lang: st
     else:
         plan.update(n_time_to_event(value, lam, accrual_years, follow_up_years, dropout_per_year,
                                     alpha, power, ratio))
-        top = int(max(20, 1.5 * plan["n_per_arm"]))
-        grid = np.asarray(n_grid if n_grid is not None else
-                          np.unique(np.linspace(5, top, 40).round().astype(int)))
+        grid = _power_grid(n_grid, plan["n_per_arm"])
         n_test = test_arm_size(grid, ratio)
         events = (grid + n_test) * plan["event_probability"]
         out = pd.DataFrame({"n_per_arm": grid, "n_test": n_test, "events": events,
