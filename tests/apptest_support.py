@@ -54,6 +54,19 @@ def run_page(page: str, *, lang: str = "en", population: str = "completers",
     return at
 
 
+def open_link(query: dict, page: str | None = None, timeout: float = 60) -> AppTest:
+    """Open ``app.py`` from a link's query (as a copied link does), run it, and then, if
+    ``page`` is given, switch to that page and run it."""
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        switch_to(at, page)
+        at.run()
+    return at
+
+
 def default_study_error() -> str | None:
     """Why the default study cannot be used here (None: it can)."""
     if os.environ.get(STUDY_ENV_VAR):

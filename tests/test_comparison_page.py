@@ -3,17 +3,14 @@
 small-number cautions."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.annotate import comparison_label
 from analytics.i18n import t
 from analytics.population import randomised_trials, trial_ids
-from apptest_support import run_page, switch_to
+from apptest_support import open_link, run_page
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 RESPONSE = "pages/response_rates.py"
 
 pytestmark = pytest.mark.usefixtures("dashboard_study")
@@ -63,13 +60,7 @@ def test_trial_filter_values_from_the_study(study, lang):
 
 def _reopen(query: dict, page: str = RESPONSE) -> AppTest:
     """Open the app from a URL's query (as a copied link does), then switch to ``page``."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    switch_to(at, page)
-    at.run()
-    return at
+    return open_link(query, page)
 
 
 def test_url_round_trip_of_cmp_and_trial(study):

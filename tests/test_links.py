@@ -6,16 +6,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.i18n import t
-from apptest_support import APP
+from apptest_support import open_link
 
 pytestmark = pytest.mark.usefixtures("dashboard_study")
 
 
 def _open(**params) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return open_link(params)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
