@@ -227,8 +227,9 @@ def plan_response(study, endpoint: str, timepoint: str, population: str = "compl
         raise ValueError(f"no time point {timepoint!r} for {endpoint}")
     row = row.iloc[0]
     p_ref, diff = float(row[f"rate_{REFERENCE_ARM}"]), float(row["diff"])
-    reason = ""
-    if conservative:
+    # plan only on a comparison that is estimable (as plan_survival takes the HR's own reason)
+    reason = str(row["not_estimable"] or "")
+    if not reason and conservative:
         diff, reason = _conservative(diff, float(row["diff_ci_low"]), float(row["diff_ci_high"]),
                                      0.0)
     p_test = p_ref + diff if diff == diff else math.nan

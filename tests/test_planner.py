@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from analytics.caution import MIN_ARM_FOR_TEST
 from analytics.charts.forest import power_figure
 from analytics.planner import (event_probability, fisher_rejection_region, n_time_to_event,
                                n_two_proportions_fisher, n_two_proportions_normal,
                                plan_response, plan_survival, power_display, power_fisher_exact,
                                power_time_to_event,
                                power_two_proportions_normal, schoenfeld_events)
+from analytics.response import compare_rates
 
 
 def test_schoenfeld_events_textbook():
@@ -92,6 +94,17 @@ def test_plan_response_on_the_study(study):
         assert cons.attrs["plan"]["reason"] == "ci_includes_null" and cons.empty
     else:
         assert cons.attrs["plan"]["n_normal"] >= a["plan"]["n_normal"]
+
+
+def test_plan_response_in_a_tiny_subgroup_is_not_estimable_for_the_arm_size(study):
+    # an arm of 2 (with a rate of 100 %): the comparison's own reason, not the rate's bound
+    tiny = dict(sex="F", age_band="45to54", baseline_activity="moderate")
+    rates = compare_rates(study, "ACR20", "completers", **tiny)
+    y1 = rates.loc[rates["timepoint"] == "Y1"].iloc[0]
+    assert min(y1["n_MSC"], y1["n_MSC_IFNG"]) < MIN_ARM_FOR_TEST
+    plan = plan_response(study, "ACR20", "Y1", "completers", **tiny)
+    assert plan.attrs["plan"]["reason"] == "arm_too_small" == y1["not_estimable"]
+    assert plan.empty and math.isnan(plan.attrs["plan"]["n_normal"])
 
 
 def test_plan_survival_on_the_study(study):
