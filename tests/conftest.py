@@ -1,7 +1,13 @@
 """Fixtures shared by the test modules."""
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# every figure built in a test (and by the servers the browser tests start) is also built with
+# plotly's validation and must give the same JSON (analytics.charts.theme.figure)
+os.environ.setdefault("MSC_RA_VALIDATE_FIGURES", "1")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from ..i18n import t
 from ..schema import ARMS, VISIT_MONTHS
-from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish
+from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, FigureSpec, arm_label, finish
 
 _ARM_OFFSET = {"MSC": -0.04, "MSC_IFNG": 0.04}  # years; keeps the two arms' error bars apart
 _BAR_PATTERN = {"MSC": "", "MSC_IFNG": "/"}  # a second cue besides colour
@@ -32,7 +32,7 @@ def _year_ticks(years) -> dict:
     return dict(tickmode="array", tickvals=ticks, ticktext=[str(v) for v in ticks])
 
 
-def _mark_timepoint(fig: go.Figure, timepoint: str | None, lang: str) -> None:
+def _mark_timepoint(fig: FigureSpec | go.Figure, timepoint: str | None, lang: str) -> None:
     if timepoint and timepoint in VISIT_MONTHS:
         x = VISIT_MONTHS[timepoint] / 12
         label = f"{t(f'visit.{timepoint}', lang)} ({t('efficacy.chart.selected', lang)})"
@@ -46,7 +46,7 @@ def response_figure(df: pd.DataFrame, timepoint: str | None = None) -> go.Figure
     the selected time point. ``df`` is a :func:`analytics.response.response_rates` frame."""
     attrs = df.attrs
     lang = attrs.get("lang", "en")
-    fig = go.Figure()
+    fig = FigureSpec()
     for arm in ARMS:
         rows = df[(df["arm"] == arm) & (df["n"] > 0)].sort_values("years")
         if rows.empty:
@@ -57,8 +57,8 @@ def response_figure(df: pd.DataFrame, timepoint: str | None = None) -> go.Figure
                    low=_fmt(lo * 100), high=_fmt(hi * 100))
                  for tp, k, n, r, lo, hi in zip(rows["timepoint"], rows["responders"], rows["n"],
                                                 rows["rate"], rows["ci_low"], rows["ci_high"])]
-        fig.add_trace(go.Scatter(
-            x=rows["years"] + _ARM_OFFSET[arm], y=rate, mode="lines+markers+text",
+        fig.add_trace(dict(
+            type="scatter", x=rows["years"] + _ARM_OFFSET[arm], y=rate, mode="lines+markers+text",
             name=arm_label(arm, lang),
             # n per arm and time point beside each point (denominators change under NRI)
             text=[f"n={int(n)}" for n in rows["n"]], textposition=_N_POSITION[arm],

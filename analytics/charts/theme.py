@@ -2,6 +2,11 @@
 fonts that carry Chinese, and the footnote under the plot."""
 from __future__ import annotations
 
+import copy
+import functools
+import json
+import os
+
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -27,6 +32,161 @@ pio.templates[TEMPLATE] = pio.templates["plotly_white"]
 pio.templates.default = TEMPLATE
 
 
+# -- figures as plain dicts ----------------------------------------------------------------------
+# plotly validates and copies on every add_trace / update_layout call, which cost most of a
+# page's re-run; a chart is instead built as dicts (FigureSpec, the same calls) and made into one
+# go.Figure at the end without validation. Tests set MSC_RA_VALIDATE_FIGURES=1: every figure is
+# then also built with plotly's validation and must serialise to the same JSON.
+VALIDATE_FIGURES = os.environ.get("MSC_RA_VALIDATE_FIGURES") == "1"
+_REAL_UNDERSCORE = {"error_x", "error_y"}   # properties whose names hold "_"
+
+
+def _expand(props: dict) -> dict:
+    """plotly's "magic underscore" (``title_text`` = ``title.text``) as nested dicts."""
+    out: dict = {}
+    for key, value in props.items():
+        if isinstance(value, dict):
+            value = _expand(value)
+        head, _, rest = key.partition("_")
+        if rest and key not in _REAL_UNDERSCORE and not any(
+                key.startswith(f"{real}_") for real in _REAL_UNDERSCORE):
+            _merge(out, {head: _expand({rest: value})})
+        else:
+            _merge(out, {key: value})
+    return out
+
+
+def _merge(into: dict, update: dict) -> dict:
+    # update_layout's rule: a dict merges into a dict, anything else replaces
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.copy(value) if isinstance(value, dict) else value
+    return into
+
+
+class FigureSpec:
+    """A figure as plain dicts, built with go.Figure's calls (``add_trace``, ``update_layout``,
+    ``update_xaxes``, ``add_annotation``, ``add_hline``, …; traces are dicts with a ``type``) and
+    made into a go.Figure once, by :func:`finish` or :func:`figure`. :func:`subplots` makes one
+    laid out as ``make_subplots`` does."""
+
+    def __init__(self, layout: dict | None = None, grid: dict | None = None):
+        self.data: list[dict] = []
+        self.layout: dict = layout if layout is not None else {}
+        self._grid = grid or {}   # (row, col) -> (trace axis refs, layout axis keys)
+
+    def add_trace(self, trace: dict, row: int | None = None, col: int | None = None):
+        trace = _expand(trace)
+        if row is not None:
+            refs, _ = self._grid[(row, col or 1)]
+            trace.update(refs)
+        self.data.append(trace)
+        return self
+
+    def update_layout(self, **props):
+        _merge(self.layout, _expand(props))
+        return self
+
+    def _axes(self, letter: str, row, col) -> list[str]:
+        if row is not None or col is not None:
+            return [keys[0 if letter == "x" else 1] for (r, c), (_, keys) in self._grid.items()
+                    if (row is None or r == row) and (col is None or c == col)]
+        found = sorted(k for k in self.layout if k.startswith(f"{letter}axis"))
+        return found or [f"{letter}axis"]
+
+    def update_xaxes(self, row: int | None = None, col: int | None = None, **props):
+        for key in self._axes("x", row, col):
+            _merge(self.layout.setdefault(key, {}), _expand(props))
+        return self
+
+    def update_yaxes(self, row: int | None = None, col: int | None = None, **props):
+        for key in self._axes("y", row, col):
+            _merge(self.layout.setdefault(key, {}), _expand(props))
+        return self
+
+    def add_annotation(self, **props):
+        self.layout.setdefault("annotations", []).append(_expand(props))
+        return self
+
+    def update_annotations(self, **props):
+        for annotation in self.layout.get("annotations", []):
+            _merge(annotation, _expand(props))
+        return self
+
+    def add_shape(self, **props):
+        self.layout.setdefault("shapes", []).append(_expand(props))
+        return self
+
+    def _refs(self, row, col) -> tuple[str, str]:
+        if row is None:
+            return "x", "y"
+        refs, _ = self._grid[(row, col or 1)]
+        return refs["xaxis"], refs["yaxis"]
+
+    def _spanning(self, kind: str, shape: dict, row, col, props: dict):
+        # as go.Figure.add_hline / add_vline: the line spans the plot's domain in one direction;
+        # ``annotation_*`` arguments label it, placed by plotly's own rule
+        from plotly import shapeannotation
+        line_props, label_props = shapeannotation.split_dict_by_key_prefix(props, "annotation_")
+        label = shapeannotation.axis_spanning_shape_annotation(None, kind, shape, label_props)
+        xref, yref = self._refs(row, col)
+        refs = ({"xref": xref, "yref": f"{yref} domain"} if kind == "vline"
+                else {"xref": f"{xref} domain", "yref": yref})
+        self.add_shape(**_merge(_expand(line_props), {**shape, **refs}))
+        if label is not None:
+            self.add_annotation(**_merge(_expand(label), refs))
+        return self
+
+    def add_hline(self, y, row: int | None = None, col: int | None = None, **props):
+        return self._spanning("hline", {"type": "line", "x0": 0, "x1": 1, "y0": y, "y1": y},
+                              row, col, props)
+
+    def add_vline(self, x, row: int | None = None, col: int | None = None, **props):
+        return self._spanning("vline", {"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1},
+                              row, col, props)
+
+
+def _frozen(value):
+    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+@functools.lru_cache(maxsize=256)
+def _subplot_grid(args: tuple) -> tuple[str, dict]:
+    from plotly.subplots import make_subplots
+    kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in args}
+    laid_out = make_subplots(**kwargs)
+    layout = laid_out.layout.to_plotly_json()
+    layout.pop("template", None)   # a figure takes TEMPLATE when it is made
+    grid = {(r + 1, c + 1): (dict(refs[0].trace_kwargs), refs[0].layout_keys)
+            for r, cells in enumerate(laid_out._grid_ref)
+            for c, refs in enumerate(cells) if refs}
+    return json.dumps(layout), grid
+
+
+def subplots(**make_subplots_args) -> FigureSpec:
+    """A FigureSpec laid out as ``plotly.subplots.make_subplots(**args)`` (its layout computed
+    once per arguments: make_subplots costs more than the rest of a chart)."""
+    layout, grid = _subplot_grid(tuple(sorted((k, _frozen(v))
+                                              for k, v in make_subplots_args.items())))
+    return FigureSpec(json.loads(layout), grid)
+
+
+def figure(spec: FigureSpec | go.Figure) -> go.Figure:
+    """The go.Figure of ``spec``, built without plotly's validation (see VALIDATE_FIGURES)."""
+    if isinstance(spec, go.Figure):
+        return spec
+    plain = {"data": spec.data, "layout": spec.layout}
+    fig = go.Figure(plain, _validate=False)
+    if VALIDATE_FIGURES:
+        checked = go.Figure(plain)   # raises on a property plotly does not know
+        if json.loads(checked.to_json()) != json.loads(fig.to_json()):
+            raise ValueError("a figure built without validation differs from the validated "
+                             f"one: {fig.layout.title.text!r}")
+    return fig
+
+
 def bare(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` without its ``attrs`` (a shallow copy) for a chart's look-ups: pandas deep-copies
     a frame's attrs into every frame taken from it, which in a loop of look-ups costs more than
@@ -40,13 +200,14 @@ def arm_label(arm: str, lang: str) -> str:
     return t(f"arm.{arm}", lang)
 
 
-def finish(fig: go.Figure, attrs: dict, *, title: str | None = None, height: int = 480,
-           wrap: int = 110) -> go.Figure:
+def finish(fig: FigureSpec | go.Figure, attrs: dict, *, title: str | None = None,
+           height: int = 480, wrap: int = 110) -> go.Figure:
     """Title, fonts, white background (the :data:`TEMPLATE` every figure is created with) and
     the caption (population, N, method) under the plot.
 
     ``wrap`` is the caption's line width in Latin characters (a CJK character counts two); use
-    a smaller one for a figure drawn in a narrow column.
+    a smaller one for a figure drawn in a narrow column. Returns the go.Figure (a
+    :class:`FigureSpec` is made into one here).
     """
     text = wrap_lines(caption(attrs), wrap)
     n_lines = text.count("<br>") + 1
@@ -60,7 +221,7 @@ def finish(fig: go.Figure, attrs: dict, *, title: str | None = None, height: int
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0,
                        yshift=-60, xanchor="left", yanchor="top", showarrow=False,
                        align="left", font=dict(size=11, color="#444"))
-    return fig
+    return figure(fig)
 
 
 def _width(text: str) -> int:
