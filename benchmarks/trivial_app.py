@@ -4,3 +4,7 @@ import streamlit as st
 
 st.title("Trivial app")
 st.markdown("One line of text.")
+
+# one sidebar filter, so the browser's click-to-drawn floor is measured as the app's is
+choice = st.sidebar.radio("Choice", ["one", "two"], horizontal=True)
+st.markdown(f"Chosen: {choice}")
