@@ -129,6 +129,7 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
     steps = [j / (_EDGE_POINTS - 1) for j in range(_EDGE_POINTS)]
     smooth = [3 * u * u - 2 * u * u * u for u in steps]   # a cubic Bézier with flat ends
     handle_x, handle_y = [], []
+    ribbons: dict = {}   # from category -> x and y of its ribbons' outlines, None between two
     for i, r in enumerate(links):
         x0 = centre[r.from_timepoint] + _NODE_WIDTH / 2
         x1 = centre[r.to_timepoint] - _NODE_WIDTH / 2
@@ -137,12 +138,24 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
         xs = [x0 + (x1 - x0) * u for u in steps]
         upper = [a + (b - a) * v for v in smooth]
         lower = [y - width for y in upper[::-1]]
-        fig.add_trace(dict(
-            type="scatter", x=xs + xs[::-1], y=upper + lower, mode="lines", fill="toself", line=dict(width=0),
-            fillcolor=_rgba(category_color(r.from_category), 0.45), hoverinfo="skip",
-            showlegend=False))
+        outline_x, outline_y = ribbons.setdefault(r.from_category, ([], []))
+        if outline_x:
+            outline_x.append(None)
+            outline_y.append(None)
+        outline_x += xs + xs[::-1]
+        outline_y += upper + lower
         handle_x.append((x0 + x1) / 2)
         handle_y.append((a + b - width) / 2)
+    # One trace per colour, each ribbon a segment of it (``fill="toself"`` fills every segment
+    # between None gaps): plotly.js draws trace by trace, and a trace per ribbon made the page
+    # slow to draw. A colour's ribbons leave one node per column pair, stacked, so they never
+    # overlap; in category order the colours are painted as the ribbons were one by one.
+    for category in sorted(ribbons, key=lambda c: cats.index(c) if c in cats else 99):
+        outline_x, outline_y = ribbons[category]
+        fig.add_trace(dict(
+            type="scatter", x=outline_x, y=outline_y, mode="lines", fill="toself",
+            line=dict(width=0), fillcolor=_rgba(category_color(category), 0.45),
+            hoverinfo="skip", showlegend=False))
     count_word = t("da.hover.count", lang)
     # 0-3: the hover's words; 4-7: positions of the codes that map a selected link back to its
     # subjects (link_flow); positions, not codes, so a Chinese page carries no English word.
@@ -272,24 +285,28 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
     count_word = t("da.hover.count", lang)
     tp_word = t("da.axis.timepoint", lang)
     for i, arm in enumerate(ARMS, start=1):
-        sub = df[df["arm"] == arm].set_index(["timepoint", "category"])
+        sub = df[df["arm"] == arm]
+        # (time point, category) -> (percent, count, n), looked up in a dict: a .loc per bar
+        # cost more than the rest of the chart
+        cells = {(tp, cat): (pct, int(count), int(n)) for tp, cat, pct, count, n in zip(
+            sub["timepoint"], sub["category"], sub["percent"], sub["count"], sub["n"])}
+        n_by_tp: dict = {}
+        for (tp, _), (_, count, _) in cells.items():
+            n_by_tp[tp] = n_by_tp.get(tp, 0) + count
         for cat in cats:
-            rows = [sub.loc[(tp, cat)] if (tp, cat) in sub.index else None for tp in tps]
+            rows = [cells.get((tp, cat), (0, 0, 0)) for tp in tps]
             fig.add_trace(dict(
-                type="bar", x=[labels[tp] for tp in tps],
-                y=[(r["percent"] if r is not None else 0) for r in rows],
-                customdata=[[int(r["count"]) if r is not None else 0,
-                             int(r["n"]) if r is not None else 0] for r in rows],
+                type="bar", x=[labels[tp] for tp in tps], y=[pct for pct, _, _ in rows],
+                customdata=[[count, n] for _, count, n in rows],
                 name=_cat(cat, lang), legendgroup=cat, showlegend=(i == 1),
                 marker=dict(color=category_color(cat), line=dict(color="white", width=0.5)),
                 hovertemplate=(f"{_cat(cat, lang)}<br>{tp_word}: %{{x}}<br>"
                                f"{t('common.percent', lang, value='%{y:.1f}')} "
                                f"({count_word} %{{customdata[0]}}/%{{customdata[1]}})"
                                "<extra></extra>")), row=i, col=1)
-        n_by_tp = sub.groupby(level="timepoint")["count"].sum() if len(sub) else pd.Series()
         fig.add_trace(dict(
             type="scatter", x=[labels[tp] for tp in tps], y=[104] * len(tps), mode="text",
-            text=[f"n={int(n_by_tp.get(tp, 0))}" for tp in tps], textfont=dict(size=10),
+            text=[f"n={n_by_tp.get(tp, 0)}" for tp in tps], textfont=dict(size=10),
             hoverinfo="skip", showlegend=False), row=i, col=1)
         fig.update_yaxes(title_text=t("da.axis.percent", lang), range=[0, 110],
                          tickvals=[0, 25, 50, 75, 100], row=i, col=1)
