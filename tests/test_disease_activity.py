@@ -5,6 +5,7 @@
 * transitions BL → Y5 agree with a brute-force pandas count from the raw tables (DAS28-ESR
   computed here, independently of the SQL views);
 * flows between consecutive time points equal the transitions of each pair;
+* the Sankey draws each ribbon as a closed outline in one trace per source-category colour;
 * every message the analyses and charts use exists in both languages.
 """
 from __future__ import annotations
@@ -15,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.charts.disease_activity import (activity_bars_figure, sankey_figure, sankey_links,
-                                               transition_matrix_figure)
+from analytics.charts.disease_activity import (activity_bars_figure, category_color, sankey_figure,
+                                               sankey_links, transition_matrix_figure)
 from analytics.disease_activity import CATEGORIES, OBSERVED_CATEGORIES, disease_activity
 from analytics.i18n import LANGUAGES, t
 from analytics.schema import ARMS, VISIT_DAYS, VISITS
@@ -296,6 +297,32 @@ def test_figures(study, lang, population):
     assert fig.layout.title.text == t("da.bars.title", lang)
     squash = lambda text: text.replace("<br>", "").replace(" ", "")  # noqa: E731
     assert squash(t(f"population.{population}", lang)) in squash(fig.layout.annotations[-1].text)
+
+
+@pytest.mark.parametrize("population", ("completers", "nri"))
+def test_sankey_ribbons_one_trace_per_colour(study, population):
+    # every ribbon is one closed outline (two edges) in the trace of its source category's
+    # colour, the traces in category order (painted as the ribbons were one by one)
+    f = flows(study, population, ["BL", "M6", "Y1", "Y3", "Y5", "Y7"], lang="en")
+    for arm in ARMS:
+        links = f[(f["arm"] == arm) & (f["count"] > 0)]
+        fig = sankey_figure(f, arm)
+        ribbons = fig.data[:-2]
+        sources = [c for c in CATEGORIES if c in set(links["from_category"])]
+        assert [r.fillcolor for r in ribbons] == [
+            "rgba({},{},{},0.45)".format(*(int(category_color(c)[i:i + 2], 16) for i in (1, 3, 5)))
+            for c in sources]
+        for category, ribbon in zip(sources, ribbons):
+            assert ribbon.fill == "toself"
+            gaps = [i for i, x in enumerate(ribbon.x) if x is None]
+            assert gaps == [i for i, y in enumerate(ribbon.y) if y is None]
+            edges = np.split(np.array(ribbon.x, dtype=float), gaps)
+            assert len(edges) == (links["from_category"] == category).sum()
+            for outline in edges:
+                outline = outline[~np.isnan(outline)]
+                assert len(outline) % 2 == 0   # there and back: a closed outline
+                np.testing.assert_allclose(outline[:len(outline) // 2],
+                                           outline[len(outline) // 2:][::-1])
 
 
 def test_messages_both_languages():

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from ..i18n import fmt_number, t
 from ..measures import DAS28_LOW, DAS28_REMISSION
-from .theme import finish, wrap_lines
+from .theme import COUNT_COLORSCALE, FigureSpec, figure, finish, finish_spec, wrap_lines
 
 # Okabe–Ito colours not used by the arms, one per cluster number (1 = lowest mean DAS28).
 CLUSTER_COLORS = ("#009E73", "#56B4E9", "#CC79A7", "#D55E00", "#000000")
@@ -25,17 +25,17 @@ def cluster_color(cluster: int) -> str:
 def cluster_courses_figure(profiles, title: str | None = None) -> go.Figure:
     """Mean DAS28-ESR per cluster over years since infusion, with the interquartile band."""
     lang = profiles.attrs.get("lang", "en")
-    fig = go.Figure()
+    fig = FigureSpec()
     for c, rows in profiles.groupby("cluster", sort=True):
         color = cluster_color(c)
         years = rows["months"] / 12.0
-        fig.add_trace(go.Scatter(
-            x=[*years, *years[::-1]], y=[*rows["band_high"], *rows["band_low"][::-1]],
+        fig.add_trace(dict(
+            type="scatter", x=[*years, *years[::-1]], y=[*rows["band_high"], *rows["band_low"][::-1]],
             fill="toself", fillcolor=_rgba(color, 0.15), line=dict(width=0),
             hoverinfo="skip", showlegend=False, legendgroup=str(c)))
         label = f"{rows['label'].iloc[0]} (n = {int(rows['n'].iloc[0])})"
-        fig.add_trace(go.Scatter(
-            x=years, y=rows["mean"], mode="lines+markers", name=label, legendgroup=str(c),
+        fig.add_trace(dict(
+            type="scatter", x=years, y=rows["mean"], mode="lines+markers", name=label, legendgroup=str(c),
             line=dict(color=color, dash=CLUSTER_DASH[(int(c) - 1) % len(CLUSTER_DASH)],
                       width=2.5),
             customdata=[[int(c)]] * len(rows),
@@ -67,8 +67,8 @@ def cluster_sankey_figure(result) -> go.Figure:
     # the period names head the columns; a node carries its cluster's name, wrapped so the
     # labels of neighbouring columns do not run into each other
     labels = [wrap_lines(lab, 18) for lab in nodes["label"]]
-    fig = go.Figure(go.Sankey(
-        arrangement="snap",
+    fig = FigureSpec().add_trace(dict(
+        type="sankey", arrangement="snap",
         node=dict(label=labels, x=x, pad=12, thickness=14,
                   color=[cluster_color(c) for c in nodes["cluster"]]),
         link=dict(source=[index[(p, c)] for p, c in zip(tr["from_period"], tr["from_cluster"])],
@@ -89,9 +89,9 @@ def cluster_sankey_figure(result) -> go.Figure:
         fig.add_annotation(x=x_p, y=1.0, xref="paper", yref="paper", yanchor="bottom",
                            xanchor="left" if x_p < 0.2 else "right" if x_p > 0.8 else "center",
                            text=f"<b>{t(f'clusters.period.{p}', lang)}</b>", showarrow=False)
-    fig = finish(fig, tr.attrs, height=640)
-    fig.update_layout(margin=dict(t=fig.layout.margin.t + 30))
-    return fig
+    fig = finish_spec(fig, tr.attrs, height=640)
+    fig.update_layout(margin=dict(t=fig.layout["margin"]["t"] + 30))
+    return figure(fig)
 
 
 def _period_order(period: str) -> int:
@@ -106,9 +106,9 @@ def cluster_matrix_figure(result, from_period: str) -> go.Figure:
     lang = tr.attrs.get("lang", "en")
     to_period = PERIODS[PERIODS.index(from_period) + 1]
     matrix = transition_matrix(tr, from_period)
-    fig = go.Figure(go.Heatmap(
-        z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index),
-        colorscale="Blues", showscale=False, text=matrix.to_numpy(), texttemplate="%{text}",
+    fig = FigureSpec().add_trace(dict(
+        type="heatmap", z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index),
+        colorscale=COUNT_COLORSCALE, showscale=False, text=matrix.to_numpy(), texttemplate="%{text}",
         hoverinfo="skip"))
     fig.update_xaxes(title_text=t("clusters.chart.matrix_axis", lang,
                                   period=t(f"clusters.period.{to_period}", lang)))

@@ -7,14 +7,14 @@ import plotly.graph_objects as go
 from ..i18n import fmt_percent, t
 from ..schema import ARMS
 from ..scope import describe_filters
-from .theme import ARM_COLORS, FONT_FAMILY, arm_label, finish
+from .theme import ARM_COLORS, FONT_FAMILY, FigureSpec, arm_label, finish
 
 
 def consort_figure(disposition: pd.DataFrame) -> go.Figure:
     """Randomised → per arm → withdrew (by reason) → completed, one column per arm."""
     lang = disposition.attrs.get("lang", "en")
     d = disposition.set_index("arm")
-    fig = go.Figure()
+    fig = FigureSpec()
     total = int(d.randomized.sum())
 
     def box(x, y, text, color="#333", w=0.46, h=0.13):

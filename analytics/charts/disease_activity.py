@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..disease_activity import CATEGORIES
 from ..i18n import t
 from ..schema import ARMS, VISITS
-from .theme import CATEGORY_COLORS, arm_label, bare, finish
+from .theme import (CATEGORY_COLORS, COUNT_COLORSCALE, FigureSpec, arm_label, bare, figure,
+                    finish, finish_spec, subplots)
 
 # ``theme.CATEGORY_COLORS`` has no colour for 'missing'; a light grey keeps it apart from the
 # darker 'withdrawn' grey.
@@ -125,10 +125,11 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
         return tops
     source_top, target_top = stacked("from", "to"), stacked("to", "from")
 
-    fig = go.Figure()
+    fig = FigureSpec()
     steps = [j / (_EDGE_POINTS - 1) for j in range(_EDGE_POINTS)]
     smooth = [3 * u * u - 2 * u * u * u for u in steps]   # a cubic Bézier with flat ends
     handle_x, handle_y = [], []
+    ribbons: dict = {}   # from category -> x and y of its ribbons' outlines, None between two
     for i, r in enumerate(links):
         x0 = centre[r.from_timepoint] + _NODE_WIDTH / 2
         x1 = centre[r.to_timepoint] - _NODE_WIDTH / 2
@@ -137,35 +138,47 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
         xs = [x0 + (x1 - x0) * u for u in steps]
         upper = [a + (b - a) * v for v in smooth]
         lower = [y - width for y in upper[::-1]]
-        fig.add_trace(go.Scatter(
-            x=xs + xs[::-1], y=upper + lower, mode="lines", fill="toself", line=dict(width=0),
-            fillcolor=_rgba(category_color(r.from_category), 0.45), hoverinfo="skip",
-            showlegend=False))
+        outline_x, outline_y = ribbons.setdefault(r.from_category, ([], []))
+        if outline_x:
+            outline_x.append(None)
+            outline_y.append(None)
+        outline_x += xs + xs[::-1]
+        outline_y += upper + lower
         handle_x.append((x0 + x1) / 2)
         handle_y.append((a + b - width) / 2)
+    # One trace per colour, each ribbon a segment of it (``fill="toself"`` fills every segment
+    # between None gaps): plotly.js draws trace by trace, and a trace per ribbon made the page
+    # slow to draw. A colour's ribbons leave one node per column pair, stacked, so they never
+    # overlap; in category order the colours are painted as the ribbons were one by one.
+    for category in sorted(ribbons, key=lambda c: cats.index(c) if c in cats else 99):
+        outline_x, outline_y = ribbons[category]
+        fig.add_trace(dict(
+            type="scatter", x=outline_x, y=outline_y, mode="lines", fill="toself",
+            line=dict(width=0), fillcolor=_rgba(category_color(category), 0.45),
+            hoverinfo="skip", showlegend=False))
     count_word = t("da.hover.count", lang)
     # 0-3: the hover's words; 4-7: positions of the codes that map a selected link back to its
     # subjects (link_flow); positions, not codes, so a Chinese page carries no English word.
-    fig.add_trace(go.Scatter(
-        x=handle_x, y=handle_y, mode="markers", showlegend=False,
+    fig.add_trace(dict(
+        type="scatter", x=handle_x, y=handle_y, mode="markers", showlegend=False,
         marker=dict(size=9, color="white", line=dict(width=1.5, color="#444")),
         customdata=[[_visit(r.from_timepoint, lang), _cat(r.from_category, lang),
                      _visit(r.to_timepoint, lang), _cat(r.to_category, lang),
                      VISITS.index(r.from_timepoint), CATEGORIES.index(r.from_category),
                      VISITS.index(r.to_timepoint), CATEGORIES.index(r.to_category)]
                     for r in links],
-        text=[int(r.count) for r in links],
+        text=[str(int(r.count)) for r in links],   # plotly's validation makes text str
         hovertemplate=(f"%{{customdata[0]}}: %{{customdata[1]}} → %{{customdata[2]}}: "
                        f"%{{customdata[3]}}<br>{count_word}: %{{text}}<extra></extra>")))
     # a node is a flow from its category to itself at one time point: the same mapping
-    fig.add_trace(go.Scatter(
-        x=[centre[k[0]] for k in keys], y=[top[k] - size[k] * scale / 2 for k in keys],
+    fig.add_trace(dict(
+        type="scatter", x=[centre[k[0]] for k in keys], y=[top[k] - size[k] * scale / 2 for k in keys],
         mode="markers", showlegend=False,
         marker=dict(size=9, symbol="square", color="white", line=dict(width=1.5, color="#444")),
         customdata=[[_visit(k[0], lang), _cat(k[1], lang), _visit(k[0], lang), _cat(k[1], lang),
                      VISITS.index(k[0]), CATEGORIES.index(k[1]),
                      VISITS.index(k[0]), CATEGORIES.index(k[1])] for k in keys],
-        text=[size[k] for k in keys],
+        text=[str(size[k]) for k in keys],
         hovertemplate=(f"%{{customdata[0]}}: %{{customdata[1]}}<br>{count_word}: %{{text}}"
                        "<extra></extra>")))
     shapes = [dict(type="rect", xref="x", yref="y", x0=centre[k[0]] - _NODE_WIDTH / 2,
@@ -182,7 +195,9 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
                     xanchor="left" if pos[tp] == 0 else ("right" if pos[tp] == last
                                                          else "center"))
                for tp in timepoints]
-    fig.update_layout(shapes=shapes, annotations=labels, hovermode="closest")
+    fig.update_layout(annotations=labels, hovermode="closest")
+    if shapes:   # plotly's validation drops an empty list (a Sankey without flows)
+        fig.update_layout(shapes=shapes)
     fig.update_xaxes(range=[0, 1], visible=False, fixedrange=True)
     fig.update_yaxes(range=[0, 1], visible=False, fixedrange=True, domain=[0, _PLOT_TOP])
     title = t("da.sankey.title", lang, arm=arm_label(arm, lang))
@@ -222,7 +237,7 @@ def transition_matrix_figure(transitions: pd.DataFrame, lang: str | None = None,
     cols = _matrix_categories(transitions, "to_category", cats)
     titles = [f"{arm_label(a, lang)} (n = {int(transitions.loc[transitions['arm'] == a, 'count'].sum())})"
               for a in ARMS]
-    fig = make_subplots(rows=1, cols=len(ARMS), subplot_titles=titles, horizontal_spacing=0.14)
+    fig = subplots(rows=1, cols=len(ARMS), subplot_titles=titles, horizontal_spacing=0.14)
     zmax = max(int(transitions["count"].max()) if len(transitions) else 1, 1)
     row_labels = [_short(c, lang) for c in rows]
     col_labels = [_short(c, lang) for c in cols]
@@ -234,9 +249,9 @@ def transition_matrix_figure(transitions: pd.DataFrame, lang: str | None = None,
         for r in rows:
             z.append([int(sub["count"].get((r, c), 0)) for c in cols])
             pct.append([sub["row_percent"].get((r, c), float("nan")) for c in cols])
-        fig.add_trace(go.Heatmap(
-            z=z, x=col_labels, y=row_labels, customdata=pct, zmin=0, zmax=zmax,
-            colorscale="Blues", showscale=False, texttemplate="%{z}",
+        fig.add_trace(dict(
+            type="heatmap", z=z, x=col_labels, y=row_labels, customdata=pct, zmin=0, zmax=zmax,
+            colorscale=COUNT_COLORSCALE, showscale=False, texttemplate="%{z}",
             textfont=dict(size=14),
             hovertemplate=(f"%{{y}} → %{{x}}<br>{count_word}: %{{z}}<br>"
                            f"{row_pct_word}: %{{customdata:.1f}}<extra></extra>"),
@@ -245,9 +260,8 @@ def transition_matrix_figure(transitions: pd.DataFrame, lang: str | None = None,
                          side="bottom", row=1, col=j)
         fig.update_yaxes(title_text=t("da.axis.from", lang, timepoint=_visit(start, lang)),
                          autorange="reversed", row=1, col=j)
-    fig = finish(fig, attrs, title=t("da.matrix.title", lang, start=_visit(start, lang),
-                                     end=_visit(end, lang)), height=height)
-    return fig
+    return finish(fig, attrs, title=t("da.matrix.title", lang, start=_visit(start, lang),
+                                      end=_visit(end, lang)), height=height)
 
 
 # -- stacked bars -------------------------------------------------------------------------------
@@ -266,39 +280,43 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
         df = df[df["timepoint"].isin(timepoints)]
     tps = [v for v in VISITS if v in set(df["timepoint"])]
     labels = {tp: _visit(tp, lang) for tp in tps}
-    fig = make_subplots(rows=len(ARMS), cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=[arm_label(a, lang) for a in ARMS])
+    fig = subplots(rows=len(ARMS), cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                   subplot_titles=[arm_label(a, lang) for a in ARMS])
     count_word = t("da.hover.count", lang)
     tp_word = t("da.axis.timepoint", lang)
     for i, arm in enumerate(ARMS, start=1):
-        sub = df[df["arm"] == arm].set_index(["timepoint", "category"])
+        sub = df[df["arm"] == arm]
+        # (time point, category) -> (percent, count, n), looked up in a dict: a .loc per bar
+        # cost more than the rest of the chart
+        cells = {(tp, cat): (pct, int(count), int(n)) for tp, cat, pct, count, n in zip(
+            sub["timepoint"], sub["category"], sub["percent"], sub["count"], sub["n"])}
+        n_by_tp: dict = {}
+        for (tp, _), (_, count, _) in cells.items():
+            n_by_tp[tp] = n_by_tp.get(tp, 0) + count
         for cat in cats:
-            rows = [sub.loc[(tp, cat)] if (tp, cat) in sub.index else None for tp in tps]
-            fig.add_trace(go.Bar(
-                x=[labels[tp] for tp in tps],
-                y=[(r["percent"] if r is not None else 0) for r in rows],
-                customdata=[[int(r["count"]) if r is not None else 0,
-                             int(r["n"]) if r is not None else 0] for r in rows],
+            rows = [cells.get((tp, cat), (0, 0, 0)) for tp in tps]
+            fig.add_trace(dict(
+                type="bar", x=[labels[tp] for tp in tps], y=[pct for pct, _, _ in rows],
+                customdata=[[count, n] for _, count, n in rows],
                 name=_cat(cat, lang), legendgroup=cat, showlegend=(i == 1),
                 marker=dict(color=category_color(cat), line=dict(color="white", width=0.5)),
                 hovertemplate=(f"{_cat(cat, lang)}<br>{tp_word}: %{{x}}<br>"
                                f"{t('common.percent', lang, value='%{y:.1f}')} "
                                f"({count_word} %{{customdata[0]}}/%{{customdata[1]}})"
                                "<extra></extra>")), row=i, col=1)
-        n_by_tp = sub.groupby(level="timepoint")["count"].sum() if len(sub) else pd.Series()
-        fig.add_trace(go.Scatter(
-            x=[labels[tp] for tp in tps], y=[104] * len(tps), mode="text",
-            text=[f"n={int(n_by_tp.get(tp, 0))}" for tp in tps], textfont=dict(size=10),
+        fig.add_trace(dict(
+            type="scatter", x=[labels[tp] for tp in tps], y=[104] * len(tps), mode="text",
+            text=[f"n={n_by_tp.get(tp, 0)}" for tp in tps], textfont=dict(size=10),
             hoverinfo="skip", showlegend=False), row=i, col=1)
         fig.update_yaxes(title_text=t("da.axis.percent", lang), range=[0, 110],
                          tickvals=[0, 25, 50, 75, 100], row=i, col=1)
     fig.update_xaxes(categoryorder="array", categoryarray=[labels[tp] for tp in tps],
                      tickangle=-40)
     fig.update_layout(barmode="stack", bargap=0.15)
-    fig = finish(fig, attrs, title=t("da.bars.title", lang), height=height)
+    fig = finish_spec(fig, attrs, title=t("da.bars.title", lang), height=height)
     # Legend above the first panel's title; room for it under the figure title.
     # The rotated time-point labels need room above the caption (the last annotation).
-    fig.layout.annotations[-1].yshift = -100
+    fig.layout["annotations"][-1]["yshift"] = -100
     # Legend on a line of its own under the figure title, starting at the left edge, so a long
     # legend title cannot run into the figure title.
     # Under NRI seven categories can wrap onto a second legend row: room for it under the
@@ -308,5 +326,5 @@ def activity_bars_figure(activity: pd.DataFrame, lang: str | None = None,
                                   font=dict(size=12),
                                   title=dict(text=t("da.axis.category", lang), side="top")),
                       title=dict(yref="container", y=0.985, yanchor="top"),
-                      margin=dict(t=130 + 30 * legend_rows, b=fig.layout.margin.b + 40))
-    return fig
+                      margin=dict(t=130 + 30 * legend_rows, b=fig.layout["margin"]["b"] + 40))
+    return figure(fig)

@@ -10,6 +10,7 @@ import os
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.colors import get_colorscale
 
 from ..annotate import caption
 from ..i18n import t
@@ -22,6 +23,9 @@ CATEGORY_COLORS = {  # disease activity, ordered from best to worst
     "remission": "#009E73", "low": "#56B4E9", "moderate": "#F0E442", "high": "#D55E00",
     "withdrawn": "#999999", "missing": "#D9D9D9", "ended": "#EFE6D2",
 }
+# Counts in a heatmap. Spelled out, as plotly's validation spells a named scale ("Blues"): an
+# unvalidated figure keeps what it is given.
+COUNT_COLORSCALE = get_colorscale("Blues")
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, Arial, sans-serif"
 
 # The figures' template, registered once and made plotly's default: a new figure takes it when it
@@ -209,6 +213,13 @@ def finish(fig: FigureSpec | go.Figure, attrs: dict, *, title: str | None = None
     a smaller one for a figure drawn in a narrow column. Returns the go.Figure (a
     :class:`FigureSpec` is made into one here).
     """
+    return figure(finish_spec(fig, attrs, title=title, height=height, wrap=wrap))
+
+
+def finish_spec(fig: FigureSpec | go.Figure, attrs: dict, *, title: str | None = None,
+                height: int = 480, wrap: int = 110) -> FigureSpec | go.Figure:
+    """:func:`finish` without making the go.Figure: for a chart that adjusts the finished
+    layout (the caption is the last annotation) before :func:`figure` makes it."""
     text = wrap_lines(caption(attrs), wrap)
     n_lines = text.count("<br>") + 1
     fig.update_layout(
@@ -221,7 +232,7 @@ def finish(fig: FigureSpec | go.Figure, attrs: dict, *, title: str | None = None
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0,
                        yshift=-60, xanchor="left", yanchor="top", showarrow=False,
                        align="left", font=dict(size=11, color="#444"))
-    return figure(fig)
+    return fig
 
 
 def _width(text: str) -> int:
