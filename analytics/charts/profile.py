@@ -6,12 +6,11 @@ Every trace carries the subject id in ``customdata`` so a selection maps back to
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..i18n import fmt_number, t, term
 from ..measures import DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION
 from ..schema import DRUG_CLASSES, SEVERITIES
-from .theme import CATEGORY_COLORS, finish
+from .theme import CATEGORY_COLORS, FigureSpec, finish, subplots
 
 # panel -> (y-axis title key, [(visit column, legend key, colour, dash)])
 _SERIES = {
@@ -65,7 +64,7 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
     attrs = visits.attrs
     lang = attrs.get("lang", "en")
     subject = attrs.get("subject_id", "")
-    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True,
+    fig = subplots(rows=len(panels), cols=1, shared_xaxes=True,
                         vertical_spacing=0.1 / len(panels),
                         row_heights=[_HEIGHTS[p] for p in panels])
     for row, panel in enumerate(panels, start=1):
@@ -78,8 +77,8 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
         title_key, series = _SERIES[panel]
         for column, legend_key, color, dash in series:
             rows = visits[visits[column].notna()]
-            fig.add_trace(go.Scatter(
-                x=rows["years"], y=rows[column], mode="lines+markers",
+            fig.add_trace(dict(
+                type="scatter", x=rows["years"], y=rows[column], mode="lines+markers",
                 name=t(legend_key, lang), line=dict(color=color, dash=dash, width=2),
                 marker=dict(size=6, color=color), customdata=[subject] * len(rows),
                 hovertext=[f"{t(f'visit.{v}', lang)}: {fmt_number(y, 2, lang)}"
@@ -95,7 +94,7 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
     if "das28" in panels:
         axis = "y" if panels.index("das28") == 0 else f"y{panels.index('das28') + 1}"
         shapes += [dict(type="rect", xref="x domain", x0=0, x1=1, yref=axis, y0=low, y1=high,
-                        fillcolor=CATEGORY_COLORS[category], opacity=0.15, line_width=0,
+                        fillcolor=CATEGORY_COLORS[category], opacity=0.15, line=dict(width=0),
                         layer="below") for category, low, high in _BANDS]
     # one line per date, its milestones named together (withdrawal and end of follow-up are
     # often the same day); a label close to the one before is raised a line
@@ -116,8 +115,8 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
     fig.update_layout(shapes=shapes, annotations=labels)
     fig.update_xaxes(range=_time_range(profile))
     fig.update_xaxes(title_text=t("profile.chart.time_axis", lang), row=len(panels), col=1)
-    finish(fig, attrs, title=title,
-           height=height or int(170 * sum(_HEIGHTS[p] for p in panels)) + 220)
+    fig = finish(fig, attrs, title=title,
+                 height=height or int(170 * sum(_HEIGHTS[p] for p in panels)) + 220)
     # the legend beside the panels (above them it would cover the milestone labels); fixed
     # margins, so the three figures of a profile draw the same time axis one above another
     fig.update_layout(legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"),
@@ -125,7 +124,7 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
     return fig
 
 
-def _medications(fig: go.Figure, meds, subject: str, lang: str, row: int) -> None:
+def _medications(fig: FigureSpec, meds, subject: str, lang: str, row: int) -> None:
     labels = [t(f"efficacy.drug.{c}", lang) for c in DRUG_CLASSES]
     for drug_class, label in zip(DRUG_CLASSES, labels):
         rows = meds[meds["drug_class"] == drug_class]
@@ -137,8 +136,10 @@ def _medications(fig: go.Figure, meds, subject: str, lang: str, row: int) -> Non
                    end=str(e)[:10] if e is not None and e == e else t("profile.chart.ongoing",
                                                                        lang))
                  for d, s, e in zip(rows["drug_name"], rows["start_date"], rows["end_date"])]
-        fig.add_trace(go.Bar(
-            base=rows["start_years"], x=rows["end_years"] - rows["start_years"],
+        fig.add_trace(dict(
+            # base as a list: plotly's validation makes it one, so the JSON stays the same
+            type="bar", base=rows["start_years"].tolist(),
+            x=rows["end_years"] - rows["start_years"],
             y=[label] * len(rows), orientation="h", name=label, showlegend=False,
             marker=dict(color=_DRUG_COLORS[drug_class]), customdata=[subject] * len(rows),
             hovertext=hover, hoverinfo="text"), row=row, col=1)
@@ -147,12 +148,12 @@ def _medications(fig: go.Figure, meds, subject: str, lang: str, row: int) -> Non
                      categoryarray=labels, row=row, col=1)
 
 
-def _adverse_events(fig: go.Figure, aes, subject: str, lang: str, row: int) -> None:
+def _adverse_events(fig: FigureSpec, aes, subject: str, lang: str, row: int) -> None:
     labels = [t(f"safety.severity.{s}", lang) for s in SEVERITIES]
     if not aes.empty:
         serious = aes["serious"].astype(bool)
-        fig.add_trace(go.Scatter(
-            x=aes["onset_years"], y=[t(f"safety.severity.{s}", lang) for s in aes["severity"]],
+        fig.add_trace(dict(
+            type="scatter", x=aes["onset_years"], y=[t(f"safety.severity.{s}", lang) for s in aes["severity"]],
             mode="markers", name=t("profile.chart.ae_legend", lang),
             marker=dict(size=[_SEVERITY_SIZE.get(s, 10) for s in aes["severity"]],
                         symbol=["diamond" if s else "diamond-open" for s in serious],

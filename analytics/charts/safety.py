@@ -10,12 +10,11 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..i18n import t
 from ..safety import term_label
 from ..schema import ARMS
-from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish
+from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish, subplots
 
 _ARM_OFFSET = {"MSC": -0.08, "MSC_IFNG": 0.08}  # side by side, so the error bars do not overlap
 
@@ -39,7 +38,7 @@ def rates_by_year_figure(df: pd.DataFrame) -> go.Figure:
     lang = attrs.get("lang", "en")
     categories = list(dict.fromkeys(df["category"])) or ["any", "serious"]
     titles = [t(f"safety.cat.{c}", lang) for c in categories]
-    fig = make_subplots(rows=1, cols=len(categories), subplot_titles=titles,
+    fig = subplots(rows=1, cols=len(categories), subplot_titles=titles,
                         horizontal_spacing=0.08)
     for col, category in enumerate(categories, start=1):
         for arm in ARMS:
@@ -47,8 +46,9 @@ def rates_by_year_figure(df: pd.DataFrame) -> go.Figure:
             if rows.empty:
                 continue
             rate = rows["rate"]
-            fig.add_trace(go.Scatter(
-                x=rows["year"] + _ARM_OFFSET[arm], y=rate, mode="lines+markers",
+            fig.add_trace(dict(
+                type="scatter", x=rows["year"] + _ARM_OFFSET[arm], y=rate,
+                mode="lines+markers",
                 name=arm_label(arm, lang), legendgroup=arm, showlegend=(col == 1),
                 line=dict(color=ARM_COLORS[arm], dash=ARM_DASH[arm]),
                 marker=dict(color=ARM_COLORS[arm], symbol=ARM_SYMBOLS[arm], size=9),
@@ -80,13 +80,14 @@ def term_rates_figure(df: pd.DataFrame, top: int | None = 20) -> go.Figure:
     df = df[df["term"].isin(terms)]
     order = list(reversed(terms))  # most frequent at the top
     pos = {term: i for i, term in enumerate(order)}  # numeric rows, so the arms can sit apart
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.6, 0.4],
+    fig = subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.6, 0.4],
                         horizontal_spacing=0.03)
     for arm in ARMS:
         rows = df[df["arm"] == arm].set_index("term").reindex(order).reset_index()
         rate = rows["rate"]
-        fig.add_trace(go.Scatter(
-            x=rate, y=[pos[term] - 1.5 * _ARM_OFFSET[arm] for term in rows["term"]],
+        fig.add_trace(dict(
+            type="scatter", x=rate,
+            y=[pos[term] - 1.5 * _ARM_OFFSET[arm] for term in rows["term"]],
             mode="markers", name=arm_label(arm, lang), legendgroup=arm,
             marker=dict(color=ARM_COLORS[arm], symbol=ARM_SYMBOLS[arm], size=9),
             error_x=dict(type="data", symmetric=False, array=rows["ci_high"] - rate,
@@ -105,12 +106,13 @@ def term_rates_figure(df: pd.DataFrame, top: int | None = 20) -> go.Figure:
             continue
         xs += [low if low > 0 else lo_edge, high if math.isfinite(high) else hi_edge, None]
         ys += [pos[term], pos[term], None]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#444", width=1.5),
-                             showlegend=False, hoverinfo="skip"), row=1, col=2)
+    fig.add_trace(dict(type="scatter", x=xs, y=ys, mode="lines",
+                       line=dict(color="#444", width=1.5), showlegend=False, hoverinfo="skip"),
+                  row=1, col=2)
     rr = ratios["rate_ratio"].astype(float).to_numpy()
     shown = ratios[np.isfinite(rr) & (rr > 0)]
-    fig.add_trace(go.Scatter(
-        x=shown["rate_ratio"], y=[pos[term] for term in shown["term"]], mode="markers",
+    fig.add_trace(dict(
+        type="scatter", x=shown["rate_ratio"], y=[pos[term] for term in shown["term"]], mode="markers",
         name=t("safety.chart.rr_legend", lang),
         marker=dict(color="#444", symbol="square", size=8),
         hovertext=[t("safety.chart.hover_rr", lang, rr=_num(r), low=_num(lo), high=_num(hi))

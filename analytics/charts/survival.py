@@ -6,14 +6,13 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..caution import not_estimable
 from ..display import fmt_duration
 from ..i18n import t
 from ..schema import ARMS
 from ..survival import comparison_text
-from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish, wrap_lines
+from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish, subplots, wrap_lines
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -79,7 +78,7 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
         x_max = max(x_max, float(res.curves["time"].max()))
     x_range = [-0.02 * x_max, x_max * 1.02]
 
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22],
+    fig = subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22],
                         vertical_spacing=0.17)
     curves = res.curves[res.curves["scale"] == scale]
     for arm in ARMS:
@@ -98,13 +97,14 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
             notes = notes + [notes[-1]]
         if ci_bands:
             for bx, by in band_segments(x, lo, hi):
-                fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", line=dict(width=0),
-                                         fill="toself", fillcolor=_rgba(color, 0.18),
-                                         hoverinfo="skip", legendgroup=arm, showlegend=False,
-                                         name=f"{name} {t('survival.ci', lang)}"),
+                fig.add_trace(dict(type="scatter", x=bx, y=by, mode="lines",
+                                   line=dict(width=0), fill="toself",
+                                   fillcolor=_rgba(color, 0.18), hoverinfo="skip",
+                                   legendgroup=arm, showlegend=False,
+                                   name=f"{name} {t('survival.ci', lang)}"),
                               row=1, col=1)
-        fig.add_trace(go.Scatter(
-            x=x, y=y, mode="lines", name=name, legendgroup=arm,
+        fig.add_trace(dict(
+            type="scatter", x=x, y=y, mode="lines", name=name, legendgroup=arm,
             line=dict(color=color, dash=ARM_DASH[arm], width=2.5, shape="hv"),
             # the time as the tables say it (weeks, months, years), whatever the axis unit
             customdata=[[fmt_duration(when, lang, fine=True), _ci_hover(a, b, reason, lang)]
@@ -115,8 +115,8 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
         if censor_marks:
             cens = c[c["n_censored"] > 0]
             if not cens.empty:
-                fig.add_trace(go.Scatter(
-                    x=cens["time"], y=cens["estimate"], mode="markers", legendgroup=arm,
+                fig.add_trace(dict(
+                    type="scatter", x=cens["time"], y=cens["estimate"], mode="markers", legendgroup=arm,
                     name=f"{name} {t('survival.censored', lang)}", showlegend=False,
                     marker=dict(symbol="line-ns-open", size=10, color=color,
                                 line=dict(width=1.5, color=color)),
@@ -130,8 +130,8 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
     labels = {arm: arm_label(arm, lang) for arm in ARMS}
     for arm in ARMS:
         a = res.at_risk[res.at_risk["arm"] == arm]
-        fig.add_trace(go.Scatter(
-            x=a["time"], y=[labels[arm]] * len(a), mode="text",
+        fig.add_trace(dict(
+            type="scatter", x=a["time"], y=[labels[arm]] * len(a), mode="text",
             text=[str(n) for n in a["n_at_risk"]], textposition="middle center",
             textfont=dict(color=ARM_COLORS[arm], size=13), showlegend=False,
             customdata=a["n_events"],
@@ -163,7 +163,7 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
                        yref="y domain", x=0.99, y=0.03 if low_side else 0.97, xanchor="right",
                        yanchor="bottom" if low_side else "top", showarrow=False, align="left",
                        bgcolor="rgba(255,255,255,0.85)", bordercolor="#bbb", borderwidth=1,
-                       font=dict(size=12), row=1, col=1)
+                       font=dict(size=12))   # the refs of row 1, col 1
     return finish(fig, attrs, title=attrs.get("title"), height=height)
 
 
