@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 
 from ..i18n import t
 from ..schema import ARMS, VISIT_MONTHS
-from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, FigureSpec, arm_label, finish, subplots
+from .theme import (ARM_COLORS, ARM_DASH, ARM_SYMBOLS, FigureSpec, arm_label, bare, finish,
+                    subplots)
 
 _ARM_OFFSET = {"MSC": -0.04, "MSC_IFNG": 0.04}  # years; keeps the two arms' error bars apart
 _BAR_PATTERN = {"MSC": "", "MSC_IFNG": "/"}  # a second cue besides colour
@@ -45,6 +46,7 @@ def response_figure(df: pd.DataFrame, timepoint: str | None = None) -> go.Figure
     the selected time point. ``df`` is a :func:`analytics.response.response_rates` frame."""
     attrs = df.attrs
     lang = attrs.get("lang", "en")
+    df = bare(df)
     fig = FigureSpec()
     for arm in ARMS:
         rows = df[(df["arm"] == arm) & (df["n"] > 0)].sort_values("years")
@@ -88,8 +90,10 @@ def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
     name = t(f"efficacy.measure.{measure}", lang) if measure else ""
     y, lo_col, hi_col = (("mean_change", "change_ci_low", "change_ci_high") if change
                          else ("mean", "ci_low", "ci_high"))
+    df = bare(df)
     fig = FigureSpec()
     if individual is not None and not individual.empty:
+        individual = bare(individual)
         value_col = "change" if change else "value"
         for arm in ARMS:
             sub = individual[(individual["arm"] == arm) & individual[value_col].notna()]
@@ -152,6 +156,7 @@ def medications_figure(df: pd.DataFrame) -> go.Figure:
     point, per arm. ``df`` is an :func:`analytics.medications.medications` frame."""
     attrs = df.attrs
     lang = attrs.get("lang", "en")
+    df = bare(df)
     classes = list(dict.fromkeys(df["drug_class"]))
     fig = subplots(rows=1, cols=max(1, len(classes)), shared_yaxes=True,
                    horizontal_spacing=0.02,

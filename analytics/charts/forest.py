@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from ..caution import not_estimable
 from ..i18n import fmt_number, fmt_p, t
-from .theme import ARM_COLORS, FigureSpec, finish
+from .theme import ARM_COLORS, FigureSpec, bare, finish
 from ..planner import n_axis_label
 
 _POINT_COLOR = "#333333"
@@ -32,6 +32,7 @@ def forest_figure(df: pd.DataFrame, measure: str = "diff") -> go.Figure:
     if measure not in cols:
         raise ValueError(f"unknown measure {measure!r}; expected one of {tuple(cols)}")
     value, low, high, axis_key, scale, null = cols[measure]
+    df = bare(df)
     # the adjusted row is an odds ratio only: no difference to draw
     rows = (df[df["row_kind"] != "adjusted"] if measure == "diff" else df).reset_index(drop=True)
     y = list(range(len(rows)))  # numeric rows, top to bottom; labels set as tick text
@@ -80,6 +81,7 @@ def power_figure(df: pd.DataFrame) -> go.Figure:
     """Power vs n per arm from :func:`analytics.planner.plan_response` (normal approximation and
     exact Fisher) or :func:`analytics.planner.plan_survival` (Schoenfeld), with the target."""
     attrs, lang = df.attrs, df.attrs.get("lang", "en")
+    df = bare(df)
     fig = FigureSpec()
     series = [(c, key, dash) for c, key, dash in (
         ("power_normal", "planner.col.power_normal", "solid"),
