@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .annotate import annotate
+from .annotate import annotate, bare
 from .i18n import fmt_p, t
 from .published import published_figures
 from .response import compare_computed_rates, response_rates_by_endpoint
@@ -35,7 +35,7 @@ def _rows(df: pd.DataFrame, *keys: str) -> dict:
     """``df``'s rows (as dicts) by the values of ``keys``, the first row where several share
     them; looked up once per figure, so no frame is filtered per figure."""
     out: dict = {}
-    for row in df.to_dict("records"):
+    for row in bare(df).to_dict("records"):
         out.setdefault(tuple(row[k] for k in keys), row)
     return out
 
@@ -52,7 +52,7 @@ class _Computed:
         meds = study.medications("completers")
         self.meds = _rows(meds, "drug_class", "timepoint", "arm")
         self.meds_p = _rows(meds, "drug_class", "timepoint")
-        self.ae = study.ae_summary("safety")
+        self.ae = bare(study.ae_summary("safety"))
         self.ae_rows = _rows(self.ae, "category", "arm")
         self.follow_up = study.query(
             "SELECT avg(person_years) AS y FROM subject_info WHERE status = 'completed'").y[0]
@@ -144,7 +144,7 @@ def _limit_rows(computed: _Computed, lang: str) -> list[dict]:
               ("DAS28_REM", "Y1", True), ("DAS28_REM", "Y3", False),
               ("DAS28_REM", "Y5", False)]
     for endpoint, timepoint, not_significant in checks:
-        cmp = computed.compare(endpoint)
+        cmp = bare(computed.compare(endpoint))
         if timepoint:
             cmp = cmp[cmp.timepoint == timepoint]
         for r in cmp.itertuples():

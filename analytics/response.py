@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .annotate import annotate, arm_counts
+from .annotate import annotate, arm_counts, bare
 from .i18n import fmt_number, fmt_p, fmt_percent, t
 from .measures import RESPONSE_ENDPOINTS
 from .population import follow_up_sql, select
@@ -211,8 +211,7 @@ def compare_computed_rates(study, rates: pd.DataFrame, endpoint: str,
     """:func:`compare_rates` from ``rates``, the :func:`response_rates` frame of the same
     endpoint, population and filters already computed (so a caller that shows both counts
     once)."""
-    counts = rates.copy(deep=False)
-    counts.attrs = {}  # pandas deep-copies attrs into every column taken below; not needed
+    counts = bare(rates)
     # the columns as arrays and each (time point, years, arm) row's position: a frame look-up
     # per cell (groupby, set_index, .at) cost more than the statistics
     columns = ("responders", "n", "n_ended", "rate", "ci_low", "ci_high")
