@@ -143,18 +143,18 @@ def _limit_rows(computed: _Computed, lang: str) -> list[dict]:
     checks = [("ACR50", None, True), ("ACR70", None, True),
               ("DAS28_REM", "Y1", True), ("DAS28_REM", "Y3", False),
               ("DAS28_REM", "Y5", False)]
-    for endpoint, timepoint, not_significant in checks:
+    for endpoint, only_at, not_significant in checks:
         cmp = bare(computed.compare(endpoint))
-        if timepoint:
-            cmp = cmp[cmp.timepoint == timepoint]
-        for r in cmp.itertuples():
-            ok = r.p_value >= 0.05 if not_significant else r.p_value < 0.05
+        if only_at:
+            cmp = cmp[cmp.timepoint == only_at]
+        for timepoint, p_value in zip(cmp["timepoint"], cmp["p_value"]):
+            ok = p_value >= 0.05 if not_significant else p_value < 0.05
             rows.append({"section": t("reconcile.section.limits", lang),
                          "figure": t(f"endpoint.{endpoint}", lang), "arm": "",
-                         "timepoint": t(f"visit.{r.timepoint}", lang),
+                         "timepoint": t(f"visit.{timepoint}", lang),
                          "statistic": t("reconcile.statistic.p_value", lang),
                          "published": "p ≥ 0.05" if not_significant else "p < 0.05",
-                         "dashboard": fmt_p(r.p_value, lang), "match": bool(ok),
+                         "dashboard": fmt_p(p_value, lang), "match": bool(ok),
                          "source": t("reconcile.source.limit", lang)})
     return rows
 
