@@ -42,6 +42,15 @@ def annotate(df: pd.DataFrame, study, *, lang: str, title: str, population: str,
     return df
 
 
+def bare(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without its ``attrs`` (a shallow copy) for look-ups in it: pandas deep-copies a
+    frame's attrs into every frame and column taken from it, which in a loop of look-ups costs
+    more than the look-ups themselves."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def comparison_label(study, comparison: str, lang: str) -> str:
     """The comparison in words: all subjects (as published), or the randomised comparison
     naming its trial(s) as found in the study file."""

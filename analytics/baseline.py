@@ -54,9 +54,12 @@ def baseline(study, population: str = "completers", lang: str = "en", **filters)
             count({expr}) AS n, avg({expr}) AS mean, stddev_samp({expr}) AS sd,
             sum({expr}) AS count FROM ({sql}) GROUP BY arm""")
     df = study.query(" UNION ALL ".join(parts), params * len(parts))
+    by_name: dict = {}  # characteristic -> arm -> its row (one pass, no filter per name)
+    for r in df.itertuples():
+        by_name.setdefault(r.characteristic, {})[r.arm] = r
     rows = []
     for name, _, kind, decimals, sd_decimals in CHARACTERISTICS:
-        by_arm = {r.arm: r for r in df[df.characteristic == name].itertuples()}
+        by_arm = by_name.get(name, {})
         a, b = by_arm.get(ARMS[0]), by_arm.get(ARMS[1])
         if p_reason:
             p = float("nan")

@@ -106,11 +106,12 @@ def medications(study, population: str = "completers", lang: str = "en", timepoi
               list(DRUG_CLASSES)]
     df = study.query(sql, params)
     df["percent"] = [100.0 * c / n if n else float("nan") for c, n in zip(df["count"], df["n"])]
+    # (count, n) per class, time point and arm, read once: a frame look-up per cell costs more
+    cells = {(cls, tp, arm): (int(k), int(n)) for cls, tp, arm, k, n in
+             zip(df["drug_class"], df["timepoint"], df["arm"], df["count"], df["n"])}
     tests = {}  # (class, time point) -> (p, reason it cannot be tested, caution)
-    for (cls, tp), g in df.groupby(["drug_class", "timepoint"], sort=False):
-        by_arm = g.set_index("arm")
-        k1, n1 = int(by_arm.at[REFERENCE_ARM, "count"]), int(by_arm.at[REFERENCE_ARM, "n"])
-        k2, n2 = int(by_arm.at[TEST_ARM, "count"]), int(by_arm.at[TEST_ARM, "n"])
+    for cls, tp in dict.fromkeys(zip(df["drug_class"], df["timepoint"])):
+        (k1, n1), (k2, n2) = cells[(cls, tp, REFERENCE_ARM)], cells[(cls, tp, TEST_ARM)]
         n_per_arm = {REFERENCE_ARM: n1, TEST_ARM: n2}
         reason = untestable_reason(n_per_arm)
         p = float("nan") if reason else fisher_exact_p(k1, n1, k2, n2)
@@ -161,20 +162,26 @@ def medications_display(df: pd.DataFrame) -> pd.DataFrame:
     MSC n (%), MSC + IFN-γ n (%) and p. Headers translated."""
     lang = df.attrs.get("lang", "en")
     timepoints = list(dict.fromkeys(df["timepoint"]))
+    # the frame's columns read once into a look-up: a filtered frame per cell deep-copies the
+    # frame's attrs each time, which cost more than the table
+    cells = {(cls, tp, arm): (count, n, percent, p, reason, caution)
+             for cls, tp, arm, count, n, percent, p, reason, caution in zip(
+                 df["drug_class"], df["timepoint"], df["arm"], df["count"], df["n"],
+                 df["percent"], df["p_value"], df["not_estimable"], df["caution"])}
     rows = []
     for cls in dict.fromkeys(df["drug_class"]):
         row = {t("efficacy.meds.col.class", lang): t(f"efficacy.drug.{cls}", lang)}
         for tp in timepoints:
-            g = df[(df["drug_class"] == cls) & (df["timepoint"] == tp)].set_index("arm")
             tp_name = t(f"visit.{tp}", lang)
             for arm in ARMS:
                 col = t("efficacy.meds.col.arm", lang, timepoint=tp_name,
                         arm=t(f"arm.{arm}", lang))
-                row[col] = _cell(g.at[arm, "count"], g.at[arm, "n"], g.at[arm, "percent"], lang)
-            first = g.iloc[0]
+                count, n, percent = cells[(cls, tp, arm)][:3]
+                row[col] = _cell(count, n, percent, lang)
+            # the test is the same on both arms' rows
+            _, _, _, p, reason, caution = cells[(cls, tp, ARMS[0])]
             row[t("efficacy.meds.col.p", lang, timepoint=tp_name)] = (
-                not_estimable(first["not_estimable"], lang) if first["not_estimable"]
-                else fmt_p(first["p_value"], lang) + (f" {CAUTION_MARK}" if first["caution"]
-                                                       else ""))
+                not_estimable(reason, lang) if reason
+                else fmt_p(p, lang) + (f" {CAUTION_MARK}" if caution else ""))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -21,6 +21,7 @@ Every assumption is an argument and comes back in ``attrs['assumptions']``.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -78,8 +79,13 @@ def power_two_proportions_normal(p_ref: float, p_test: float, n_per_arm, alpha: 
                                   alpha=alpha, ratio=ratio, alternative="two-sided")
 
 
+# The region depends on the sizes and alpha only, not on the data: a filter change re-plans on
+# new rates with mostly the same sizes, so each region is enumerated once (read-only; at most
+# 128 kept, 90 kB each at EXACT_FISHER_MAX_N).
+@functools.lru_cache(maxsize=128)
 def fisher_rejection_region(n_ref: int, n_test: int, alpha: float = 0.05) -> np.ndarray:
-    """Boolean matrix ``[k_ref, k_test]``: the two-sided Fisher exact test rejects at ``alpha``.
+    """Boolean matrix ``[k_ref, k_test]`` (read-only): the two-sided Fisher exact test rejects at
+    ``alpha``.
 
     Conditional on the total ``s = k_ref + k_test``, ``k_ref`` is hypergeometric; the p-value of
     a table is the sum of the probabilities of the tables no more probable than it.
@@ -103,6 +109,7 @@ def fisher_rejection_region(n_ref: int, n_test: int, alpha: float = 0.05) -> np.
         # p-value of each table: the mass of all tables with pmf <= its pmf * (1 + tol)
         last = np.searchsorted(sorted_pmf, pmf * (1 + FISHER_REL_TOL), side="right") - 1
         reject[k, s - k] = cum[last] <= alpha * (1 + 1e-12)
+    reject.flags.writeable = False
     return reject
 
 

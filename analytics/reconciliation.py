@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .annotate import annotate
+from .annotate import annotate, bare
 from .i18n import fmt_p, t
 from .published import published_figures
 from .response import compare_computed_rates, response_rates_by_endpoint
@@ -35,7 +35,7 @@ def _rows(df: pd.DataFrame, *keys: str) -> dict:
     """``df``'s rows (as dicts) by the values of ``keys``, the first row where several share
     them; looked up once per figure, so no frame is filtered per figure."""
     out: dict = {}
-    for row in df.to_dict("records"):
+    for row in bare(df).to_dict("records"):
         out.setdefault(tuple(row[k] for k in keys), row)
     return out
 
@@ -52,7 +52,7 @@ class _Computed:
         meds = study.medications("completers")
         self.meds = _rows(meds, "drug_class", "timepoint", "arm")
         self.meds_p = _rows(meds, "drug_class", "timepoint")
-        self.ae = study.ae_summary("safety")
+        self.ae = bare(study.ae_summary("safety"))
         self.ae_rows = _rows(self.ae, "category", "arm")
         self.follow_up = study.query(
             "SELECT avg(person_years) AS y FROM subject_info WHERE status = 'completed'").y[0]
@@ -143,18 +143,18 @@ def _limit_rows(computed: _Computed, lang: str) -> list[dict]:
     checks = [("ACR50", None, True), ("ACR70", None, True),
               ("DAS28_REM", "Y1", True), ("DAS28_REM", "Y3", False),
               ("DAS28_REM", "Y5", False)]
-    for endpoint, timepoint, not_significant in checks:
-        cmp = computed.compare(endpoint)
-        if timepoint:
-            cmp = cmp[cmp.timepoint == timepoint]
-        for r in cmp.itertuples():
-            ok = r.p_value >= 0.05 if not_significant else r.p_value < 0.05
+    for endpoint, only_at, not_significant in checks:
+        cmp = bare(computed.compare(endpoint))
+        if only_at:
+            cmp = cmp[cmp.timepoint == only_at]
+        for timepoint, p_value in zip(cmp["timepoint"], cmp["p_value"]):
+            ok = p_value >= 0.05 if not_significant else p_value < 0.05
             rows.append({"section": t("reconcile.section.limits", lang),
                          "figure": t(f"endpoint.{endpoint}", lang), "arm": "",
-                         "timepoint": t(f"visit.{r.timepoint}", lang),
+                         "timepoint": t(f"visit.{timepoint}", lang),
                          "statistic": t("reconcile.statistic.p_value", lang),
                          "published": "p ≥ 0.05" if not_significant else "p < 0.05",
-                         "dashboard": fmt_p(r.p_value, lang), "match": bool(ok),
+                         "dashboard": fmt_p(p_value, lang), "match": bool(ok),
                          "source": t("reconcile.source.limit", lang)})
     return rows
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .annotate import annotate, arm_counts
+from .annotate import annotate, arm_counts, bare
 from .i18n import fmt_number, fmt_p, fmt_percent, t
 from .measures import RESPONSE_ENDPOINTS
 from .population import follow_up_sql, select
@@ -99,9 +99,12 @@ def ended_note(df: pd.DataFrame, lang: str) -> str:
     """The NRI footnote's count of subjects who left the denominator because their follow-up
     had ended, per time point and arm ('' when none did). ``df`` has ``arm, timepoint,
     n_ended``."""
+    # time point -> arm -> n_ended; a frame per group would deep-copy the frame's attrs each time
+    by_timepoint: dict = {}
+    for tp, arm, n_ended in zip(df["timepoint"], df["arm"], df["n_ended"]):
+        by_timepoint.setdefault(tp, {})[arm] = n_ended
     parts = []
-    for tp, g in df.groupby("timepoint", sort=False):
-        ended = dict(zip(g["arm"], g["n_ended"]))
+    for tp, ended in by_timepoint.items():
         if sum(ended.values()):
             parts.append(t("efficacy.footnote.ended_at", lang, timepoint=t(f"visit.{tp}", lang),
                            msc=int(ended.get("MSC", 0)), ifng=int(ended.get("MSC_IFNG", 0))))
@@ -208,15 +211,21 @@ def compare_computed_rates(study, rates: pd.DataFrame, endpoint: str,
     """:func:`compare_rates` from ``rates``, the :func:`response_rates` frame of the same
     endpoint, population and filters already computed (so a caller that shows both counts
     once)."""
-    counts = rates.copy(deep=False)
-    counts.attrs = {}  # pandas deep-copies attrs into every slice below; the numbers suffice
+    counts = bare(rates)
+    # the columns as arrays and each (time point, years, arm) row's position: a frame look-up
+    # per cell (groupby, set_index, .at) cost more than the statistics
+    columns = ("responders", "n", "n_ended", "rate", "ci_low", "ci_high")
+    values = {col: counts[col].to_numpy() for col in columns}
+    position: dict = {}
+    for i, key in enumerate(zip(counts["timepoint"], counts["years"], counts["arm"])):
+        position.setdefault(key, i)
     rows = []
-    for (tp, years), g in counts.groupby(["timepoint", "years"], sort=False):
-        by_arm = g.set_index("arm")
+    for tp, years in dict.fromkeys(zip(counts["timepoint"], counts["years"])):
         row = {"timepoint": tp, "years": years}
         for arm in ARMS:
-            for col in ("responders", "n", "n_ended", "rate", "ci_low", "ci_high"):
-                row[f"{col}_{arm}"] = by_arm.at[arm, col]
+            i = position[(tp, years, arm)]
+            for col in columns:
+                row[f"{col}_{arm}"] = values[col][i]
         k1, n1 = int(row[f"responders_{REFERENCE_ARM}"]), int(row[f"n_{REFERENCE_ARM}"])
         k2, n2 = int(row[f"responders_{TEST_ARM}"]), int(row[f"n_{TEST_ARM}"])
         row["diff"], row["diff_ci_low"], row["diff_ci_high"] = newcombe_diff_ci(k1, n1, k2, n2)

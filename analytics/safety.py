@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from .annotate import annotate, arm_counts
@@ -202,23 +203,34 @@ def _add_rates(df: pd.DataFrame, group: list[str]) -> pd.DataFrame:
         r, lo, hi = poisson_rate_ci(int(ev), float(py), per=PER)
         rate.append(r), low.append(lo), high.append(hi)
     df["percent"], df["rate"], df["ci_low"], df["ci_high"] = pct, rate, low, high
-    df["rate_ratio"] = df["rr_low"] = df["rr_high"] = math.nan
-    df["rr_reason"] = ""
-    for _, rows in df.groupby(group, sort=False):
-        ref = rows[rows["arm"] == REFERENCE_ARM]
-        test = rows[rows["arm"] == TEST_ARM]
-        if ref.empty or test.empty:
-            df.loc[rows.index, "rr_reason"] = "no_subjects"
+    # rate ratio per group, read from the columns once (a frame look-up and a .loc write per
+    # group cost more than the statistics)
+    rr = {name: [math.nan] * len(df) for name in ("rate_ratio", "rr_low", "rr_high")}
+    reasons = [""] * len(df)
+    events, n, py = list(df["events"]), list(df["n"]), list(df["person_years"])
+    groups: dict = {}  # group key -> ({arm: its first row}, the group's rows)
+    for i, (arm, *key) in enumerate(zip(df["arm"], *(df[g] for g in group))):
+        if any(k != k for k in key):  # as groupby: a missing key makes no group
             continue
-        ref, test = ref.iloc[0], test.iloc[0]
-        reason = rate_ratio_reason(int(ref["n"]), int(ref["events"]), int(test["n"]),
-                                   int(test["events"]))
-        if reason:
-            df.loc[rows.index, "rr_reason"] = reason
-            continue
-        rr = rate_ratio_ci(int(ref["events"]), float(ref["person_years"]),
-                           int(test["events"]), float(test["person_years"]))
-        df.loc[rows.index, ["rate_ratio", "rr_low", "rr_high"]] = rr
+        first, rows = groups.setdefault(tuple(key), ({}, []))
+        first.setdefault(arm, i)
+        rows.append(i)
+    for first, rows in groups.values():
+        ref, test = first.get(REFERENCE_ARM), first.get(TEST_ARM)
+        if ref is None or test is None:
+            reason, ratio = "no_subjects", None
+        else:
+            reason = rate_ratio_reason(int(n[ref]), int(events[ref]), int(n[test]),
+                                       int(events[test]))
+            ratio = None if reason else rate_ratio_ci(int(events[ref]), float(py[ref]),
+                                                      int(events[test]), float(py[test]))
+        for i in rows:
+            reasons[i] = reason
+            if ratio is not None:
+                rr["rate_ratio"][i], rr["rr_low"][i], rr["rr_high"][i] = ratio
+    for name, values in rr.items():
+        df[name] = np.asarray(values, dtype=float)
+    df["rr_reason"] = reasons
     return df
 
 

@@ -10,11 +10,11 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..i18n import t
 from ..schema import ARMS, VISIT_MONTHS
-from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, FigureSpec, arm_label, finish
+from .theme import (ARM_COLORS, ARM_DASH, ARM_SYMBOLS, FigureSpec, arm_label, bare, finish,
+                    subplots)
 
 _ARM_OFFSET = {"MSC": -0.04, "MSC_IFNG": 0.04}  # years; keeps the two arms' error bars apart
 _BAR_PATTERN = {"MSC": "", "MSC_IFNG": "/"}  # a second cue besides colour
@@ -46,6 +46,7 @@ def response_figure(df: pd.DataFrame, timepoint: str | None = None) -> go.Figure
     the selected time point. ``df`` is a :func:`analytics.response.response_rates` frame."""
     attrs = df.attrs
     lang = attrs.get("lang", "en")
+    df = bare(df)
     fig = FigureSpec()
     for arm in ARMS:
         rows = df[(df["arm"] == arm) & (df["n"] > 0)].sort_values("years")
@@ -89,8 +90,10 @@ def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
     name = t(f"efficacy.measure.{measure}", lang) if measure else ""
     y, lo_col, hi_col = (("mean_change", "change_ci_low", "change_ci_high") if change
                          else ("mean", "ci_low", "ci_high"))
-    fig = go.Figure()
+    df = bare(df)
+    fig = FigureSpec()
     if individual is not None and not individual.empty:
+        individual = bare(individual)
         value_col = "change" if change else "value"
         for arm in ARMS:
             sub = individual[(individual["arm"] == arm) & individual[value_col].notna()]
@@ -103,8 +106,8 @@ def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
                 # The subject id in customdata maps a clicked or selected line back to its
                 # subject (analytics.profile.subject_ids_from_selection); hover names it.
                 # Small markers at the visits: plotly selects points, not bare lines.
-                fig.add_trace(go.Scatter(
-                    x=xs, y=ys, mode="lines+markers", customdata=ids, hovertext=ids,
+                fig.add_trace(dict(
+                    type="scatter", x=xs, y=ys, mode="lines+markers", customdata=ids, hovertext=ids,
                     marker=dict(size=4, color=ARM_COLORS[arm]),
                     hoverinfo="text", legendgroup=f"ind_{arm}",
                     name=f"{arm_label(arm, lang)} · {t('efficacy.chart.individual', lang)}",
@@ -116,8 +119,8 @@ def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
             continue
         band = rows[rows[lo_col].notna()]
         if not band.empty:
-            fig.add_trace(go.Scatter(
-                x=[*band["years"], *band["years"][::-1]],
+            fig.add_trace(dict(
+                type="scatter", x=[*band["years"], *band["years"][::-1]],
                 y=[*band[hi_col], *band[lo_col][::-1]], fill="toself", mode="lines",
                 line=dict(width=0), fillcolor=ARM_COLORS[arm], opacity=0.18,
                 hoverinfo="skip", showlegend=False, legendgroup=arm))
@@ -127,8 +130,8 @@ def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
                  for tp, n, m, lo, hi in zip(rows["timepoint"],
                                              rows["n_change" if change else "n"],
                                              rows[y], rows[lo_col], rows[hi_col])]
-        fig.add_trace(go.Scatter(
-            x=rows["years"], y=rows[y], mode="lines+markers", name=arm_label(arm, lang),
+        fig.add_trace(dict(
+            type="scatter", x=rows["years"], y=rows[y], mode="lines+markers", name=arm_label(arm, lang),
             legendgroup=arm, line=dict(color=ARM_COLORS[arm], dash=ARM_DASH[arm], width=2.5),
             marker=dict(color=ARM_COLORS[arm], symbol=ARM_SYMBOLS[arm], size=8),
             hovertext=hover, hoverinfo="text"))
@@ -153,10 +156,11 @@ def medications_figure(df: pd.DataFrame) -> go.Figure:
     point, per arm. ``df`` is an :func:`analytics.medications.medications` frame."""
     attrs = df.attrs
     lang = attrs.get("lang", "en")
+    df = bare(df)
     classes = list(dict.fromkeys(df["drug_class"]))
-    fig = make_subplots(rows=1, cols=max(1, len(classes)), shared_yaxes=True,
-                        horizontal_spacing=0.02,
-                        subplot_titles=[t(f"efficacy.drug.{c}", lang) for c in classes])
+    fig = subplots(rows=1, cols=max(1, len(classes)), shared_yaxes=True,
+                   horizontal_spacing=0.02,
+                   subplot_titles=[t(f"efficacy.drug.{c}", lang) for c in classes])
     for col, cls in enumerate(classes, start=1):
         for arm in ARMS:
             rows = df[(df["arm"] == arm) & (df["drug_class"] == cls)]
@@ -165,8 +169,9 @@ def medications_figure(df: pd.DataFrame) -> go.Figure:
                        k=int(k), n=int(n), pct=_fmt(p, 1))
                      for tp, k, n, p in zip(rows["timepoint"], rows["count"], rows["n"],
                                             rows["percent"])]
-            fig.add_trace(go.Bar(
-                x=[_short_visit(tp, lang) for tp in rows["timepoint"]], y=rows["percent"],
+            fig.add_trace(dict(
+                type="bar", x=[_short_visit(tp, lang) for tp in rows["timepoint"]],
+                y=rows["percent"],
                 name=arm_label(arm, lang), legendgroup=arm, showlegend=(col == 1),
                 marker=dict(color=ARM_COLORS[arm], pattern=dict(shape=_BAR_PATTERN[arm])),
                 text=[_fmt(p, 0) for p in rows["percent"]], textposition="outside",

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from ..caution import not_estimable
 from ..i18n import fmt_number, fmt_p, t
-from .theme import ARM_COLORS, finish
+from .theme import ARM_COLORS, FigureSpec, bare, finish
 from ..planner import n_axis_label
 
 _POINT_COLOR = "#333333"
@@ -32,11 +32,12 @@ def forest_figure(df: pd.DataFrame, measure: str = "diff") -> go.Figure:
     if measure not in cols:
         raise ValueError(f"unknown measure {measure!r}; expected one of {tuple(cols)}")
     value, low, high, axis_key, scale, null = cols[measure]
+    df = bare(df)
     # the adjusted row is an odds ratio only: no difference to draw
     rows = (df[df["row_kind"] != "adjusted"] if measure == "diff" else df).reset_index(drop=True)
     y = list(range(len(rows)))  # numeric rows, top to bottom; labels set as tick text
     estimable = rows[value].notna()
-    fig = go.Figure()
+    fig = FigureSpec()
     for kind, color, symbol in (("level", _POINT_COLOR, "square"),
                                 ("overall", _POINT_COLOR, "diamond"),
                                 ("adjusted", _ADJUSTED_COLOR, "diamond-open")):
@@ -44,8 +45,8 @@ def forest_figure(df: pd.DataFrame, measure: str = "diff") -> go.Figure:
         if not sel.any():
             continue
         r = rows[sel]
-        fig.add_trace(go.Scatter(
-            x=r[value] * scale, y=[y[i] for i in r.index], mode="markers", showlegend=False,
+        fig.add_trace(dict(
+            type="scatter", x=r[value] * scale, y=[y[i] for i in r.index], mode="markers", showlegend=False,
             marker=dict(color=color, symbol=symbol, size=11),
             error_x=dict(type="data", symmetric=False, color=color,
                          array=(r[high] - r[value]) * scale, arrayminus=(r[value] - r[low]) * scale),
@@ -68,7 +69,7 @@ def forest_figure(df: pd.DataFrame, measure: str = "diff") -> go.Figure:
     fig.add_vline(x=null * scale, line=dict(color="#888", dash="dot", width=1.2))
     fig.update_yaxes(tickmode="array", tickvals=y, ticktext=ticktext, autorange=False,
                      range=[len(rows) - 0.5, -0.5], showgrid=False, zeroline=False)
-    fig.update_xaxes(title=t(axis_key, lang), type="log" if measure != "diff" else "linear")
+    fig.update_xaxes(title_text=t(axis_key, lang), type="log" if measure != "diff" else "linear")
     if measure != "diff":
         # a ratio axis spans the finite limits and no effect, at least 0.1 to 10
         limits = [v for v in (*rows[low], *rows[high]) if v == v and 0 < v < math.inf]
@@ -80,14 +81,16 @@ def power_figure(df: pd.DataFrame) -> go.Figure:
     """Power vs n per arm from :func:`analytics.planner.plan_response` (normal approximation and
     exact Fisher) or :func:`analytics.planner.plan_survival` (Schoenfeld), with the target."""
     attrs, lang = df.attrs, df.attrs.get("lang", "en")
-    fig = go.Figure()
+    df = bare(df)
+    fig = FigureSpec()
     series = [(c, key, dash) for c, key, dash in (
         ("power_normal", "planner.col.power_normal", "solid"),
         ("power_fisher", "planner.col.power_fisher", "dash"),
         ("power", "planner.col.power", "solid")) if c in df]
     for col, key, dash in series:
-        fig.add_trace(go.Scatter(x=df["n_per_arm"], y=df[col] * 100, mode="lines+markers",
-                                 name=t(key, lang), line=dict(dash=dash, shape="linear")))
+        fig.add_trace(dict(type="scatter", x=df["n_per_arm"], y=df[col] * 100,
+                           mode="lines+markers", name=t(key, lang),
+                           line=dict(dash=dash, shape="linear")))
     target = attrs.get("assumptions", {}).get("power")
     if target is not None:
         fig.add_hline(y=target * 100, line=dict(color="#888", dash="dot"),
@@ -97,7 +100,7 @@ def power_figure(df: pd.DataFrame) -> go.Figure:
         fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                            text=not_estimable(plan["reason"], lang))
     equal = attrs.get("assumptions", {}).get("ratio", 1.0) == 1
-    fig.update_xaxes(title=t("planner.col.n_per_arm", lang) if equal
+    fig.update_xaxes(title_text=t("planner.col.n_per_arm", lang) if equal
                      else n_axis_label("MSC", lang))
-    fig.update_yaxes(title=t("planner.col.power", lang) + " (%)", range=[0, 100])
+    fig.update_yaxes(title_text=t("planner.col.power", lang) + " (%)", range=[0, 100])
     return finish(fig, attrs)

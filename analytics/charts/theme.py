@@ -7,12 +7,11 @@ import functools
 import json
 import os
 
-import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import get_colorscale
 
-from ..annotate import caption
+from ..annotate import bare, caption  # noqa: F401  (bare: the charts' look-ups)
 from ..i18n import t
 
 # Blue and orange from the Okabe–Ito palette: distinct under protan, deutan and tritan vision.
@@ -189,15 +188,6 @@ def figure(spec: FigureSpec | go.Figure) -> go.Figure:
             raise ValueError("a figure built without validation differs from the validated "
                              f"one: {fig.layout.title.text!r}")
     return fig
-
-
-def bare(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` without its ``attrs`` (a shallow copy) for a chart's look-ups: pandas deep-copies
-    a frame's attrs into every frame taken from it, which in a loop of look-ups costs more than
-    the look-ups themselves."""
-    out = df.copy(deep=False)
-    out.attrs = {}
-    return out
 
 
 def arm_label(arm: str, lang: str) -> str:
