@@ -31,6 +31,7 @@ from scipy import stats as sps
 
 from .annotate import annotate
 from .caution import arms_too_small, not_estimable
+from .gaussian_mixture import fit_tied_mixture
 from .i18n import fmt_number, t
 from .measures import DAS28_LOW
 from .population import select
@@ -41,6 +42,7 @@ from .stats import fisher_exact_p
 SEED = 20250642            # fixed: the same data give the same clusters on every run
 CLUSTER_RANGE = (2, 3, 4, 5)
 N_INIT = 10
+REG_COVAR = 1e-4
 MIN_OBSERVED_SHARE = 0.5   # a subject needs observed values at >= half of the window's visits
 SILHOUETTE_SAMPLE = 2000
 # Above this many subjects the N_INIT starts run on a fixed-seed sample of this size and EM then
@@ -171,7 +173,6 @@ def fit_mixture(courses: pd.DataFrame, k_range=CLUSTER_RANGE, seed: int = SEED
 
 def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
     from sklearn.metrics import silhouette_score
-    from sklearn.mixture import GaussianMixture
 
     # a large cohort: the starts on a fixed-seed sample, then EM on every subject from the best
     fit_rows = (np.sort(np.random.default_rng(seed).choice(len(x), FIT_SAMPLE, replace=False))
@@ -179,16 +180,13 @@ def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
     for k in k_range:
         if k * MIN_PER_CLUSTER > len(x):
             continue
-        gm = GaussianMixture(n_components=k, covariance_type="tied", n_init=N_INIT,
-                             random_state=seed, reg_covar=1e-4)
-        if fit_rows is None:
-            gm.fit(x)
-        else:
-            start = gm.fit(x[fit_rows])
-            gm = GaussianMixture(n_components=k, covariance_type="tied", n_init=1,
-                                 random_state=seed, reg_covar=1e-4, weights_init=start.weights_,
-                                 means_init=start.means_,
-                                 precisions_init=start.precisions_).fit(x)
+        # scikit-learn's GaussianMixture(covariance_type="tied"), the same numbers to the last
+        # bit without its per-call validation (analytics/gaussian_mixture.py)
+        gm = fit_tied_mixture(x if fit_rows is None else x[fit_rows], k, n_init=N_INIT,
+                              random_state=seed, reg_covar=REG_COVAR)
+        if fit_rows is not None:
+            gm = fit_tied_mixture(x, k, n_init=1, random_state=seed, reg_covar=REG_COVAR,
+                                  start=gm)
         labels = gm.predict(x)
         # silhouette is O(n²): on large cohorts, a fixed-seed sample of SILHOUETTE_SAMPLE rows
         sample = SILHOUETTE_SAMPLE if len(x) > SILHOUETTE_SAMPLE else None
