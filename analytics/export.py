@@ -173,10 +173,11 @@ _renderer = _Renderer()
 atexit.register(_renderer.close, timeout=3, wait_for_start=False)
 
 
-def prestart() -> None:
+def prestart(wait: bool = False) -> None:
     """Start the shared browser in the background, off the caller's path: the server calls it
     at start-up (so a reader's first export does not wait seconds for Chromium), a deck while its
-    analyses run. Errors surface on the next render instead."""
+    analyses run. Errors surface on the next render instead. ``wait``: in the calling thread,
+    returning when the browser is up (or has failed to start)."""
     if _renderer._kaleido is not None or not chromium_available():
         return
 
@@ -186,7 +187,10 @@ def prestart() -> None:
         except BaseException:  # noqa: BLE001 - the next render reports it
             pass
 
-    threading.Thread(target=start, name="kaleido-prestart", daemon=True).start()
+    if wait:
+        start()
+    else:
+        threading.Thread(target=start, name="kaleido-prestart", daemon=True).start()
 
 
 def close_renderer() -> None:

@@ -28,11 +28,19 @@ Two in-process adjustments before the server starts (why: read in Streamlit 1.67
 The browser that renders PNG/SVG exports (kaleido's Chromium, :mod:`analytics.export`) is started
 in a background thread as the server starts, so a reader's first export does not wait seconds for
 it, and no page waits for it either (``MSC_RA_EXPORT_WARMUP=0``: started on the first export).
+
+Before the server listens, the launcher does what the first session would otherwise wait for
+(:func:`preload`): it imports the app's modules, opens and verifies the default study, and builds
+the default page's blocks; and it lets the export browser finish starting (bounded by
+:data:`EXPORT_WAIT_S`), so that the first visitor's page does not share the CPU with it. The
+server answers ``/_stcore/health`` a few seconds later, and its first session costs what a later
+one does.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -131,20 +139,60 @@ def navigation_only() -> None:
 
 
 EXPORT_NICE = 10  # the export browser yields the CPU to page runs
+EXPORT_WAIT_S = 20  # the server listens after this long at most, the export browser started or not
+# imported by Streamlit only in a first page's run (st.plotly_chart, st.dataframe, page icons)
+FIRST_RUN_IMPORTS = ("plotly.io._json", "pyarrow.pandas_compat", "streamlit.emojis")
+_LOG = logging.getLogger(__name__)
 
 
-def warm_export_renderer() -> None:
+def warm_export_renderer() -> threading.Thread:
     """Start the export browser beside the server, in a background thread (its imports too, so
     the server's start does not wait for them). The thread, and so the browser it starts, runs
     at a lower CPU priority (on Linux a thread's nice value is its own and is inherited), so that
-    on a busy machine page runs come first and exports after."""
+    on a busy machine page runs come first and exports after. The thread ends when the browser
+    has started (or failed to: the first export then says why)."""
     def start():
         with contextlib.suppress(OSError):
             os.nice(EXPORT_NICE)
         from analytics import export
-        export.prestart()
+        export.prestart(wait=True)
 
-    threading.Thread(target=start, name="export-warmup", daemon=True).start()
+    thread = threading.Thread(target=start, name="export-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+def preload() -> None:
+    """What every session needs, done once before the server listens: the app's modules
+    imported, the default study opened and verified (:func:`dashboard.study_source.served_study`)
+    and the default page's blocks, as a first visitor sees them, kept
+    (:func:`dashboard.study_source.view_blocks`). A study that cannot be served is left to the
+    page, which says why."""
+    import importlib
+
+    # Streamlit's caches warn "No runtime found" when one is declared before the runtime exists
+    # (the runtime starts after this)
+    caching_log = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = caching_log.level
+    caching_log.setLevel(logging.ERROR)
+    try:
+        from dashboard import access, pages, render  # noqa: F401 - app.py's and its pages'
+    finally:
+        caching_log.setLevel(level)
+    for name in FIRST_RUN_IMPORTS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    from analytics.views import VIEWS
+    from analytics.views.registry import default_state
+    from dashboard import study_source
+
+    try:
+        study = study_source.served_study()
+        # the study itself (not the memoised CachedStudy: Streamlit's caches belong to the
+        # runtime, which starts later); the kept blocks are the same (tests/test_kept_results.py)
+        study_source.view_blocks(study, default_state(next(iter(VIEWS)), study))
+    except Exception:  # noqa: BLE001 - the first page run reports it to the reader
+        _LOG.warning("preloading the default study failed", exc_info=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -182,8 +230,11 @@ def main(argv: list[str] | None = None) -> None:
     quiet_network()
     navigation_only()
     os.chdir(PROJECT_DIR)  # app.py's relative page paths and the default study
-    if os.environ.get(EXPORT_WARMUP_ENV, "1") != "0":
-        warm_export_renderer()
+    warming = (warm_export_renderer() if os.environ.get(EXPORT_WARMUP_ENV, "1") != "0"
+               else None)
+    preload()
+    if warming is not None:
+        warming.join(EXPORT_WAIT_S)
     cli.main.main(args=command_line(server_options(args.address, args.port, secrets)),
                   prog_name="streamlit")
 
