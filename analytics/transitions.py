@@ -10,6 +10,7 @@ the category logic is the same as the cross-sectional counts:
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .annotate import annotate
@@ -22,27 +23,38 @@ TRANSITION_COLUMNS = ["arm", "from_timepoint", "to_timepoint", "from_category", 
                       "count", "n", "percent", "row_percent"]
 
 
-def _pair_counts(per_subject: pd.DataFrame, population: str, from_tp: str,
-                 to_tp: str) -> pd.DataFrame:
-    """Full grid arm × from_category × to_category of counts for one pair of time points."""
+def _pair_counts(per_subject: pd.DataFrame, population: str,
+                 pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Full grid step × arm × from_category × to_category of counts, step ``i`` for the pair
+    ``pairs[i]`` of time points, each pair counted on its own. All pairs in one merge (a merge
+    per pair cost most of a Sankey's re-run); a time point may start one pair and end one."""
     cats = categories_for(population)
-    a = per_subject[per_subject["timepoint"] == from_tp][["subject_id", "arm", "category"]]
-    b = per_subject[per_subject["timepoint"] == to_tp][["subject_id", "category"]]
+    starts = {a: step for step, (a, _) in enumerate(pairs)}
+    ends = {b: step for step, (_, b) in enumerate(pairs)}
+    if len(starts) < len(pairs) or len(ends) < len(pairs):
+        raise ValueError(f"a time point starts or ends two pairs: {pairs}")
+    rows = per_subject[["subject_id", "arm", "timepoint", "category"]]
+    a = rows[rows["timepoint"].isin(starts)]
+    a = a.assign(step=a["timepoint"].map(starts))[["subject_id", "step", "arm", "category"]]
+    b = rows[rows["timepoint"].isin(ends)]
+    b = b.assign(step=b["timepoint"].map(ends))[["subject_id", "step", "category"]]
     # Inner join: under completers only those observed at both; under NRI everyone is on both.
-    pairs = a.merge(b, on="subject_id", suffixes=("_from", "_to"))
-    counts = (pairs.groupby(["arm", "category_from", "category_to"]).size().rename("count"))
-    index = pd.MultiIndex.from_product([ARMS, cats, cats],
-                                       names=["arm", "category_from", "category_to"])
+    joined = a.merge(b, on=["subject_id", "step"], suffixes=("_from", "_to"))
+    counts = (joined.groupby(["step", "arm", "category_from", "category_to"]).size()
+              .rename("count"))
+    index = pd.MultiIndex.from_product([range(len(pairs)), ARMS, cats, cats],
+                                       names=["step", "arm", "category_from", "category_to"])
     df = counts.reindex(index, fill_value=0).reset_index()
     df = df.rename(columns={"category_from": "from_category", "category_to": "to_category"})
     df["count"] = df["count"].astype(int)
-    df.insert(1, "from_timepoint", from_tp)
-    df.insert(2, "to_timepoint", to_tp)
-    df["n"] = df.groupby("arm")["count"].transform("sum").astype(int)
+    steps = df["step"].to_numpy()
+    df.insert(2, "from_timepoint", np.array([a for a, _ in pairs], dtype=object)[steps])
+    df.insert(3, "to_timepoint", np.array([b for _, b in pairs], dtype=object)[steps])
+    df["n"] = df.groupby(["step", "arm"])["count"].transform("sum").astype(int)
     df["percent"] = (100.0 * df["count"] / df["n"]).where(df["n"] > 0)
-    row_n = df.groupby(["arm", "from_category"])["count"].transform("sum")
+    row_n = df.groupby(["step", "arm", "from_category"])["count"].transform("sum")
     df["row_percent"] = (100.0 * df["count"] / row_n).where(row_n > 0)
-    return df[TRANSITION_COLUMNS]
+    return df
 
 
 def _tp_label(tp: str, lang: str) -> str:
@@ -69,7 +81,8 @@ def transitions(study, population: str, from_timepoint: str, to_timepoint: str,
                          f"to_timepoint {to_timepoint!r}")
     per_subject = subject_categories(study, population, [from_timepoint, to_timepoint],
                                      **filters)
-    df = _pair_counts(per_subject, population, from_timepoint, to_timepoint)
+    df = _pair_counts(per_subject, population,
+                      [(from_timepoint, to_timepoint)])[TRANSITION_COLUMNS]
     n_per_arm = df.groupby("arm")["count"].sum().to_dict()
     if population == "nri":
         n_per_arm = arm_sizes(study, population, **filters)
@@ -103,13 +116,8 @@ def flows(study, population: str, timepoints: list, lang: str = "en",
     if len(timepoints) < 2:
         raise ValueError("flows need at least two distinct time points")
     per_subject = subject_categories(study, population, timepoints, **filters)
-    parts = []
-    for step, (a, b) in enumerate(zip(timepoints[:-1], timepoints[1:])):
-        pair = _pair_counts(per_subject, population, a, b)
-        pair.insert(1, "step", step)
-        parts.append(pair)
-    df = pd.concat(parts, ignore_index=True)
-    df = df[df["count"] > 0].reset_index(drop=True)
+    df = _pair_counts(per_subject, population, list(zip(timepoints[:-1], timepoints[1:])))
+    df = df.loc[df["count"] > 0, ["arm", "step", *TRANSITION_COLUMNS[1:]]].reset_index(drop=True)
     n_per_arm = arm_sizes(study, population, **filters)
     title = t("da.flows.title", lang,
               timepoints=" → ".join(_tp_label(tp, lang) for tp in timepoints))
