@@ -197,40 +197,41 @@ def rate_ratio_reason(n_ref: int, events_ref: int, n_test: int, events_test: int
 def _add_rates(df: pd.DataFrame, group: list[str]) -> pd.DataFrame:
     """Percent, rate with exact CI per row; rate ratio TEST/REFERENCE per ``group`` (both rows),
     NaN with ``rr_reason`` where :func:`rate_ratio_reason` says it is not estimable."""
+    events, subjects = df["events"].tolist(), df["subjects"].tolist()
+    n, person_years = df["n"].tolist(), df["person_years"].tolist()
     pct, rate, low, high = [], [], [], []
-    for ev, sub, n, py in zip(df["events"], df["subjects"], df["n"], df["person_years"]):
-        pct.append(100.0 * sub / n if n > 0 else math.nan)
+    for ev, sub, n_at_risk, py in zip(events, subjects, n, person_years):
+        pct.append(100.0 * sub / n_at_risk if n_at_risk > 0 else math.nan)
         r, lo, hi = poisson_rate_ci(int(ev), float(py), per=PER)
         rate.append(r), low.append(lo), high.append(hi)
     df["percent"], df["rate"], df["ci_low"], df["ci_high"] = pct, rate, low, high
-    # rate ratio per group, read from the columns once (a frame look-up and a .loc write per
-    # group cost more than the statistics)
-    rr = {name: [math.nan] * len(df) for name in ("rate_ratio", "rr_low", "rr_high")}
+    # the rate ratio per group, on plain lists: a pandas look-up per group cost more than the
+    # rest of the analysis. Rows of a group in frame order, as groupby(sort=False) gives them;
+    # a group with a missing key is left out, as groupby leaves it out.
+    keys = list(zip(*(df[column].tolist() for column in group)))
+    members: dict = {}
+    for row, key in enumerate(keys):
+        if not any(k is None or k != k for k in key):
+            members.setdefault(key, []).append(row)
+    arms = df["arm"].tolist()
+    ratio, ratio_low, ratio_high = ([math.nan] * len(df) for _ in range(3))
     reasons = [""] * len(df)
-    events, n, py = list(df["events"]), list(df["n"]), list(df["person_years"])
-    groups: dict = {}  # group key -> ({arm: its first row}, the group's rows)
-    for i, (arm, *key) in enumerate(zip(df["arm"], *(df[g] for g in group))):
-        if any(k != k for k in key):  # as groupby: a missing key makes no group
-            continue
-        first, rows = groups.setdefault(tuple(key), ({}, []))
-        first.setdefault(arm, i)
-        rows.append(i)
-    for first, rows in groups.values():
-        ref, test = first.get(REFERENCE_ARM), first.get(TEST_ARM)
+    for rows in members.values():
+        ref = next((r for r in rows if arms[r] == REFERENCE_ARM), None)
+        test = next((r for r in rows if arms[r] == TEST_ARM), None)
         if ref is None or test is None:
-            reason, ratio = "no_subjects", None
+            reason, rr = "no_subjects", None
         else:
             reason = rate_ratio_reason(int(n[ref]), int(events[ref]), int(n[test]),
                                        int(events[test]))
-            ratio = None if reason else rate_ratio_ci(int(events[ref]), float(py[ref]),
-                                                      int(events[test]), float(py[test]))
-        for i in rows:
-            reasons[i] = reason
-            if ratio is not None:
-                rr["rate_ratio"][i], rr["rr_low"][i], rr["rr_high"][i] = ratio
-    for name, values in rr.items():
-        df[name] = np.asarray(values, dtype=float)
-    df["rr_reason"] = reasons
+            rr = None if reason else rate_ratio_ci(int(events[ref]), float(person_years[ref]),
+                                                   int(events[test]), float(person_years[test]))
+        for r in rows:
+            reasons[r] = reason
+            if rr is not None:
+                ratio[r], ratio_low[r], ratio_high[r] = rr
+    df["rate_ratio"], df["rr_low"], df["rr_high"] = ratio, ratio_low, ratio_high
+    df["rr_reason"] = pd.Series(reasons, index=df.index, dtype=object)   # object when empty too
     return df
 
 
@@ -429,17 +430,27 @@ def _ratio_ci(row, lang) -> str:
     return _rate_ci(row["rate_ratio"], row["rr_low"], row["rr_high"], lang, row["rr_reason"])
 
 
+def _groups(df: pd.DataFrame, keys: list[str]) -> list[tuple[dict, dict]]:
+    """Per group of ``keys`` (in order of appearance, as ``groupby(sort=False)``): its first row
+    and its first row per arm, as plain dicts (a pandas look-up per group and arm deep-copies
+    the frame's attrs and cost more than the table)."""
+    groups: dict = {}
+    for row in df.to_dict("records"):
+        first, by_arm = groups.setdefault(tuple(row[k] for k in keys), (row, {}))
+        by_arm.setdefault(row["arm"], row)
+    return list(groups.values())
+
+
 def summary_display(df: pd.DataFrame) -> pd.DataFrame:
     """Table 2 laid out as in the paper: one row per category, arms side by side."""
     lang = df.attrs.get("lang", "en")
     rows = []
-    for category, grp in df.groupby("category", sort=False):
-        row = {t("safety.col.category", lang): grp["label"].iloc[0]}
+    for first, by_arm in _groups(df, ["category"]):
+        row = {t("safety.col.category", lang): first["label"]}
         for arm in ARMS:
-            r = grp[grp["arm"] == arm]
-            if r.empty:
+            r = by_arm.get(arm)
+            if r is None:
                 continue
-            r = r.iloc[0]
             arm_name = t(f"arm.{arm}", lang)
             row[t("safety.col.arm_events", lang, arm=arm_name)] = int(r["events"])
             row[t("safety.col.arm_subjects", lang, arm=arm_name)] = (
@@ -447,7 +458,7 @@ def summary_display(df: pd.DataFrame) -> pd.DataFrame:
             row[t("safety.col.arm_py", lang, arm=arm_name)] = _fmt(r["person_years"], 2, lang)
             row[t("safety.col.arm_rate", lang, arm=arm_name)] = _rate_ci(
                 r["rate"], r["ci_low"], r["ci_high"], lang)
-        row[t("safety.col.rate_ratio", lang)] = _ratio_ci(grp.iloc[0], lang)
+        row[t("safety.col.rate_ratio", lang)] = _ratio_ci(first, lang)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -496,15 +507,13 @@ def by_year_display(df: pd.DataFrame) -> pd.DataFrame:
     """Rates by year of follow-up: one row per year and category, arms side by side."""
     lang = df.attrs.get("lang", "en")
     rows = []
-    for (year, category), grp in df.groupby(["year", "category"], sort=False):
-        first = grp.iloc[0]
-        row = {t("safety.col.year", lang): t("safety.year_label", lang, year=int(year)),
+    for first, by_arm in _groups(df, ["year", "category"]):
+        row = {t("safety.col.year", lang): t("safety.year_label", lang, year=int(first["year"])),
                t("safety.col.category", lang): first["label"]}
         for arm in ARMS:
-            r = grp[grp["arm"] == arm]
-            if r.empty:
+            r = by_arm.get(arm)
+            if r is None:
                 continue
-            r = r.iloc[0]
             arm_name = t(f"arm.{arm}", lang)
             row[t("safety.col.arm_events", lang, arm=arm_name)] = int(r["events"])
             row[t("safety.col.arm_py", lang, arm=arm_name)] = _fmt(r["person_years"], 2, lang)

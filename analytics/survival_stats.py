@@ -253,14 +253,17 @@ def cox_hazard_ratio(time, event, exposed, strata=None, alpha: float = ALPHA) ->
             return Estimate(math.nan, reason="not_converged")
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         return Estimate(math.nan, reason="not_converged")
-    row = cph.summary.loc["x"]
-    coef, se = float(row["coef"]), float(row["se(coef)"])
+    coef, se = float(cph.params_["x"]), float(cph.standard_errors_["x"])
     if not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > MAX_ABS_LOG_HR:
         return Estimate(math.nan, reason="not_converged")
     from scipy import stats
+    # the Wald p as lifelines' summary gives it (chi2.sf of z squared), without the rest of
+    # its summary table (a tenth of the analysis' time)
+    wald = cph.params_ / cph.standard_errors_
+    p = float(stats.chi2.sf(wald ** 2, 1)[list(wald.index).index("x")])
     z = float(stats.norm.isf(alpha / 2))
     return Estimate(math.exp(coef), math.exp(coef - z * se), math.exp(coef + z * se),
-                    p=float(row["p"]), statistic=coef / se)
+                    p=p, statistic=coef / se)
 
 
 # -- competing risks -----------------------------------------------------------------------------

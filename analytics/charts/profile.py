@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from ..i18n import fmt_number, t, term
 from ..measures import DAS28_LOW, DAS28_MODERATE, DAS28_REMISSION
 from ..schema import DRUG_CLASSES, SEVERITIES
-from .theme import CATEGORY_COLORS, FigureSpec, finish, subplots
+from .theme import CATEGORY_COLORS, FigureSpec, bare, finish, subplots
 
 # panel -> (y-axis title key, [(visit column, legend key, colour, dash)])
 _SERIES = {
@@ -60,8 +60,8 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
                    height: int | None = None) -> go.Figure:
     """The timeline of a :class:`analytics.profile.Profile`: the chosen ``panels`` (of
     :data:`PANELS`) one under another, with the milestones of follow-up across them."""
-    visits = profile.visits
-    attrs = visits.attrs
+    attrs = profile.visits.attrs
+    visits = bare(profile.visits)
     lang = attrs.get("lang", "en")
     subject = attrs.get("subject_id", "")
     fig = subplots(rows=len(panels), cols=1, shared_xaxes=True,
@@ -69,10 +69,10 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
                         row_heights=[_HEIGHTS[p] for p in panels])
     for row, panel in enumerate(panels, start=1):
         if panel == "medications":
-            _medications(fig, profile.medications, subject, lang, row=row)
+            _medications(fig, bare(profile.medications), subject, lang, row=row)
             continue
         if panel == "adverse_events":
-            _adverse_events(fig, profile.adverse_events, subject, lang, row=row)
+            _adverse_events(fig, bare(profile.adverse_events), subject, lang, row=row)
             continue
         title_key, series = _SERIES[panel]
         for column, legend_key, color, dash in series:
@@ -153,7 +153,8 @@ def _adverse_events(fig: FigureSpec, aes, subject: str, lang: str, row: int) -> 
     if not aes.empty:
         serious = aes["serious"].astype(bool)
         fig.add_trace(dict(
-            type="scatter", x=aes["onset_years"], y=[t(f"safety.severity.{s}", lang) for s in aes["severity"]],
+            type="scatter", x=aes["onset_years"],
+            y=[t(f"safety.severity.{s}", lang) for s in aes["severity"]],
             mode="markers", name=t("profile.chart.ae_legend", lang),
             marker=dict(size=[_SEVERITY_SIZE.get(s, 10) for s in aes["severity"]],
                         symbol=["diamond" if s else "diamond-open" for s in serious],

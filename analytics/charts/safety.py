@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from ..i18n import t
 from ..safety import term_label
 from ..schema import ARMS
-from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish, subplots
+from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, bare, finish, subplots
 
 _ARM_OFFSET = {"MSC": -0.08, "MSC_IFNG": 0.08}  # side by side, so the error bars do not overlap
 
@@ -36,6 +36,7 @@ def rates_by_year_figure(df: pd.DataFrame) -> go.Figure:
     """AE (left) and SAE (right) rates per 100 PY by year of follow-up, per arm, with 95 % CIs."""
     attrs = df.attrs
     lang = attrs.get("lang", "en")
+    df = bare(df)
     categories = list(dict.fromkeys(df["category"])) or ["any", "serious"]
     titles = [t(f"safety.cat.{c}", lang) for c in categories]
     fig = subplots(rows=1, cols=len(categories), subplot_titles=titles,
@@ -74,6 +75,7 @@ def term_rates_figure(df: pd.DataFrame, top: int | None = 20) -> go.Figure:
     """
     attrs = df.attrs
     lang = attrs.get("lang", "en")
+    df = bare(df)
     terms = list(dict.fromkeys(df["term"]))
     if top:
         terms = terms[:top]
@@ -112,7 +114,8 @@ def term_rates_figure(df: pd.DataFrame, top: int | None = 20) -> go.Figure:
     rr = ratios["rate_ratio"].astype(float).to_numpy()
     shown = ratios[np.isfinite(rr) & (rr > 0)]
     fig.add_trace(dict(
-        type="scatter", x=shown["rate_ratio"], y=[pos[term] for term in shown["term"]], mode="markers",
+        type="scatter", x=shown["rate_ratio"], y=[pos[term] for term in shown["term"]],
+        mode="markers",
         name=t("safety.chart.rr_legend", lang),
         marker=dict(color="#444", symbol="square", size=8),
         hovertext=[t("safety.chart.hover_rr", lang, rr=_num(r), low=_num(lo), high=_num(hi))

@@ -12,7 +12,8 @@ from ..display import fmt_duration
 from ..i18n import t
 from ..schema import ARMS
 from ..survival import comparison_text
-from .theme import ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, finish, subplots, wrap_lines
+from .theme import (ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, bare, finish, subplots,
+                    wrap_lines)
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -71,16 +72,17 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
         Draw the 95 % CI bands / the censoring ticks on the curves.
     """
     attrs = res.curves.attrs
+    all_curves, at_risk = bare(res.curves), bare(res.at_risk)
     lang = lang or attrs.get("lang", "en")
     ticks = list(res.ticks)
     x_max = ticks[-1] if ticks else 1.0
-    if res.horizon_years is None and len(res.curves):
-        x_max = max(x_max, float(res.curves["time"].max()))
+    if res.horizon_years is None and len(all_curves):
+        x_max = max(x_max, float(all_curves["time"].max()))
     x_range = [-0.02 * x_max, x_max * 1.02]
 
     fig = subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22],
                         vertical_spacing=0.17)
-    curves = res.curves[res.curves["scale"] == scale]
+    curves = all_curves[all_curves["scale"] == scale]
     for arm in ARMS:
         c = curves[curves["arm"] == arm].sort_values("time")
         if c.empty:
@@ -116,7 +118,8 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
             cens = c[c["n_censored"] > 0]
             if not cens.empty:
                 fig.add_trace(dict(
-                    type="scatter", x=cens["time"], y=cens["estimate"], mode="markers", legendgroup=arm,
+                    type="scatter", x=cens["time"], y=cens["estimate"], mode="markers",
+                    legendgroup=arm,
                     name=f"{name} {t('survival.censored', lang)}", showlegend=False,
                     marker=dict(symbol="line-ns-open", size=10, color=color,
                                 line=dict(width=1.5, color=color)),
@@ -129,7 +132,7 @@ def survival_figure(res, scale: str = "survival", ci_bands: bool = True,
     # Numbers at risk: one text row per arm, each number at its tick.
     labels = {arm: arm_label(arm, lang) for arm in ARMS}
     for arm in ARMS:
-        a = res.at_risk[res.at_risk["arm"] == arm]
+        a = at_risk[at_risk["arm"] == arm]
         fig.add_trace(dict(
             type="scatter", x=a["time"], y=[labels[arm]] * len(a), mode="text",
             text=[str(n) for n in a["n_at_risk"]], textposition="middle center",
