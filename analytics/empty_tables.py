@@ -18,5 +18,6 @@ def no_events_note(study, table: str, lang: str) -> str:
     """'No adverse events are recorded in this study.' when ``table`` is empty, else ''."""
     if table not in EMPTY_ALLOWED:
         raise ValueError(f"table {table!r} cannot be empty; expected one of {sorted(EMPTY_ALLOWED)}")
-    rows = study.query(f'SELECT count(*) AS n FROM "{table}"')  # name checked above
+    # a fact of the open file (it cannot change under it), asked by every analysis of the table
+    rows = study.fact(f'SELECT count(*) AS n FROM "{table}"')  # name checked above
     return t(NO_EVENTS_NOTES[table], lang) if int(rows["n"].iloc[0]) == 0 else ""
