@@ -202,10 +202,18 @@ def poisson_rate_ci(
     if not person_years > 0:  # also catches nan exposure
         return NAN, NAN, NAN
     scale = per / person_years
+    low, high = _garwood_count_limits(events, alpha)
+    return events * scale, low * scale, high * scale
+
+
+@_memo
+def _garwood_count_limits(events, alpha: float) -> tuple[float, float]:
+    """The exact limits of the expected count (a function of the count only, so computed once
+    per count: scipy's quantile costs more than the rest of a rate row)."""
     # chi2 with 0 degrees of freedom is degenerate at 0; the exact lower limit for k = 0 is 0.
     low = 0.0 if events == 0 else float(stats.chi2.ppf(alpha / 2, 2 * events)) / 2
     high = float(stats.chi2.ppf(1 - alpha / 2, 2 * events + 2)) / 2
-    return events * scale, low * scale, high * scale
+    return low, high
 
 
 def rate_ratio_ci(
