@@ -154,8 +154,10 @@ def _odds_ratio(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float
 
 
 def _rate_row(g: pd.DataFrame) -> dict:
-    k = {arm: int(g.loc[g["arm"] == arm, "response"].sum()) for arm in (REFERENCE_ARM, TEST_ARM)}
-    n = {arm: int((g["arm"] == arm).sum()) for arm in (REFERENCE_ARM, TEST_ARM)}
+    # counted on the columns' arrays: a pandas filter per arm cost more than the statistics
+    arms, response = g["arm"].to_numpy(), g["response"].to_numpy()
+    k = {arm: int(response[arms == arm].sum()) for arm in (REFERENCE_ARM, TEST_ARM)}
+    n = {arm: int((arms == arm).sum()) for arm in (REFERENCE_ARM, TEST_ARM)}
     row = {f"responders_{a}": k[a] for a in k} | {f"n_{a}": n[a] for a in n}
     k1, n1, k2, n2 = k[REFERENCE_ARM], n[REFERENCE_ARM], k[TEST_ARM], n[TEST_ARM]
     if arms_too_small(n):

@@ -97,11 +97,15 @@ def trajectory_figure(df: pd.DataFrame, individual: pd.DataFrame | None = None,
         value_col = "change" if change else "value"
         for arm in ARMS:
             sub = individual[(individual["arm"] == arm) & individual[value_col].notna()]
+            years, values = sub["years"].tolist(), sub[value_col].tolist()
+            rows_of: dict = {}  # subject -> its rows, subjects in order of appearance
+            for i, subject in enumerate(sub["subject_id"]):
+                rows_of.setdefault(subject, []).append(i)
             xs, ys, ids = [], [], []
-            for subject, g in sub.groupby("subject_id", sort=False):
-                xs += [*g["years"], None]
-                ys += [*g[value_col], None]
-                ids += [subject] * len(g) + [None]
+            for subject, rows in rows_of.items():  # one line per subject, None between lines
+                xs += [*(years[i] for i in rows), None]
+                ys += [*(values[i] for i in rows), None]
+                ids += [subject] * len(rows) + [None]
             if xs:
                 # The subject id in customdata maps a clicked or selected line back to its
                 # subject (analytics.profile.subject_ids_from_selection); hover names it.

@@ -1,0 +1,36 @@
+"""The caption under every figure is wrapped by charts.theme.wrap_lines: no line wider than asked
+(a CJK character counts two), nothing lost, and a line breaks only where the next word would not
+fit."""
+import random
+
+import pytest
+
+from analytics.charts.theme import wrap_lines
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _texts():
+    rng = random.Random(13)
+    alphabet = "abcdefghij,.;()–±" + "中文患者随机对照比较疗效" + "   "
+    yield "Population: completers · N = 40 / 41 · Method: Clopper–Pearson 95 % CI."
+    yield "人群：完成者 · N = 40 / 41 · 方法：Clopper–Pearson 精确 95% 置信区间。" * 3
+    for _ in range(300):
+        yield "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+
+
+@pytest.mark.parametrize("width", [3, 10, 40, 110])
+def test_lines_fit_keep_every_character_and_break_only_when_needed(width):
+    for text in _texts():
+        lines = wrap_lines(text, width).split("<br>") if text.split() else []
+        assert all(0 < _width(line) <= width for line in lines), (text, width)
+        # nothing lost or reordered: only the white space between words changes
+        assert "".join("".join(lines).split()) == "".join(text.split())
+        for line, following in zip(lines, lines[1:]):
+            # greedy: neither the next line's first word nor (a long word cut at the width)
+            # its first character would have fitted on this line
+            first_word = following.split(" ")[0]
+            assert (_width(line) + 1 + _width(first_word) > width
+                    or _width(line) + _width(following[0]) > width), (line, following, width)
