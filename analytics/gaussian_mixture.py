@@ -16,6 +16,7 @@ log-likelihood kept (the first of equals), ``reg_covar`` added to the covariance
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +51,8 @@ class TiedMixture:
         return self.precisions_cholesky @ self.precisions_cholesky.T
 
     def weighted_log_prob(self, x: np.ndarray) -> np.ndarray:
-        return _log_gaussian_prob(x, self.means, self.precisions_cholesky) + np.log(self.weights)
+        return _weighted_log_prob(x, self.weights[np.newaxis], self.means[np.newaxis],
+                                  self.precisions_cholesky[np.newaxis])[0]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return np.argmax(self.weighted_log_prob(x), axis=1)
@@ -73,41 +75,60 @@ def fit_tied_mixture(x: np.ndarray, n_components: int, *, n_init: int, random_st
     random_state=random_state, reg_covar=reg_covar)`` with ``weights_init``, ``means_init``
     and ``precisions_init`` from ``start`` when given. Call it with the BLAS and OpenMP thread
     pools limited as the caller limits them for scikit-learn: k-means uses as many OpenMP
-    threads as allowed, and the results are those of that many threads."""
+    threads as allowed, and the results are those of that many threads.
+
+    The starts run their EM steps side by side, as a stack of arrays (one slice per start, each
+    slice laid out as scikit-learn's array of that start, so each product and sum is the same
+    BLAS call or reduction on the same numbers); a start leaves the stack when it converges.
+    """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < max(2, n_components):
         raise ValueError(f"need at least max(2, {n_components}) samples, got {x.shape}")
     n_samples = x.shape[0]
     gram = x.T @ x                           # the same in every M step
-    rng = np.random.RandomState(random_state)
-    seeding = _KMeansSeeding(x) if start is None else None
+    if start is None:
+        # the random state serves only the k-means starts, in order: all can be drawn first
+        rng = np.random.RandomState(random_state)
+        seeding = _KMeansSeeding(x)
+        resp = np.zeros((n_init, n_samples, n_components), dtype=x.dtype)
+        for s in range(n_init):
+            resp[s, np.arange(n_samples), seeding.labels(n_components, rng)] = 1
+        weights, means, covariance = _gaussian_parameters(x, gram, resp, reg_covar)
+        weights /= n_samples
+        prec_chol = _precision_cholesky(covariance)
+    else:
+        weights, means = np.array(start.weights)[np.newaxis], np.array(start.means)[np.newaxis]
+        prec_chol = _precision_cholesky_from_precisions(start.precisions)[np.newaxis]
+    running = np.arange(len(weights))        # the starts still iterating
+    bound = np.full(len(weights), -np.inf)
+    fitted: dict[int, tuple] = {}
+    for iteration in range(MAX_ITER):
+        previous = bound
+        log_prob_norm, log_resp = _log_prob_resp(_weighted_log_prob(x, weights, means,
+                                                                    prec_chol))
+        bound = np.mean(log_prob_norm, axis=1)
+        weights, means, covariance = _gaussian_parameters(x, gram, np.exp(log_resp), reg_covar)
+        weights /= np.sum(weights, axis=1, keepdims=True)
+        prec_chol = _precision_cholesky(covariance)
+        converged = np.abs(bound - previous) < TOL
+        stops = converged | (iteration == MAX_ITER - 1)
+        for i in np.flatnonzero(stops):
+            fitted[int(running[i])] = (bound[i], TiedMixture(weights[i], means[i], prec_chol[i],
+                                                             bool(converged[i])))
+        if stops.all():
+            break
+        go_on = ~stops
+        running, bound, weights, means, prec_chol = (
+            running[go_on], bound[go_on], weights[go_on], means[go_on], prec_chol[go_on])
     best, best_bound = None, -np.inf
-    for _ in range(1 if start is not None else n_init):
-        if start is None:
-            resp = np.zeros((n_samples, n_components), dtype=x.dtype)
-            resp[np.arange(n_samples), seeding.labels(n_components, rng)] = 1
-            weights, means, covariance = _gaussian_parameters(x, gram, resp, reg_covar)
-            weights /= n_samples
-            prec_chol = _precision_cholesky(covariance)
-        else:
-            weights, means = np.array(start.weights), np.array(start.means)
-            prec_chol = _precision_cholesky_from_precisions(start.precisions)
-        bound, converged = -np.inf, False
-        for _ in range(MAX_ITER):
-            previous = bound
-            log_prob_norm, log_resp = _log_prob_resp(
-                _log_gaussian_prob(x, means, prec_chol) + np.log(weights))
-            bound = np.mean(log_prob_norm)
-            weights, means, covariance = _gaussian_parameters(x, gram, np.exp(log_resp),
-                                                              reg_covar)
-            weights /= np.sum(weights)
-            prec_chol = _precision_cholesky(covariance)
-            if abs(bound - previous) < TOL:
-                converged = True
-                break
-        if bound > best_bound or best_bound == -np.inf:
-            best_bound = bound
-            best = TiedMixture(weights, means, prec_chol, converged)
+    for s in range(len(fitted)):             # the first start of the highest bound
+        if fitted[s][0] > best_bound or best_bound == -np.inf:
+            best_bound, best = fitted[s]
+    if not best.converged:
+        from sklearn.exceptions import ConvergenceWarning
+        warnings.warn("Best performing initialization did not converge. Try different init "
+                      "parameters, or increase max_iter, tol, or check for degenerate data.",
+                      ConvergenceWarning)
     return best
 
 
@@ -166,29 +187,35 @@ class _KMeansSeeding:
 
 
 def _gaussian_parameters(x, gram, resp, reg_covar):
-    """Weights (unnormalised), means and the tied covariance from responsibilities."""
-    nk = np.sum(resp, axis=0) + _TINY
-    means = (resp.T @ x) / nk[:, np.newaxis]
-    covariance = gram - nk * means.T @ means
-    covariance /= np.sum(nk)
-    covariance.flat[::covariance.shape[1] + 1] += np.asarray(reg_covar, dtype=covariance.dtype)
+    """Weights (unnormalised), means and the tied covariance of each start (``resp``: starts ×
+    samples × components)."""
+    nk = np.sum(resp, axis=1) + _TINY
+    means = (resp.transpose(0, 2, 1) @ x) / nk[:, :, np.newaxis]
+    covariance = gram - nk[:, np.newaxis, :] * means.transpose(0, 2, 1) @ means
+    covariance /= np.sum(nk, axis=1)[:, np.newaxis, np.newaxis]
+    n_features = covariance.shape[-1]
+    covariance.reshape(len(covariance), -1)[:, ::n_features + 1] += np.asarray(
+        reg_covar, dtype=covariance.dtype)
     return nk, means, covariance
 
 
 def _precision_cholesky(covariance):
-    """The upper-triangular Cholesky factor of the precision (scipy's cholesky and
+    """The upper-triangular Cholesky factor of each start's precision (scipy's cholesky and
     solve_triangular, called as scikit-learn calls them)."""
     if not np.isfinite(covariance).all():
         raise ValueError("array must not contain infs or NaNs")
-    cov_chol, info = lapack.dpotrf(covariance, lower=True, overwrite_a=False, clean=True)
-    if info != 0:
-        raise ValueError(_FIT_FAILED)
-    eye = np.eye(covariance.shape[1], dtype=covariance.dtype)
-    solved, info = lapack.dtrtrs(cov_chol, eye, overwrite_b=False, lower=True, trans=0,
-                                 unitdiag=False)
-    if info != 0:
-        raise ValueError(_FIT_FAILED)
-    return solved.T
+    eye = np.eye(covariance.shape[-1], dtype=covariance.dtype)
+    out = np.empty_like(covariance)
+    for s, one in enumerate(covariance):
+        cov_chol, info = lapack.dpotrf(one, lower=True, overwrite_a=False, clean=True)
+        if info != 0:
+            raise ValueError(_FIT_FAILED)
+        solved, info = lapack.dtrtrs(cov_chol, eye, overwrite_b=False, lower=True, trans=0,
+                                     unitdiag=False)
+        if info != 0:
+            raise ValueError(_FIT_FAILED)
+        out[s] = solved.T
+    return out
 
 
 def _precision_cholesky_from_precisions(precisions):
@@ -199,32 +226,33 @@ def _precision_cholesky_from_precisions(precisions):
     return np.flip(np.flip(chol, axis=1), axis=0)
 
 
-def _log_gaussian_prob(x, means, prec_chol):
-    n_samples, n_features = x.shape
-    log_det = np.sum(np.log(np.diagonal(prec_chol, axis1=-2, axis2=-1)))
-    projected = x @ prec_chol                # the same for every component
-    log_prob = np.empty((n_samples, len(means)), dtype=x.dtype)
-    for k in range(len(means)):
-        y = projected - (means[k, :] @ prec_chol)
-        log_prob[:, k] = np.sum(np.square(y), axis=1)
-    return -0.5 * (n_features * math.log(2 * math.pi) + log_prob) + log_det
+def _weighted_log_prob(x, weights, means, prec_chol):
+    """log P(x | component) + log weight, per start: starts × samples × components."""
+    n_features = x.shape[1]
+    log_det = np.sum(np.log(np.diagonal(prec_chol, axis1=-2, axis2=-1)), axis=-1)
+    projected = x @ prec_chol                           # starts × samples × features
+    centre = means[:, :, np.newaxis, :] @ prec_chol[:, np.newaxis]   # one row per component
+    y = projected[:, :, np.newaxis, :] - centre[:, np.newaxis, :, 0, :]
+    log_prob = np.sum(np.square(y), axis=-1)
+    return (-0.5 * (n_features * math.log(2 * math.pi) + log_prob)
+            + log_det[:, np.newaxis, np.newaxis] + np.log(weights)[:, np.newaxis, :])
 
 
 def _logsumexp_rows(array):
-    """scikit-learn's ``_logsumexp(array, axis=1)`` (after scipy's)."""
-    array_max = np.max(array, axis=1, keepdims=True)
+    """scikit-learn's ``_logsumexp(array, axis=1)`` (after scipy's), over the last axis."""
+    array_max = np.max(array, axis=-1, keepdims=True)
     index_max = array == array_max
     array = np.array(array, copy=True)
     array[index_max] = -np.inf
-    m = np.sum(index_max.astype(array.dtype), axis=1, keepdims=True, dtype=array.dtype)
+    m = np.sum(index_max.astype(array.dtype), axis=-1, keepdims=True, dtype=array.dtype)
     shift = np.where(np.isfinite(array_max), array_max, 0)
-    s = np.sum(np.exp(array - shift), axis=1, keepdims=True, dtype=array.dtype)
+    s = np.sum(np.exp(array - shift), axis=-1, keepdims=True, dtype=array.dtype)
     s = np.where(s == 0, s, s / m)
-    return np.squeeze(np.log1p(s) + np.log(m) + array_max, axis=1)
+    return np.squeeze(np.log1p(s) + np.log(m) + array_max, axis=-1)
 
 
 def _log_prob_resp(weighted_log_prob):
     log_prob_norm = _logsumexp_rows(weighted_log_prob)
     with np.errstate(under="ignore"):
-        log_resp = weighted_log_prob - log_prob_norm[:, np.newaxis]
+        log_resp = weighted_log_prob - log_prob_norm[..., np.newaxis]
     return log_prob_norm, log_resp
