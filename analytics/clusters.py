@@ -23,6 +23,7 @@ arm does not account for the clusters having been estimated from the same subjec
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,11 +151,9 @@ def fit_mixture(courses: pd.DataFrame, k_range=CLUSTER_RANGE, seed: int = SEED
     the numbering does not depend on the fit's arbitrary labels), each row's posterior
     probability of its cluster, and the fit table ``k, bic, silhouette, chosen``.
     """
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
     x = courses.to_numpy(dtype=float)
     fits, rows = {}, []
-    with threadpool_limits(1):  # tiny matrices: BLAS threads only contend (30x slower on 2 cores)
+    with _one_thread():  # tiny matrices: BLAS threads only contend (30x slower on 2 cores)
         _fit_all(x, k_range, seed, fits, rows)
     fit = pd.DataFrame(rows, columns=["k", "bic", "silhouette"])
     if fit.empty:
@@ -171,12 +170,25 @@ def fit_mixture(courses: pd.DataFrame, k_range=CLUSTER_RANGE, seed: int = SEED
     return np.array([renumber[int(c)] for c in raw]), proba, fit
 
 
-def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
-    from sklearn.metrics import silhouette_score
+def _one_thread():
+    """BLAS and OpenMP limited to one thread, as ``threadpool_limits(1)`` (that call looks up
+    the loaded libraries each time: 1.4 ms; the controller, made once, does not)."""
+    return _threadpool_controller().limit(limits=1)
 
+
+@functools.cache
+def _threadpool_controller():
+    import sklearn.cluster._kmeans  # noqa: F401  (its OpenMP runtime loaded before the look-up)
+    from threadpoolctl import ThreadpoolController  # installed with scikit-learn
+
+    return ThreadpoolController()
+
+
+def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
     # a large cohort: the starts on a fixed-seed sample, then EM on every subject from the best
     fit_rows = (np.sort(np.random.default_rng(seed).choice(len(x), FIT_SAMPLE, replace=False))
                 if len(x) > FIT_SAMPLE else None)
+    labels, bics = {}, {}
     for k in k_range:
         if k * MIN_PER_CLUSTER > len(x):
             continue
@@ -187,13 +199,54 @@ def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
         if fit_rows is not None:
             gm = fit_tied_mixture(x, k, n_init=1, random_state=seed, reg_covar=REG_COVAR,
                                   start=gm)
-        labels = gm.predict(x)
-        # silhouette is O(n²): on large cohorts, a fixed-seed sample of SILHOUETTE_SAMPLE rows
-        sample = SILHOUETTE_SAMPLE if len(x) > SILHOUETTE_SAMPLE else None
-        sil = (silhouette_score(x, labels, sample_size=sample, random_state=seed)
-               if 1 < len(set(labels)) < len(x) else np.nan)
-        fits[k] = gm
-        rows.append(dict(k=k, bic=float(gm.bic(x)), silhouette=float(sil)))
+        fits[k], labels[k], bics[k] = gm, gm.predict(x), float(gm.bic(x))
+    silhouettes = _silhouettes(x, labels, seed)
+    rows += [dict(k=k, bic=bics[k], silhouette=silhouettes[k]) for k in labels]
+
+
+def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
+    """k -> ``silhouette_score(x, labels[k], sample_size=..., random_state=seed)`` (NaN with one
+    cluster), as scikit-learn computes it, with the distances computed once for every k: they do
+    not depend on the labels. Silhouette is O(n²): on large cohorts, a fixed-seed sample of
+    SILHOUETTE_SAMPLE rows (the same rows for every k)."""
+    from sklearn.metrics import pairwise_distances_chunked
+    from sklearn.metrics.cluster._unsupervised import _silhouette_reduce
+    from sklearn.preprocessing import LabelEncoder
+    from sklearn.utils import check_X_y
+    from sklearn.utils._array_api import xpx
+
+    out = {k: np.nan for k in labels}
+    scored = [k for k, lab in labels.items() if 1 < len(set(lab)) < len(x)]
+    if not scored:
+        return out
+    rows = None
+    if len(x) > SILHOUETTE_SAMPLE:
+        x, _ = check_X_y(x, labels[scored[0]], accept_sparse=["csc", "csr"])
+        rows = np.random.RandomState(seed).permutation(x.shape[0])[:SILHOUETTE_SAMPLE]
+        x = x[rows]
+    x, _ = check_X_y(x, labels[scored[0]] if rows is None else labels[scored[0]][rows],
+                     accept_sparse=["csr"])
+    chunks, start = [], 0
+    for chunk in pairwise_distances_chunked(x, metric="euclidean"):
+        chunks.append((chunk, start))
+        start += len(chunk)
+    for k in scored:
+        encoded = LabelEncoder().fit_transform(labels[k] if rows is None else labels[k][rows])
+        freqs = np.bincount(encoded)
+        if not 1 < len(freqs) < len(encoded):  # as check_number_of_labels (a sample's labels)
+            raise ValueError(f"Number of labels is {len(freqs)}. Valid values are 2 to "
+                             f"n_samples - 1 (inclusive)")
+        intra, inter = (np.concatenate(part) for part in zip(*(
+            _silhouette_reduce(chunk, begin, labels=encoded, label_freqs=freqs)
+            for chunk, begin in chunks)))
+        denom = (freqs - 1).take(encoded, mode="clip")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            intra /= denom
+        sil = inter - intra
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sil /= np.maximum(intra, inter)
+        out[k] = float(np.mean(xpx.nan_to_num(sil)))
+    return out
 
 
 def shape_of(mean: np.ndarray, from_baseline: bool = True) -> str:
