@@ -24,6 +24,9 @@ arm does not account for the clusters having been estimated from the same subjec
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,14 +187,54 @@ def _threadpool_controller():
     return ThreadpoolController()
 
 
+# Fits kept in the process, by the courses' bytes and k: a mixture is a pure function of them,
+# and the same courses are fitted again on the page (a period shown and clustered again for the
+# transitions; k chosen after "auto"; the language or a filter that selects the same subjects).
+_FITS: OrderedDict = OrderedDict()   # (courses key, k) -> (mixture, bic, silhouette)
+FITS_KEPT = 256
+_FITS_LOCK = threading.Lock()
+
+
+def forget_fits() -> None:
+    """Drop the kept fits (benchmarks of a first visit)."""
+    with _FITS_LOCK:
+        _FITS.clear()
+
+
+def _courses_key(x: np.ndarray, seed: int) -> tuple:
+    digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest()
+    # the layout too: BLAS may take another path for another layout
+    return (digest, x.shape, x.strides, x.dtype.str, seed, N_INIT, REG_COVAR, FIT_SAMPLE,
+            SILHOUETTE_SAMPLE)
+
+
 def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
+    key = _courses_key(x, seed)
+    wanted = [k for k in k_range if k * MIN_PER_CLUSTER <= len(x)]
+    with _FITS_LOCK:
+        done = {k: _FITS[key, k] for k in wanted if (key, k) in _FITS}
+        for k in done:
+            _FITS.move_to_end((key, k))
+    missing = [k for k in wanted if k not in done]
+    if missing:
+        done.update(_fit_new(x, missing, seed))
+        with _FITS_LOCK:
+            for k in missing:
+                _FITS[key, k] = done[k]
+            while len(_FITS) > FITS_KEPT:
+                _FITS.popitem(last=False)
+    for k in wanted:
+        fits[k], bic, silhouette = done[k]
+        rows.append(dict(k=k, bic=bic, silhouette=silhouette))
+
+
+def _fit_new(x: np.ndarray, k_range, seed: int) -> dict:
+    """k -> (mixture, BIC, silhouette) of the mixture with k components."""
     # a large cohort: the starts on a fixed-seed sample, then EM on every subject from the best
     fit_rows = (np.sort(np.random.default_rng(seed).choice(len(x), FIT_SAMPLE, replace=False))
                 if len(x) > FIT_SAMPLE else None)
-    labels, bics = {}, {}
+    fits, labels = {}, {}
     for k in k_range:
-        if k * MIN_PER_CLUSTER > len(x):
-            continue
         # scikit-learn's GaussianMixture(covariance_type="tied"), the same numbers to the last
         # bit without its per-call validation (analytics/gaussian_mixture.py)
         gm = fit_tied_mixture(x if fit_rows is None else x[fit_rows], k, n_init=N_INIT,
@@ -199,9 +242,9 @@ def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
         if fit_rows is not None:
             gm = fit_tied_mixture(x, k, n_init=1, random_state=seed, reg_covar=REG_COVAR,
                                   start=gm)
-        fits[k], labels[k], bics[k] = gm, gm.predict(x), float(gm.bic(x))
+        fits[k], labels[k] = gm, gm.predict(x)
     silhouettes = _silhouettes(x, labels, seed)
-    rows += [dict(k=k, bic=bics[k], silhouette=silhouettes[k]) for k in labels]
+    return {k: (fits[k], float(fits[k].bic(x)), silhouettes[k]) for k in k_range}
 
 
 def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
@@ -327,12 +370,16 @@ def _cluster_window(values: pd.DataFrame, arms: pd.Series, window: tuple[str, ..
     for c in sorted(membership["cluster"].unique()):
         members = courses[membership["cluster"].to_numpy() == c]
         shapes[int(c)] = shape_of(members.mean().to_numpy(), from_baseline=window[0] == "BL")
-        for tp in window:
-            col = members[tp]
-            profile_rows.append(dict(cluster=int(c), timepoint=tp, months=VISIT_MONTHS[tp],
-                                     n=len(col), mean=float(col.mean()),
-                                     band_low=float(col.quantile(0.25)),
-                                     band_high=float(col.quantile(0.75))))
+        # every visit's mean and quartiles at once, each as pandas' Series.mean and .quantile
+        # compute it (a pairwise sum over the members; numpy's linear percentile)
+        by_visit = np.ascontiguousarray(members.to_numpy(dtype=float).T)   # visits × members
+        n = by_visit.shape[1]
+        mean = np.sum(by_visit, axis=1) / n
+        low, high = np.percentile(by_visit, [25.0, 75.0], axis=1, method="linear")
+        profile_rows += [dict(cluster=int(c), timepoint=tp, months=VISIT_MONTHS[tp], n=n,
+                              mean=float(mean[i]), band_low=float(low[i]),
+                              band_high=float(high[i]))
+                         for i, tp in enumerate(window)]
     labels = _labels(shapes, lang)
     membership["shape"] = membership["cluster"].map(shapes)
     membership["label"] = membership["cluster"].map(labels)

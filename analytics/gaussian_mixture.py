@@ -74,8 +74,8 @@ def fit_tied_mixture(x: np.ndarray, n_components: int, *, n_init: int, random_st
     ``GaussianMixture(n_components, covariance_type="tied", n_init=n_init,
     random_state=random_state, reg_covar=reg_covar)`` with ``weights_init``, ``means_init``
     and ``precisions_init`` from ``start`` when given. Call it with the BLAS and OpenMP thread
-    pools limited as the caller limits them for scikit-learn: k-means uses as many OpenMP
-    threads as allowed, and the results are those of that many threads.
+    pools limited to one thread (``threadpoolctl``), as :func:`analytics.clusters.fit_mixture`
+    does: the results are those of scikit-learn under the same limit.
 
     The starts run their EM steps side by side, as a stack of arrays (one slice per start, each
     slice laid out as scikit-learn's array of that start, so each product and sum is the same
@@ -150,10 +150,12 @@ class _KMeansSeeding:
     def labels(self, n_clusters: int, rng: np.random.RandomState) -> np.ndarray:
         from sklearn.cluster._kmeans import _kmeans_single_lloyd
 
-        labels, _, _, _ = _kmeans_single_lloyd(self.x, self.sample_weight,
-                                               self._plusplus(n_clusters, rng),
-                                               max_iter=KMEANS_MAX_ITER, verbose=False,
-                                               tol=self.tol, n_threads=self.n_threads)
+        # without its per-call BLAS limit to one thread: the caller has limited every pool
+        labels, _, _, _ = _kmeans_single_lloyd.__wrapped__(self.x, self.sample_weight,
+                                                           self._plusplus(n_clusters, rng),
+                                                           max_iter=KMEANS_MAX_ITER,
+                                                           verbose=False, tol=self.tol,
+                                                           n_threads=self.n_threads)
         return labels
 
     def _plusplus(self, n_clusters: int, rng: np.random.RandomState) -> np.ndarray:
