@@ -51,20 +51,24 @@ class TiedMixture:
         return self.precisions_cholesky @ self.precisions_cholesky.T
 
     def weighted_log_prob(self, x: np.ndarray) -> np.ndarray:
+        """samples × components"""
+        return self._by_component(x).T
+
+    def _by_component(self, x: np.ndarray) -> np.ndarray:
         return _weighted_log_prob(x, self.weights[np.newaxis], self.means[np.newaxis],
-                                  self.precisions_cholesky[np.newaxis])[0]
+                                  self.precisions_cholesky[np.newaxis])[:, 0, :]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.argmax(self.weighted_log_prob(x), axis=1)
+        return np.argmax(self._by_component(x), axis=0)   # the first of equals, as argmax(.., 1)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(_log_prob_resp(self.weighted_log_prob(x))[1])
+        return np.exp(_log_prob_resp(self._by_component(x))[1]).T
 
     def bic(self, x: np.ndarray) -> float:
         n_features = x.shape[1]
         k = self.n_components
         n_parameters = int(n_features * (n_features + 1) / 2.0 + n_features * k + k - 1)
-        score = float(np.mean(_logsumexp_rows(self.weighted_log_prob(x))))
+        score = float(np.mean(_logsumexp_components(self._by_component(x))))
         return -2 * score * x.shape[0] + n_parameters * math.log(x.shape[0])
 
 
@@ -107,7 +111,9 @@ def fit_tied_mixture(x: np.ndarray, n_components: int, *, n_init: int, random_st
         log_prob_norm, log_resp = _log_prob_resp(_weighted_log_prob(x, weights, means,
                                                                     prec_chol))
         bound = np.mean(log_prob_norm, axis=1)
-        weights, means, covariance = _gaussian_parameters(x, gram, np.exp(log_resp), reg_covar)
+        # responsibilities laid out as scikit-learn's (starts × samples × components)
+        resp = np.ascontiguousarray(np.exp(log_resp).transpose(1, 2, 0))
+        weights, means, covariance = _gaussian_parameters(x, gram, resp, reg_covar)
         weights /= np.sum(weights, axis=1, keepdims=True)
         prec_chol = _precision_cholesky(covariance)
         converged = np.abs(bound - previous) < TOL
@@ -229,32 +235,59 @@ def _precision_cholesky_from_precisions(precisions):
 
 
 def _weighted_log_prob(x, weights, means, prec_chol):
-    """log P(x | component) + log weight, per start: starts × samples × components."""
+    """log P(x | component) + log weight: components × starts × samples. Components first, so
+    that the sums and maxima over the components are a few whole-array operations (in numpy's
+    order: each is the same number as scikit-learn's reduction over a row of components)."""
     n_features = x.shape[1]
     log_det = np.sum(np.log(np.diagonal(prec_chol, axis1=-2, axis2=-1)), axis=-1)
-    projected = x @ prec_chol                           # starts × samples × features
-    centre = means[:, :, np.newaxis, :] @ prec_chol[:, np.newaxis]   # one row per component
-    y = projected[:, :, np.newaxis, :] - centre[:, np.newaxis, :, 0, :]
-    log_prob = np.sum(np.square(y), axis=-1)
+    projected = np.ascontiguousarray((x @ prec_chol).transpose(2, 0, 1))  # features × starts × samples
+    centre = (means[:, :, np.newaxis, :] @ prec_chol[:, np.newaxis])[:, :, 0, :]
+    # (x - mean) projected: features × components × starts × samples
+    y = projected[:, np.newaxis] - centre.transpose(2, 1, 0)[:, :, :, np.newaxis]
+    log_prob = _pairwise_sum(np.square(y, out=y))
     return (-0.5 * (n_features * math.log(2 * math.pi) + log_prob)
-            + log_det[:, np.newaxis, np.newaxis] + np.log(weights)[:, np.newaxis, :])
+            + log_det[np.newaxis, :, np.newaxis] + np.log(weights).T[:, :, np.newaxis])
 
 
-def _logsumexp_rows(array):
-    """scikit-learn's ``_logsumexp(array, axis=1)`` (after scipy's), over the last axis."""
-    array_max = np.max(array, axis=-1, keepdims=True)
+def _pairwise_sum(terms):
+    """``np.sum(terms, axis=0)`` with the first axis summed last-bit alike as numpy sums a
+    contiguous row of that length (its pairwise sum: eight partial sums, then the rest one by
+    one; ``tests/test_gaussian_mixture.py`` checks it against numpy), from whole-array
+    additions instead of one short reduction per element."""
+    n = len(terms)
+    if n > 128:   # numpy splits longer rows recursively: let it
+        return np.sum(np.ascontiguousarray(np.moveaxis(terms, 0, -1)), axis=-1)
+    if n < 8:
+        total = 0.0 + terms[0]
+        for i in range(1, n):
+            total += terms[i]
+        return total
+    partial = terms[:8].copy()
+    stop = n - n % 8
+    for i in range(8, stop, 8):
+        partial += terms[i:i + 8]
+    total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) + \
+            ((partial[4] + partial[5]) + (partial[6] + partial[7]))
+    for i in range(stop, n):
+        total += terms[i]
+    return total
+
+
+def _logsumexp_components(array):
+    """scikit-learn's ``_logsumexp(array, axis=1)`` (after scipy's) over the components, the
+    first axis here."""
+    array_max = np.max(array, axis=0)
     index_max = array == array_max
-    array = np.array(array, copy=True)
-    array[index_max] = -np.inf
-    m = np.sum(index_max.astype(array.dtype), axis=-1, keepdims=True, dtype=array.dtype)
+    array = np.where(index_max, -np.inf, array)
+    m = np.sum(index_max, axis=0, dtype=array.dtype)      # a count: exact in any order
     shift = np.where(np.isfinite(array_max), array_max, 0)
-    s = np.sum(np.exp(array - shift), axis=-1, keepdims=True, dtype=array.dtype)
+    s = _pairwise_sum(np.exp(array - shift))
     s = np.where(s == 0, s, s / m)
-    return np.squeeze(np.log1p(s) + np.log(m) + array_max, axis=-1)
+    return np.log1p(s) + np.log(m) + array_max
 
 
 def _log_prob_resp(weighted_log_prob):
-    log_prob_norm = _logsumexp_rows(weighted_log_prob)
+    log_prob_norm = _logsumexp_components(weighted_log_prob)
     with np.errstate(under="ignore"):
-        log_resp = weighted_log_prob - log_prob_norm[..., np.newaxis]
+        log_resp = weighted_log_prob - log_prob_norm[np.newaxis]
     return log_prob_norm, log_resp
