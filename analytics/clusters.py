@@ -13,6 +13,8 @@ Method (stated in the footnote):
   by the clusters (``tied``: a subject's own level makes its visits correlate), 10
   starts, fixed seed) on the vector of DAS28-ESR values; the number of clusters is the one with
   the lowest BIC among 2–5. The silhouette of the chosen partition is reported beside the BIC.
+  The fit is :mod:`analytics.gaussian_mixture`: scikit-learn's own steps, the same numbers to
+  the last bit, without its per-call overhead.
 * **Names.** Each cluster is named from its mean trajectory by fixed rules (:func:`shape_of`).
 * **Membership per arm.** Counts and % of each arm's clustered subjects; Fisher's exact test for
   two clusters, Pearson's χ² test for more (scipy), under the small-number rules of
