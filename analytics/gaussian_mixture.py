@@ -95,8 +95,8 @@ def fit_tied_mixture(x: np.ndarray, n_components: int, *, n_init: int, random_st
         rng = np.random.RandomState(random_state)
         seeding = _KMeansSeeding(x)
         resp = np.zeros((n_init, n_samples, n_components), dtype=x.dtype)
-        for s in range(n_init):
-            resp[s, np.arange(n_samples), seeding.labels(n_components, rng)] = 1
+        for s, labels in enumerate(seeding.labels(n_components, n_init, rng)):
+            resp[s, np.arange(n_samples), labels] = 1
         weights, means, covariance = _gaussian_parameters(x, gram, resp, reg_covar)
         weights /= n_samples
         prec_chol = _precision_cholesky(covariance)
@@ -153,42 +153,58 @@ class _KMeansSeeding:
         self.sample_weight = np.ones(len(centred), dtype=centred.dtype)
         self.n_threads = _openmp_effective_n_threads()
 
-    def labels(self, n_clusters: int, rng: np.random.RandomState) -> np.ndarray:
+    def labels(self, n_clusters: int, n_starts: int, rng: np.random.RandomState) -> list:
+        """The labels of ``n_starts`` k-means fits drawing one after the other from ``rng``."""
         from sklearn.cluster._kmeans import _kmeans_single_lloyd
 
         # without its per-call BLAS limit to one thread: the caller has limited every pool
-        labels, _, _, _ = _kmeans_single_lloyd.__wrapped__(self.x, self.sample_weight,
-                                                           self._plusplus(n_clusters, rng),
-                                                           max_iter=KMEANS_MAX_ITER,
-                                                           verbose=False, tol=self.tol,
-                                                           n_threads=self.n_threads)
-        return labels
+        return [_kmeans_single_lloyd.__wrapped__(self.x, self.sample_weight, centers,
+                                                 max_iter=KMEANS_MAX_ITER, verbose=False,
+                                                 tol=self.tol, n_threads=self.n_threads)[0]
+                for centers in self._plusplus(n_clusters, n_starts, rng)]
 
-    def _plusplus(self, n_clusters: int, rng: np.random.RandomState) -> np.ndarray:
-        """scikit-learn's ``_kmeans_plusplus`` (greedy k-means++ seeding), step for step."""
+    def _plusplus(self, n_clusters: int, n_starts: int, rng: np.random.RandomState
+                  ) -> np.ndarray:
+        """scikit-learn's ``_kmeans_plusplus`` (greedy k-means++ seeding) of ``n_starts``
+        seedings one after the other, step for step, the seedings side by side (starts × ...).
+
+        Each seeding draws a fixed number of uniforms from ``rng`` (one for its first centre,
+        as ``RandomState.choice``, then ``n_local_trials`` per further centre), so all are drawn
+        first, in the order scikit-learn draws them."""
         x, weight = self.x, self.sample_weight
-        centers = np.empty((n_clusters, x.shape[1]), dtype=x.dtype)
         n_local_trials = 2 + int(np.log(n_clusters))
-        centers[0] = x[rng.choice(len(x), p=weight / weight.sum())]
-        closest_dist_sq = self._squared_distances(centers[0, np.newaxis])
-        current_pot = closest_dist_sq @ weight
+        draws = rng.random_sample(n_starts * (1 + (n_clusters - 1) * n_local_trials))
+        draws = draws.reshape(n_starts, -1)
+        centers = np.empty((n_starts, n_clusters, x.shape[1]), dtype=x.dtype)
+        p = weight / weight.sum()
+        cdf = p.cumsum()                                 # RandomState.choice(n, p=p)
+        cdf /= cdf[-1]
+        centers[:, 0] = x[cdf.searchsorted(draws[:, 0], side="right")]
+        closest_dist_sq = self._squared_distances(centers[:, 0, np.newaxis])   # starts × 1 × n
+        current_pot = closest_dist_sq @ weight                                 # starts × 1
+        closest_dist_sq = closest_dist_sq[:, 0]
         for c in range(1, n_clusters):
-            rand_vals = rng.uniform(size=n_local_trials) * current_pot
-            candidate_ids = np.searchsorted(np.cumsum(weight * closest_dist_sq), rand_vals)
-            np.clip(candidate_ids, None, closest_dist_sq.size - 1, out=candidate_ids)
+            rand_vals = draws[:, 1 + (c - 1) * n_local_trials:1 + c * n_local_trials] * current_pot
+            cumulative = np.cumsum(weight * closest_dist_sq, axis=1)
+            candidate_ids = np.array([np.searchsorted(cumulative[s], rand_vals[s])
+                                      for s in range(n_starts)])
+            np.clip(candidate_ids, None, closest_dist_sq.shape[1] - 1, out=candidate_ids)
             distance_to_candidates = self._squared_distances(x[candidate_ids])
-            np.minimum(closest_dist_sq, distance_to_candidates, out=distance_to_candidates)
-            candidates_pot = distance_to_candidates @ weight.reshape(-1, 1)
-            best = np.argmin(candidates_pot)
-            current_pot = candidates_pot[best]
-            closest_dist_sq = distance_to_candidates[best]
-            centers[c] = x[candidate_ids[best]]
+            np.minimum(closest_dist_sq[:, np.newaxis], distance_to_candidates,
+                       out=distance_to_candidates)
+            candidates_pot = distance_to_candidates @ weight.reshape(-1, 1)    # starts × L × 1
+            best = np.argmin(candidates_pot[:, :, 0], axis=1)
+            starts = np.arange(n_starts)
+            current_pot = candidates_pot[starts, best]
+            closest_dist_sq = distance_to_candidates[starts, best]
+            centers[:, c] = x[candidate_ids[starts, best]]
         return centers
 
     def _squared_distances(self, points: np.ndarray) -> np.ndarray:
-        """scikit-learn's ``_euclidean_distances(points, x, squared=True)`` for float64."""
+        """scikit-learn's ``_euclidean_distances(points, x, squared=True)`` for float64, of each
+        start's points (starts × points × features)."""
         distances = -2 * (points @ self.x.T)
-        distances += np.einsum("ij,ij->i", points, points)[:, None]
+        distances += np.array([np.einsum("ij,ij->i", one, one) for one in points])[:, :, None]
         distances += self.squared_norms.reshape(1, -1)
         np.maximum(distances, np.asarray(0, dtype=distances.dtype), out=distances)
         return distances
