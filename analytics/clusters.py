@@ -13,6 +13,8 @@ Method (stated in the footnote):
   by the clusters (``tied``: a subject's own level makes its visits correlate), 10
   starts, fixed seed) on the vector of DAS28-ESR values; the number of clusters is the one with
   the lowest BIC among 2–5. The silhouette of the chosen partition is reported beside the BIC.
+  The fit is :mod:`analytics.gaussian_mixture`: scikit-learn's own steps, the same numbers to
+  the last bit, without its per-call overhead.
 * **Names.** Each cluster is named from its mean trajectory by fixed rules (:func:`shape_of`).
 * **Membership per arm.** Counts and % of each arm's clustered subjects; Fisher's exact test for
   two clusters, Pearson's χ² test for more (scipy), under the small-number rules of
@@ -23,6 +25,10 @@ arm does not account for the clusters having been estimated from the same subjec
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,11 +156,9 @@ def fit_mixture(courses: pd.DataFrame, k_range=CLUSTER_RANGE, seed: int = SEED
     the numbering does not depend on the fit's arbitrary labels), each row's posterior
     probability of its cluster, and the fit table ``k, bic, silhouette, chosen``.
     """
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
     x = courses.to_numpy(dtype=float)
     fits, rows = {}, []
-    with threadpool_limits(1):  # tiny matrices: BLAS threads only contend (30x slower on 2 cores)
+    with _one_thread():  # tiny matrices: BLAS threads only contend (30x slower on 2 cores)
         _fit_all(x, k_range, seed, fits, rows)
     fit = pd.DataFrame(rows, columns=["k", "bic", "silhouette"])
     if fit.empty:
@@ -171,15 +175,68 @@ def fit_mixture(courses: pd.DataFrame, k_range=CLUSTER_RANGE, seed: int = SEED
     return np.array([renumber[int(c)] for c in raw]), proba, fit
 
 
-def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
-    from sklearn.metrics import silhouette_score
+def _one_thread():
+    """BLAS and OpenMP limited to one thread, as ``threadpool_limits(1)`` (that call looks up
+    the loaded libraries each time: 1.4 ms; the controller, made once, does not)."""
+    return _threadpool_controller().limit(limits=1)
 
+
+@functools.cache
+def _threadpool_controller():
+    import sklearn.cluster._kmeans  # noqa: F401  (its OpenMP runtime loaded before the look-up)
+    from threadpoolctl import ThreadpoolController  # installed with scikit-learn
+
+    return ThreadpoolController()
+
+
+# Fits kept in the process, by the courses' bytes and k: a mixture is a pure function of them,
+# and the same courses are fitted again on the page (a period shown and clustered again for the
+# transitions; k chosen after "auto"; the language or a filter that selects the same subjects).
+_FITS: OrderedDict = OrderedDict()   # (courses key, k) -> (mixture, bic, silhouette)
+FITS_KEPT = 256
+_FITS_LOCK = threading.Lock()
+
+
+def forget_fits() -> None:
+    """Drop the kept fits (benchmarks of a first visit)."""
+    with _FITS_LOCK:
+        _FITS.clear()
+
+
+def _courses_key(x: np.ndarray, seed: int) -> tuple:
+    digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest()
+    # the layout too: BLAS may take another path for another layout
+    return (digest, x.shape, x.strides, x.dtype.str, seed, N_INIT, REG_COVAR, FIT_SAMPLE,
+            SILHOUETTE_SAMPLE)
+
+
+def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
+    key = _courses_key(x, seed)
+    wanted = [k for k in k_range if k * MIN_PER_CLUSTER <= len(x)]
+    with _FITS_LOCK:
+        done = {k: _FITS[key, k] for k in wanted if (key, k) in _FITS}
+        for k in done:
+            _FITS.move_to_end((key, k))
+    missing = [k for k in wanted if k not in done]
+    if missing:
+        done.update(_fit_new(x, missing, seed))
+        with _FITS_LOCK:
+            for k in missing:
+                _FITS[key, k] = done[k]
+            while len(_FITS) > FITS_KEPT:
+                _FITS.popitem(last=False)
+    for k in wanted:
+        fits[k], bic, silhouette = done[k]
+        rows.append(dict(k=k, bic=bic, silhouette=silhouette))
+
+
+def _fit_new(x: np.ndarray, k_range, seed: int) -> dict:
+    """k -> (mixture, BIC, silhouette) of the mixture with k components."""
     # a large cohort: the starts on a fixed-seed sample, then EM on every subject from the best
     fit_rows = (np.sort(np.random.default_rng(seed).choice(len(x), FIT_SAMPLE, replace=False))
                 if len(x) > FIT_SAMPLE else None)
+    fits, labels = {}, {}
     for k in k_range:
-        if k * MIN_PER_CLUSTER > len(x):
-            continue
         # scikit-learn's GaussianMixture(covariance_type="tied"), the same numbers to the last
         # bit without its per-call validation (analytics/gaussian_mixture.py)
         gm = fit_tied_mixture(x if fit_rows is None else x[fit_rows], k, n_init=N_INIT,
@@ -187,13 +244,54 @@ def _fit_all(x: np.ndarray, k_range, seed: int, fits: dict, rows: list) -> None:
         if fit_rows is not None:
             gm = fit_tied_mixture(x, k, n_init=1, random_state=seed, reg_covar=REG_COVAR,
                                   start=gm)
-        labels = gm.predict(x)
-        # silhouette is O(n²): on large cohorts, a fixed-seed sample of SILHOUETTE_SAMPLE rows
-        sample = SILHOUETTE_SAMPLE if len(x) > SILHOUETTE_SAMPLE else None
-        sil = (silhouette_score(x, labels, sample_size=sample, random_state=seed)
-               if 1 < len(set(labels)) < len(x) else np.nan)
-        fits[k] = gm
-        rows.append(dict(k=k, bic=float(gm.bic(x)), silhouette=float(sil)))
+        fits[k], labels[k] = gm, gm.predict(x)
+    silhouettes = _silhouettes(x, labels, seed)
+    return {k: (fits[k], float(fits[k].bic(x)), silhouettes[k]) for k in k_range}
+
+
+def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
+    """k -> ``silhouette_score(x, labels[k], sample_size=..., random_state=seed)`` (NaN with one
+    cluster), as scikit-learn computes it, with the distances computed once for every k: they do
+    not depend on the labels. Silhouette is O(n²): on large cohorts, a fixed-seed sample of
+    SILHOUETTE_SAMPLE rows (the same rows for every k)."""
+    from sklearn.metrics import pairwise_distances_chunked
+    from sklearn.metrics.cluster._unsupervised import _silhouette_reduce
+    from sklearn.preprocessing import LabelEncoder
+    from sklearn.utils import check_X_y
+    from sklearn.utils._array_api import xpx
+
+    out = {k: np.nan for k in labels}
+    scored = [k for k, lab in labels.items() if 1 < len(set(lab)) < len(x)]
+    if not scored:
+        return out
+    rows = None
+    if len(x) > SILHOUETTE_SAMPLE:
+        x, _ = check_X_y(x, labels[scored[0]], accept_sparse=["csc", "csr"])
+        rows = np.random.RandomState(seed).permutation(x.shape[0])[:SILHOUETTE_SAMPLE]
+        x = x[rows]
+    x, _ = check_X_y(x, labels[scored[0]] if rows is None else labels[scored[0]][rows],
+                     accept_sparse=["csr"])
+    chunks, start = [], 0
+    for chunk in pairwise_distances_chunked(x, metric="euclidean"):
+        chunks.append((chunk, start))
+        start += len(chunk)
+    for k in scored:
+        encoded = LabelEncoder().fit_transform(labels[k] if rows is None else labels[k][rows])
+        freqs = np.bincount(encoded)
+        if not 1 < len(freqs) < len(encoded):  # as check_number_of_labels (a sample's labels)
+            raise ValueError(f"Number of labels is {len(freqs)}. Valid values are 2 to "
+                             f"n_samples - 1 (inclusive)")
+        intra, inter = (np.concatenate(part) for part in zip(*(
+            _silhouette_reduce(chunk, begin, labels=encoded, label_freqs=freqs)
+            for chunk, begin in chunks)))
+        denom = (freqs - 1).take(encoded, mode="clip")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            intra /= denom
+        sil = inter - intra
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sil /= np.maximum(intra, inter)
+        out[k] = float(np.mean(xpx.nan_to_num(sil)))
+    return out
 
 
 def shape_of(mean: np.ndarray, from_baseline: bool = True) -> str:
@@ -274,12 +372,16 @@ def _cluster_window(values: pd.DataFrame, arms: pd.Series, window: tuple[str, ..
     for c in sorted(membership["cluster"].unique()):
         members = courses[membership["cluster"].to_numpy() == c]
         shapes[int(c)] = shape_of(members.mean().to_numpy(), from_baseline=window[0] == "BL")
-        for tp in window:
-            col = members[tp]
-            profile_rows.append(dict(cluster=int(c), timepoint=tp, months=VISIT_MONTHS[tp],
-                                     n=len(col), mean=float(col.mean()),
-                                     band_low=float(col.quantile(0.25)),
-                                     band_high=float(col.quantile(0.75))))
+        # every visit's mean and quartiles at once, each as pandas' Series.mean and .quantile
+        # compute it (a pairwise sum over the members; numpy's linear percentile)
+        by_visit = np.ascontiguousarray(members.to_numpy(dtype=float).T)   # visits × members
+        n = by_visit.shape[1]
+        mean = np.sum(by_visit, axis=1) / n
+        low, high = np.percentile(by_visit, [25.0, 75.0], axis=1, method="linear")
+        profile_rows += [dict(cluster=int(c), timepoint=tp, months=VISIT_MONTHS[tp], n=n,
+                              mean=float(mean[i]), band_low=float(low[i]),
+                              band_high=float(high[i]))
+                         for i, tp in enumerate(window)]
     labels = _labels(shapes, lang)
     membership["shape"] = membership["cluster"].map(shapes)
     membership["label"] = membership["cluster"].map(labels)

@@ -73,6 +73,7 @@ def bench_page_rerun(study_path: Path | None, label: str, target: float,
     if study_path:
         os.environ["MSC_RA_STUDY"] = str(study_path)
     try:
+        from analytics.clusters import forget_fits
         from dashboard import study_source, ui
 
         ui.get_study.clear()  # the dashboard keeps its connection: reopen on this study file
@@ -86,6 +87,7 @@ def bench_page_rerun(study_path: Path | None, label: str, target: float,
                     if not cached:  # every analysis and view recomputed, as on a first visit
                         study_source._cached_result.clear()
                         study_source.forget_views()
+                        forget_fits()  # the mixtures kept in the process (clusters page)
                     at.radio(key="w_pop").set_value("nri" if i % 2 == 0 else "completers")
                     t0 = time.perf_counter()
                     at.run()

@@ -16,9 +16,9 @@ What is measured, exactly:
   time point, sex, age band, baseline activity, prior biologic, trial, comparison) is set to
   another value. Per page and filter: the median of ``--reps`` runs alternating between the
   default and another value. *Recomputed*: every memoised result dropped
-  (``st.cache_data.clear()``) before each run, as on a first visit; *seen before*: both values
-  run once first. Per page the table gives the slowest filter's median. The trivial app's
-  re-run is timed the same way (a button click).
+  (``st.cache_data.clear()``, the kept views and the clusters page's kept mixtures) before each
+  run, as on a first visit; *seen before*: both values run once first. Per page the table gives
+  the slowest filter's median. The trivial app's re-run is timed the same way (a button click).
 * **drawn** (browser) — Playwright driving Debian's Chromium (``tests/browser_support.py``). A
   script injected into every page records the time of the user's click (``click`` event, capture
   phase) and of every DOM change (MutationObserver on the whole document, except Streamlit's
@@ -167,9 +167,11 @@ def clear_memo() -> None:
     """Drop every memoised analysis result and every kept view (as on a first visit)."""
     import streamlit as st
 
+    from analytics.clusters import forget_fits
     from dashboard import study_source
     st.cache_data.clear()
     study_source.forget_views()
+    forget_fits()  # the mixtures kept in the process (clusters page)
 
 
 def time_runs(at, set_value, values: list, recompute: bool) -> list[float]:

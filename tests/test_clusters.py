@@ -227,3 +227,37 @@ def test_a_period_and_a_fixed_number_of_clusters(study):
         cl.clusters(study, "nri", period="years9")
     with pytest.raises(ValueError, match="n_clusters"):
         cl.clusters(study, "nri", n_clusters=7)
+
+
+def _same_frames(a, b) -> None:
+    for name, frame in vars(a).items():
+        pd.testing.assert_frame_equal(frame, getattr(b, name), check_exact=True, obj=name)
+        assert frame.attrs == getattr(b, name).attrs, name
+
+
+def test_kept_fits_give_the_fits_computed_afresh(study):
+    """A mixture is kept per courses and k (the same courses are clustered again for the
+    transitions, for another k or language): a result from kept fits is the result computed
+    with none kept, and a kept fit is never changed by its users."""
+    cases = [dict(period="core"), dict(period="core", n_clusters=3),
+             dict(period="years4to5", n_clusters=5), dict(lang="zh", period="course")]
+    cl.forget_fits()
+    transitions = cl.cluster_transitions(study, "nri")
+    warm = [cl.clusters(study, "nri", **case) for case in cases]
+    assert cl._FITS, "fits are kept"
+    again = cl.cluster_transitions(study, "nri")
+    cl.forget_fits()
+    _same_frames(again, cl.cluster_transitions(study, "nri"))
+    _same_frames(transitions, again)
+    for case, kept in zip(cases, warm):
+        cl.forget_fits()
+        _same_frames(kept, cl.clusters(study, "nri", **case))
+
+
+def test_kept_fits_are_bounded():
+    rng = np.random.default_rng(3)
+    cl.forget_fits()
+    for _ in range(cl.FITS_KEPT // 2 + 3):
+        cl.fit_mixture(pd.DataFrame(rng.normal(size=(12, 3))), k_range=(2,))
+        cl.fit_mixture(pd.DataFrame(rng.normal(size=(12, 3))), k_range=(2,))
+    assert len(cl._FITS) == cl.FITS_KEPT

@@ -81,3 +81,16 @@ def test_a_fit_from_a_start_gives_scikit_learns():
                                  precisions_init=theirs_start.precisions_).fit(x)
         ours = fit_tied_mixture(x, 3, n_init=1, random_state=SEED, reg_covar=REG, start=start)
     _assert_same(ours, x, theirs)
+
+
+def test_the_sum_over_features_is_numpys_own():
+    """The E step sums squares over the features with whole-array additions in the order of
+    numpy's pairwise sum of a contiguous row: the same sums to the last bit, for every length."""
+    from analytics.gaussian_mixture import _pairwise_sum
+
+    rng = np.random.default_rng(11)
+    for n in (*range(1, 40), 127, 128, 129, 300):
+        rows = (rng.exponential(size=(20_000, n))
+                * rng.choice([1e-8, 1e-3, 1.0, 1e3, 1e8], size=(20_000, 1)))
+        np.testing.assert_array_equal(_pairwise_sum(np.ascontiguousarray(rows.T)),
+                                      np.sum(rows, axis=-1), err_msg=f"n = {n}")
