@@ -50,9 +50,19 @@ EXTRA_CHROMIUM_FLAGS = (
     "--dns-prefetch-disable",
     "--disable-features=OptimizationHints,OptimizationGuideModelDownloading,MediaRouter,"
     "DialMediaRouteProvider,Translate,NetworkTimeServiceQuerying,AutofillServerCommunication,"
-    "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,SafeBrowsing",
+    "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,SafeBrowsing,"
+    # memory (issue 13: the server with its export browser within 500 MB): no spare renderer
+    # process kept ready for the next tab
+    "SpareRendererForSitePerProcess",
     "--host-resolver-rules=MAP * ~NOTFOUND",
+    # memory, too: the compositor's GPU thread (software: --disable-gpu) inside the browser
+    # process instead of a GPU process of its own, and kaleido's tabs (one site, its local page)
+    # in one renderer process instead of one each (choreographer asks for
+    # --no-process-per-site; dropped below). The images are byte-identical (tests/test_export.py)
+    "--in-process-gpu",
+    "--process-per-site",
 )
+DROPPED_CHROMIUM_FLAGS = frozenset({"--no-process-per-site"})
 # Chromium's network service probes IPv6 routing (a UDP connect() to 2001:4860:4860::8888) before
 # the first host name it resolves, whatever the host-resolver rule then answers. The only lookups
 # left after the flags above are the spell-check dictionary download (off in the profile's
@@ -86,7 +96,7 @@ def _browser_cls():
             (profile / NO_MODEL_MANIFEST_DIR).mkdir(exist_ok=True)
 
         def get_cli(self):
-            cli = list(super().get_cli())
+            cli = [f for f in super().get_cli() if f not in DROPPED_CHROMIUM_FLAGS]
             cli += [f for f in EXTRA_CHROMIUM_FLAGS if f not in cli]
             cli.append("--optimization-guide-manifest-override="
                        f"{Path(self.tmp_dir.path) / NO_MODEL_MANIFEST_DIR}")
