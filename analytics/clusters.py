@@ -255,7 +255,6 @@ def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
     not depend on the labels. Silhouette is O(n²): on large cohorts, a fixed-seed sample of
     SILHOUETTE_SAMPLE rows (the same rows for every k)."""
     from sklearn.metrics import pairwise_distances_chunked
-    from sklearn.metrics.cluster._unsupervised import _silhouette_reduce
     from sklearn.preprocessing import LabelEncoder
     from sklearn.utils import check_X_y
     from sklearn.utils._array_api import xpx
@@ -273,7 +272,9 @@ def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
                      accept_sparse=["csr"])
     chunks, start = [], 0
     for chunk in pairwise_distances_chunked(x, metric="euclidean"):
-        chunks.append((chunk, start))
+        # transposed (one row per other sample): the sum over a cluster's samples is then a
+        # reduction over whole rows, one after the other, as np.bincount adds them
+        chunks.append((chunk, np.ascontiguousarray(chunk.T), start))
         start += len(chunk)
     for k in scored:
         encoded = LabelEncoder().fit_transform(labels[k] if rows is None else labels[k][rows])
@@ -282,8 +283,8 @@ def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
             raise ValueError(f"Number of labels is {len(freqs)}. Valid values are 2 to "
                              f"n_samples - 1 (inclusive)")
         intra, inter = (np.concatenate(part) for part in zip(*(
-            _silhouette_reduce(chunk, begin, labels=encoded, label_freqs=freqs)
-            for chunk, begin in chunks)))
+            _silhouette_reduce(chunk, by_other, begin, encoded, freqs)
+            for chunk, by_other, begin in chunks)))
         denom = (freqs - 1).take(encoded, mode="clip")
         with np.errstate(divide="ignore", invalid="ignore"):
             intra /= denom
@@ -292,6 +293,25 @@ def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
             sil /= np.maximum(intra, inter)
         out[k] = float(np.mean(xpx.nan_to_num(sil)))
     return out
+
+
+def _silhouette_reduce(chunk: np.ndarray, by_other: np.ndarray, start: int,
+                       labels: np.ndarray, label_freqs: np.ndarray):
+    """scikit-learn's ``_silhouette_reduce`` (mean distance of each sample of ``chunk`` to its
+    own cluster and to the nearest other), its per-sample ``np.bincount`` of the distances by
+    cluster replaced by one sum per cluster over the rows of ``by_other`` (``chunk``
+    transposed): the same additions in the same order (from 0, the samples in turn; checked
+    against scikit-learn in tests/test_clusters.py), without a Python loop over the samples."""
+    cluster_distances = np.zeros((len(chunk), len(label_freqs)), dtype=chunk.dtype)
+    for c in range(len(label_freqs)):
+        members = by_other[labels == c]
+        if len(members):
+            cluster_distances[:, c] += np.add.reduce(members, axis=0)
+    intra_index = (np.arange(len(chunk)), labels[start:start + len(chunk)])
+    intra_cluster_distances = cluster_distances[intra_index]
+    cluster_distances[intra_index] = np.inf
+    cluster_distances /= label_freqs
+    return intra_cluster_distances, cluster_distances.min(axis=1)
 
 
 def shape_of(mean: np.ndarray, from_baseline: bool = True) -> str:
