@@ -235,7 +235,7 @@ def _fit_new(x: np.ndarray, k_range, seed: int) -> dict:
     # a large cohort: the starts on a fixed-seed sample, then EM on every subject from the best
     fit_rows = (np.sort(np.random.default_rng(seed).choice(len(x), FIT_SAMPLE, replace=False))
                 if len(x) > FIT_SAMPLE else None)
-    fits, labels = {}, {}
+    fits, labels, bics = {}, {}, {}
     for k in k_range:
         # scikit-learn's GaussianMixture(covariance_type="tied"), the same numbers to the last
         # bit without its per-call validation (analytics/gaussian_mixture.py)
@@ -244,9 +244,10 @@ def _fit_new(x: np.ndarray, k_range, seed: int) -> dict:
         if fit_rows is not None:
             gm = fit_tied_mixture(x, k, n_init=1, random_state=seed, reg_covar=REG_COVAR,
                                   start=gm)
-        fits[k], labels[k] = gm, gm.predict(x)
+        fits[k] = gm
+        labels[k], bics[k] = gm.predict_and_bic(x)
     silhouettes = _silhouettes(x, labels, seed)
-    return {k: (fits[k], float(fits[k].bic(x)), silhouettes[k]) for k in k_range}
+    return {k: (fits[k], float(bics[k]), silhouettes[k]) for k in k_range}
 
 
 def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
