@@ -167,8 +167,8 @@ def fit_mixture(courses: pd.DataFrame, k_range=CLUSTER_RANGE, seed: int = SEED
     best = int(fit.loc[fit["bic"].idxmin(), "k"])
     fit["chosen"] = fit["k"] == best
     gm = fits[best]
-    raw = gm.predict(x)
-    proba = gm.predict_proba(x)[np.arange(len(x)), raw]
+    raw, proba = gm.predict_with_proba(x)
+    proba = proba[np.arange(len(x)), raw]
     order = np.argsort([x[raw == c].mean() if (raw == c).any() else np.inf
                         for c in range(best)], kind="stable")
     renumber = {int(old): new + 1 for new, old in enumerate(order)}

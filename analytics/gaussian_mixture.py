@@ -62,7 +62,12 @@ class TiedMixture:
         return np.argmax(self._by_component(x), axis=0)   # the first of equals, as argmax(.., 1)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(_log_prob_resp(self._by_component(x))[1]).T
+        return self.predict_with_proba(x)[1]
+
+    def predict_with_proba(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``predict(x)`` and ``predict_proba(x)`` from one evaluation of the densities."""
+        by_component = self._by_component(x)
+        return np.argmax(by_component, axis=0), np.exp(_log_prob_resp(by_component)[1]).T
 
     def bic(self, x: np.ndarray) -> float:
         return self.predict_and_bic(x)[1]
