@@ -492,7 +492,7 @@ def clusters(study, population: str = "completers", lang: str = "en", *,
     window = WINDOWS[period]
     membership, profiles, fit, excluded = _cluster_window(
         values, arms, window, lang, CLUSTER_RANGE if n_clusters is None else (n_clusters,))
-    excluded = _with_unobserved(excluded, arms, values)
+    excluded = _with_unobserved(excluded, _unobserved(arms, values))
     result = ClusterResult(membership, profiles, _by_arm(membership), fit, excluded)
     title = (t("clusters.title", lang) if period == "course" else
              t("clusters.title.period", lang, period=t(f"clusters.period.{period}", lang)))
@@ -508,10 +508,14 @@ def _arms(study, population: str, **filters) -> pd.Series:
     return df.set_index("subject_id")["arm"]
 
 
-def _with_unobserved(excluded: pd.DataFrame, arms: pd.Series, values: pd.DataFrame
-                     ) -> pd.DataFrame:
-    """Subjects of the selection with no DAS28-ESR at all count as ``no_first_visit``."""
-    unseen = arms[~arms.index.isin(values["subject_id"])]
+def _unobserved(arms: pd.Series, values: pd.DataFrame) -> pd.Series:
+    """The arm of each subject of the selection with no DAS28-ESR at all."""
+    return arms[~arms.index.isin(values["subject_id"])]
+
+
+def _with_unobserved(excluded: pd.DataFrame, unseen: pd.Series) -> pd.DataFrame:
+    """Subjects of the selection with no DAS28-ESR at all (``unseen``) count as
+    ``no_first_visit``."""
     if unseen.empty:
         return excluded
     extra = unseen.value_counts().rename("count").rename_axis("arm").reset_index()
@@ -546,9 +550,10 @@ def cluster_transitions(study, population: str = "completers", lang: str = "en",
     values = course_values(study, population, **filters)
     arms = _arms(study, population, **filters)
     members, profiles, fits, excluded, bic_notes = [], [], [], [], []
+    unseen = _unobserved(arms, values)   # the same for every period
     for period in PERIODS:
         m, p, f, e = _cluster_window(values, arms, WINDOWS[period], lang)
-        e = _with_unobserved(e, arms, values)
+        e = _with_unobserved(e, unseen)
         for frame in (m, p, f, e):
             frame.insert(0, "period", period)
         members.append(m)
