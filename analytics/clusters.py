@@ -167,8 +167,8 @@ def fit_mixture(courses: pd.DataFrame, k_range=CLUSTER_RANGE, seed: int = SEED
     best = int(fit.loc[fit["bic"].idxmin(), "k"])
     fit["chosen"] = fit["k"] == best
     gm = fits[best]
-    raw = gm.predict(x)
-    proba = gm.predict_proba(x)[np.arange(len(x)), raw]
+    raw, proba = gm.predict_with_proba(x)
+    proba = proba[np.arange(len(x)), raw]
     order = np.argsort([x[raw == c].mean() if (raw == c).any() else np.inf
                         for c in range(best)], kind="stable")
     renumber = {int(old): new + 1 for new, old in enumerate(order)}
@@ -235,7 +235,7 @@ def _fit_new(x: np.ndarray, k_range, seed: int) -> dict:
     # a large cohort: the starts on a fixed-seed sample, then EM on every subject from the best
     fit_rows = (np.sort(np.random.default_rng(seed).choice(len(x), FIT_SAMPLE, replace=False))
                 if len(x) > FIT_SAMPLE else None)
-    fits, labels = {}, {}
+    fits, labels, bics = {}, {}, {}
     for k in k_range:
         # scikit-learn's GaussianMixture(covariance_type="tied"), the same numbers to the last
         # bit without its per-call validation (analytics/gaussian_mixture.py)
@@ -244,9 +244,10 @@ def _fit_new(x: np.ndarray, k_range, seed: int) -> dict:
         if fit_rows is not None:
             gm = fit_tied_mixture(x, k, n_init=1, random_state=seed, reg_covar=REG_COVAR,
                                   start=gm)
-        fits[k], labels[k] = gm, gm.predict(x)
+        fits[k] = gm
+        labels[k], bics[k] = gm.predict_and_bic(x)
     silhouettes = _silhouettes(x, labels, seed)
-    return {k: (fits[k], float(fits[k].bic(x)), silhouettes[k]) for k in k_range}
+    return {k: (fits[k], float(bics[k]), silhouettes[k]) for k in k_range}
 
 
 def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
@@ -255,7 +256,6 @@ def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
     not depend on the labels. Silhouette is O(n²): on large cohorts, a fixed-seed sample of
     SILHOUETTE_SAMPLE rows (the same rows for every k)."""
     from sklearn.metrics import pairwise_distances_chunked
-    from sklearn.metrics.cluster._unsupervised import _silhouette_reduce
     from sklearn.preprocessing import LabelEncoder
     from sklearn.utils import check_X_y
     from sklearn.utils._array_api import xpx
@@ -273,7 +273,9 @@ def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
                      accept_sparse=["csr"])
     chunks, start = [], 0
     for chunk in pairwise_distances_chunked(x, metric="euclidean"):
-        chunks.append((chunk, start))
+        # transposed (one row per other sample): the sum over a cluster's samples is then a
+        # reduction over whole rows, one after the other, as np.bincount adds them
+        chunks.append((chunk, np.ascontiguousarray(chunk.T), start))
         start += len(chunk)
     for k in scored:
         encoded = LabelEncoder().fit_transform(labels[k] if rows is None else labels[k][rows])
@@ -282,8 +284,8 @@ def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
             raise ValueError(f"Number of labels is {len(freqs)}. Valid values are 2 to "
                              f"n_samples - 1 (inclusive)")
         intra, inter = (np.concatenate(part) for part in zip(*(
-            _silhouette_reduce(chunk, begin, labels=encoded, label_freqs=freqs)
-            for chunk, begin in chunks)))
+            _silhouette_reduce(chunk, by_other, begin, encoded, freqs)
+            for chunk, by_other, begin in chunks)))
         denom = (freqs - 1).take(encoded, mode="clip")
         with np.errstate(divide="ignore", invalid="ignore"):
             intra /= denom
@@ -292,6 +294,25 @@ def _silhouettes(x: np.ndarray, labels: dict, seed: int) -> dict:
             sil /= np.maximum(intra, inter)
         out[k] = float(np.mean(xpx.nan_to_num(sil)))
     return out
+
+
+def _silhouette_reduce(chunk: np.ndarray, by_other: np.ndarray, start: int,
+                       labels: np.ndarray, label_freqs: np.ndarray):
+    """scikit-learn's ``_silhouette_reduce`` (mean distance of each sample of ``chunk`` to its
+    own cluster and to the nearest other), its per-sample ``np.bincount`` of the distances by
+    cluster replaced by one sum per cluster over the rows of ``by_other`` (``chunk``
+    transposed): the same additions in the same order (from 0, the samples in turn; checked
+    against scikit-learn in tests/test_clusters.py), without a Python loop over the samples."""
+    cluster_distances = np.zeros((len(chunk), len(label_freqs)), dtype=chunk.dtype)
+    for c in range(len(label_freqs)):
+        members = by_other[labels == c]
+        if len(members):
+            cluster_distances[:, c] += np.add.reduce(members, axis=0)
+    intra_index = (np.arange(len(chunk)), labels[start:start + len(chunk)])
+    intra_cluster_distances = cluster_distances[intra_index]
+    cluster_distances[intra_index] = np.inf
+    cluster_distances /= label_freqs
+    return intra_cluster_distances, cluster_distances.min(axis=1)
 
 
 def shape_of(mean: np.ndarray, from_baseline: bool = True) -> str:
@@ -471,7 +492,7 @@ def clusters(study, population: str = "completers", lang: str = "en", *,
     window = WINDOWS[period]
     membership, profiles, fit, excluded = _cluster_window(
         values, arms, window, lang, CLUSTER_RANGE if n_clusters is None else (n_clusters,))
-    excluded = _with_unobserved(excluded, arms, values)
+    excluded = _with_unobserved(excluded, _unobserved(arms, values))
     result = ClusterResult(membership, profiles, _by_arm(membership), fit, excluded)
     title = (t("clusters.title", lang) if period == "course" else
              t("clusters.title.period", lang, period=t(f"clusters.period.{period}", lang)))
@@ -487,10 +508,14 @@ def _arms(study, population: str, **filters) -> pd.Series:
     return df.set_index("subject_id")["arm"]
 
 
-def _with_unobserved(excluded: pd.DataFrame, arms: pd.Series, values: pd.DataFrame
-                     ) -> pd.DataFrame:
-    """Subjects of the selection with no DAS28-ESR at all count as ``no_first_visit``."""
-    unseen = arms[~arms.index.isin(values["subject_id"])]
+def _unobserved(arms: pd.Series, values: pd.DataFrame) -> pd.Series:
+    """The arm of each subject of the selection with no DAS28-ESR at all."""
+    return arms[~arms.index.isin(values["subject_id"])]
+
+
+def _with_unobserved(excluded: pd.DataFrame, unseen: pd.Series) -> pd.DataFrame:
+    """Subjects of the selection with no DAS28-ESR at all (``unseen``) count as
+    ``no_first_visit``."""
     if unseen.empty:
         return excluded
     extra = unseen.value_counts().rename("count").rename_axis("arm").reset_index()
@@ -525,9 +550,10 @@ def cluster_transitions(study, population: str = "completers", lang: str = "en",
     values = course_values(study, population, **filters)
     arms = _arms(study, population, **filters)
     members, profiles, fits, excluded, bic_notes = [], [], [], [], []
+    unseen = _unobserved(arms, values)   # the same for every period
     for period in PERIODS:
         m, p, f, e = _cluster_window(values, arms, WINDOWS[period], lang)
-        e = _with_unobserved(e, arms, values)
+        e = _with_unobserved(e, unseen)
         for frame in (m, p, f, e):
             frame.insert(0, "period", period)
         members.append(m)

@@ -62,14 +62,25 @@ class TiedMixture:
         return np.argmax(self._by_component(x), axis=0)   # the first of equals, as argmax(.., 1)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(_log_prob_resp(self._by_component(x))[1]).T
+        return self.predict_with_proba(x)[1]
+
+    def predict_with_proba(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``predict(x)`` and ``predict_proba(x)`` from one evaluation of the densities."""
+        by_component = self._by_component(x)
+        return np.argmax(by_component, axis=0), np.exp(_log_prob_resp(by_component)[1]).T
 
     def bic(self, x: np.ndarray) -> float:
+        return self.predict_and_bic(x)[1]
+
+    def predict_and_bic(self, x: np.ndarray) -> tuple[np.ndarray, float]:
+        """``predict(x)`` and ``bic(x)`` from one evaluation of the densities."""
+        by_component = self._by_component(x)
         n_features = x.shape[1]
         k = self.n_components
         n_parameters = int(n_features * (n_features + 1) / 2.0 + n_features * k + k - 1)
-        score = float(np.mean(_logsumexp_components(self._by_component(x))))
-        return -2 * score * x.shape[0] + n_parameters * math.log(x.shape[0])
+        score = float(np.mean(_logsumexp_components(by_component)))
+        return (np.argmax(by_component, axis=0),
+                -2 * score * x.shape[0] + n_parameters * math.log(x.shape[0]))
 
 
 def fit_tied_mixture(x: np.ndarray, n_components: int, *, n_init: int, random_state: int,

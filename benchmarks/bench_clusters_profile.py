@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from analytics import open_study  # noqa: E402
 from analytics.build import build_study  # noqa: E402
+from analytics.clusters import forget_fits  # noqa: E402
 from analytics.charts.clusters import cluster_courses_figure, cluster_sankey_figure  # noqa: E402
 from analytics.charts.profile import profile_figure  # noqa: E402
 from benchmarks.bench_core import bench_page_rerun, report, timed  # noqa: E402
@@ -32,16 +33,20 @@ def bench(path: Path | None, label: str, repeat: int) -> None:
                timed(lambda: study.patient_profile(subject, "nri"), 10))
         report(f"[{label}] patient_profile() + profile_figure()",
                timed(lambda: profile_figure(study.patient_profile(subject, "nri")), 5))
+        # every mixture fitted afresh in each run (none kept from the run before)
         report(f"[{label}] clusters() whole course, completers",
-               timed(lambda: study.clusters("completers"), repeat))
+               timed(lambda: (forget_fits(), study.clusters("completers")), repeat))
         report(f"[{label}] clusters() + courses figure",
-               timed(lambda: cluster_courses_figure(study.clusters("completers").profiles),
+               timed(lambda: (forget_fits(),
+                              cluster_courses_figure(study.clusters("completers").profiles)),
                      repeat))
         report(f"[{label}] cluster_transitions() three periods + Sankey",
-               timed(lambda: cluster_sankey_figure(study.cluster_transitions("completers")),
+               timed(lambda: (forget_fits(),
+                              cluster_sankey_figure(study.cluster_transitions("completers"))),
                      repeat))
         report(f"[{label}] clusters() years 4-5, 3 clusters fixed",
-               timed(lambda: study.clusters("nri", period="years4to5", n_clusters=3), repeat))
+               timed(lambda: (forget_fits(),
+                              study.clusters("nri", period="years4to5", n_clusters=3)), repeat))
     # the clusters page as the server runs it (AppTest): population changed, every analysis
     # recomputed, then with the results memoised
     bench_page_rerun(path, label, 1.0 if label == "default" else 5.0, pages=("clusters",))

@@ -261,3 +261,20 @@ def test_kept_fits_are_bounded():
         cl.fit_mixture(pd.DataFrame(rng.normal(size=(12, 3))), k_range=(2,))
         cl.fit_mixture(pd.DataFrame(rng.normal(size=(12, 3))), k_range=(2,))
     assert len(cl._FITS) == cl.FITS_KEPT
+
+
+@pytest.mark.parametrize("n, k, seed", [(97, 3, 1), (300, 5, 2), (2000, 4, 3), (40, 2, 4),
+                                         (2600, 3, 5)])
+def test_silhouettes_are_scikit_learns(n, k, seed):
+    """The silhouettes of every k from one distance matrix are scikit-learn's silhouette_score
+    to the last bit (its per-sample bincount replaced by one sum per cluster)."""
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)) + rng.integers(0, 3, size=(n, 1))
+    labels = {j: rng.integers(0, j, size=n) for j in range(2, k + 1)}
+    labels[k][: n // 2] = 0   # unequal clusters
+    got = cl._silhouettes(x, labels, cl.SEED)
+    for j, lab in labels.items():
+        sample = cl.SILHOUETTE_SAMPLE if n > cl.SILHOUETTE_SAMPLE else None
+        assert got[j] == silhouette_score(x, lab, sample_size=sample, random_state=cl.SEED)

@@ -26,6 +26,10 @@ def _assert_same(ours, x, theirs: GaussianMixture) -> None:
     np.testing.assert_array_equal(ours.predict(x), theirs.predict(x))
     np.testing.assert_array_equal(ours.predict_proba(x), theirs.predict_proba(x))
     assert ours.bic(x) == theirs.bic(x)
+    labels, bic = ours.predict_and_bic(x)
+    np.testing.assert_array_equal(ours.predict_with_proba(x)[0], theirs.predict(x))
+    np.testing.assert_array_equal(labels, theirs.predict(x))
+    assert bic == theirs.bic(x)
     assert ours.converged == theirs.converged_
 
 
