@@ -235,28 +235,36 @@ def finish_spec(fig: FigureSpec | go.Figure, attrs: dict, *, title: str | None =
     return fig
 
 
+def _char_width(ch: str) -> int:
+    return 2 if ord(ch) > 0x2E80 else 1
+
+
 def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return sum(map(_char_width, text))
 
 
 def wrap_lines(text: str, width: int) -> str:
     # Plotly annotations do not wrap: break at spaces, and inside runs of CJK text (which has
-    # none), so no line is wider than ``width``.
-    lines, line = [], ""
+    # none), so no line is wider than ``width``. Widths are added up as the line grows
+    # (measuring every candidate line anew cost more than the rest of a chart's caption).
+    lines, line, line_width = [], "", 0
     for word in text.split():
-        candidate = f"{line} {word}" if line else word
-        if _width(candidate) <= width:
-            line = candidate
+        word_width = _width(word)
+        candidate_width = line_width + 1 + word_width if line else word_width
+        if candidate_width <= width:
+            line = f"{line} {word}" if line else word
+            line_width = candidate_width
             continue
         if line:
             lines.append(line)
-        line = word
-        while _width(line) > width:
-            cut = 0
-            while _width(line[:cut + 1]) <= width:
+        line, line_width = word, word_width
+        while line_width > width:
+            cut = cut_width = 0
+            while cut_width + _char_width(line[cut]) <= width:
+                cut_width += _char_width(line[cut])
                 cut += 1
             lines.append(line[:cut])
-            line = line[cut:]
+            line, line_width = line[cut:], line_width - cut_width
     if line:
         lines.append(line)
     return "<br>".join(lines)
