@@ -30,12 +30,14 @@ def cluster_courses_figure(profiles, title: str | None = None) -> go.Figure:
         color = cluster_color(c)
         years = rows["months"] / 12.0
         fig.add_trace(dict(
-            type="scatter", x=[*years, *years[::-1]], y=[*rows["band_high"], *rows["band_low"][::-1]],
+            type="scatter", x=[*years, *years[::-1]],
+            y=[*rows["band_high"], *rows["band_low"][::-1]],
             fill="toself", fillcolor=_rgba(color, 0.15), line=dict(width=0),
             hoverinfo="skip", showlegend=False, legendgroup=str(c)))
         label = f"{rows['label'].iloc[0]} (n = {int(rows['n'].iloc[0])})"
         fig.add_trace(dict(
-            type="scatter", x=years, y=rows["mean"], mode="lines+markers", name=label, legendgroup=str(c),
+            type="scatter", x=years, y=rows["mean"], mode="lines+markers", name=label,
+            legendgroup=str(c),
             line=dict(color=color, dash=CLUSTER_DASH[(int(c) - 1) % len(CLUSTER_DASH)],
                       width=2.5),
             customdata=[[int(c)]] * len(rows),
@@ -109,7 +111,8 @@ def cluster_matrix_figure(result, from_period: str) -> go.Figure:
     matrix = transition_matrix(bare(tr), from_period)
     fig = FigureSpec().add_trace(dict(
         type="heatmap", z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index),
-        colorscale=COUNT_COLORSCALE, showscale=False, text=matrix.to_numpy(), texttemplate="%{text}",
+        colorscale=COUNT_COLORSCALE, showscale=False, text=matrix.to_numpy(),
+        texttemplate="%{text}",
         hoverinfo="skip"))
     fig.update_xaxes(title_text=t("clusters.chart.matrix_axis", lang,
                                   period=t(f"clusters.period.{to_period}", lang)))

@@ -173,7 +173,8 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
                        f"%{{customdata[3]}}<br>{count_word}: %{{text}}<extra></extra>")))
     # a node is a flow from its category to itself at one time point: the same mapping
     fig.add_trace(dict(
-        type="scatter", x=[centre[k[0]] for k in keys], y=[top[k] - size[k] * scale / 2 for k in keys],
+        type="scatter", x=[centre[k[0]] for k in keys],
+        y=[top[k] - size[k] * scale / 2 for k in keys],
         mode="markers", showlegend=False,
         marker=dict(size=9, symbol="square", color="white", line=dict(width=1.5, color="#444")),
         customdata=[[_visit(k[0], lang), _cat(k[1], lang), _visit(k[0], lang), _cat(k[1], lang),
