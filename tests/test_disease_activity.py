@@ -314,9 +314,10 @@ def test_sankey_ribbons_one_trace_per_colour(study, population):
             for c in sources]
         for category, ribbon in zip(sources, ribbons):
             assert ribbon.fill == "toself"
-            gaps = [i for i, x in enumerate(ribbon.x) if x is None]
-            assert gaps == [i for i, y in enumerate(ribbon.y) if y is None]
-            edges = np.split(np.array(ribbon.x, dtype=float), gaps)
+            x, y = np.asarray(ribbon.x, dtype=float), np.asarray(ribbon.y, dtype=float)
+            gaps = np.flatnonzero(np.isnan(x))
+            assert (gaps == np.flatnonzero(np.isnan(y))).all()
+            edges = np.split(x, gaps)
             assert len(edges) == (links["from_category"] == category).sum()
             for outline in edges:
                 outline = outline[~np.isnan(outline)]

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from ..i18n import fmt_number, t
 from ..measures import DAS28_LOW, DAS28_REMISSION
-from .theme import COUNT_COLORSCALE, FigureSpec, figure, finish, finish_spec, wrap_lines
+from .theme import COUNT_COLORSCALE, FigureSpec, bare, figure, finish, finish_spec, wrap_lines
 
 # Okabe–Ito colours not used by the arms, one per cluster number (1 = lowest mean DAS28).
 CLUSTER_COLORS = ("#009E73", "#56B4E9", "#CC79A7", "#D55E00", "#000000")
@@ -26,16 +26,18 @@ def cluster_courses_figure(profiles, title: str | None = None) -> go.Figure:
     """Mean DAS28-ESR per cluster over years since infusion, with the interquartile band."""
     lang = profiles.attrs.get("lang", "en")
     fig = FigureSpec()
-    for c, rows in profiles.groupby("cluster", sort=True):
+    for c, rows in bare(profiles).groupby("cluster", sort=True):
         color = cluster_color(c)
         years = rows["months"] / 12.0
         fig.add_trace(dict(
-            type="scatter", x=[*years, *years[::-1]], y=[*rows["band_high"], *rows["band_low"][::-1]],
+            type="scatter", x=[*years, *years[::-1]],
+            y=[*rows["band_high"], *rows["band_low"][::-1]],
             fill="toself", fillcolor=_rgba(color, 0.15), line=dict(width=0),
             hoverinfo="skip", showlegend=False, legendgroup=str(c)))
         label = f"{rows['label'].iloc[0]} (n = {int(rows['n'].iloc[0])})"
         fig.add_trace(dict(
-            type="scatter", x=years, y=rows["mean"], mode="lines+markers", name=label, legendgroup=str(c),
+            type="scatter", x=years, y=rows["mean"], mode="lines+markers", name=label,
+            legendgroup=str(c),
             line=dict(color=color, dash=CLUSTER_DASH[(int(c) - 1) % len(CLUSTER_DASH)],
                       width=2.5),
             customdata=[[int(c)]] * len(rows),
@@ -56,9 +58,10 @@ def cluster_courses_figure(profiles, title: str | None = None) -> go.Figure:
 def cluster_sankey_figure(result) -> go.Figure:
     """Subjects moving between the clusters of consecutive periods
     (:class:`analytics.clusters.PeriodTransitions`)."""
-    tr = result.transitions
-    lang = tr.attrs.get("lang", "en")
-    nodes = (result.membership.drop_duplicates(["period", "cluster"])
+    attrs = result.transitions.attrs
+    tr = bare(result.transitions)
+    lang = attrs.get("lang", "en")
+    nodes = (bare(result.membership).drop_duplicates(["period", "cluster"])
              .sort_values(["period", "cluster"], key=lambda s: s.map(_period_order)
                           if s.name == "period" else s))
     index = {(p, c): i for i, (p, c) in enumerate(zip(nodes["period"], nodes["cluster"]))}
@@ -89,7 +92,7 @@ def cluster_sankey_figure(result) -> go.Figure:
         fig.add_annotation(x=x_p, y=1.0, xref="paper", yref="paper", yanchor="bottom",
                            xanchor="left" if x_p < 0.2 else "right" if x_p > 0.8 else "center",
                            text=f"<b>{t(f'clusters.period.{p}', lang)}</b>", showarrow=False)
-    fig = finish_spec(fig, tr.attrs, height=640)
+    fig = finish_spec(fig, attrs, height=640)
     fig.update_layout(margin=dict(t=fig.layout["margin"]["t"] + 30))
     return figure(fig)
 
@@ -105,10 +108,11 @@ def cluster_matrix_figure(result, from_period: str) -> go.Figure:
     tr = result.transitions
     lang = tr.attrs.get("lang", "en")
     to_period = PERIODS[PERIODS.index(from_period) + 1]
-    matrix = transition_matrix(tr, from_period)
+    matrix = transition_matrix(bare(tr), from_period)
     fig = FigureSpec().add_trace(dict(
         type="heatmap", z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index),
-        colorscale=COUNT_COLORSCALE, showscale=False, text=matrix.to_numpy(), texttemplate="%{text}",
+        colorscale=COUNT_COLORSCALE, showscale=False, text=matrix.to_numpy(),
+        texttemplate="%{text}",
         hoverinfo="skip"))
     fig.update_xaxes(title_text=t("clusters.chart.matrix_axis", lang,
                                   period=t(f"clusters.period.{to_period}", lang)))

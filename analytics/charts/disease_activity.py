@@ -8,6 +8,7 @@ caption with population, N, method and footnote).
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -126,36 +127,36 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
     source_top, target_top = stacked("from", "to"), stacked("to", "from")
 
     fig = FigureSpec()
-    steps = [j / (_EDGE_POINTS - 1) for j in range(_EDGE_POINTS)]
-    smooth = [3 * u * u - 2 * u * u * u for u in steps]   # a cubic Bézier with flat ends
+    steps = np.arange(_EDGE_POINTS) / (_EDGE_POINTS - 1)
+    smooth = 3 * steps * steps - 2 * steps * steps * steps   # a cubic Bézier with flat ends
     handle_x, handle_y = [], []
-    ribbons: dict = {}   # from category -> x and y of its ribbons' outlines, None between two
+    ribbons: dict = {}   # from category -> [(x, y) of the outline of each of its ribbons]
     for i, r in enumerate(links):
         x0 = centre[r.from_timepoint] + _NODE_WIDTH / 2
         x1 = centre[r.to_timepoint] - _NODE_WIDTH / 2
         width = r.count * scale
         a, b = source_top[i], target_top[i]
-        xs = [x0 + (x1 - x0) * u for u in steps]
-        upper = [a + (b - a) * v for v in smooth]
-        lower = [y - width for y in upper[::-1]]
-        outline_x, outline_y = ribbons.setdefault(r.from_category, ([], []))
-        if outline_x:
-            outline_x.append(None)
-            outline_y.append(None)
-        outline_x += xs + xs[::-1]
-        outline_y += upper + lower
+        xs = x0 + (x1 - x0) * steps
+        upper = a + (b - a) * smooth
+        ribbons.setdefault(r.from_category, []).append(
+            (np.concatenate([xs, xs[::-1]]), np.concatenate([upper, upper[::-1] - width])))
         handle_x.append((x0 + x1) / 2)
         handle_y.append((a + b - width) / 2)
     # One trace per colour, each ribbon a segment of it (``fill="toself"`` fills every segment
-    # between None gaps): plotly.js draws trace by trace, and a trace per ribbon made the page
-    # slow to draw. A colour's ribbons leave one node per column pair, stacked, so they never
-    # overlap; in category order the colours are painted as the ribbons were one by one.
+    # between gaps, NaN here): plotly.js draws trace by trace, and a trace per ribbon made the
+    # page slow to draw. A colour's ribbons leave one node per column pair, stacked, so they
+    # never overlap; in category order the colours are painted as the ribbons were one by one.
+    # Arrays, not lists: plotly and Streamlit copy and encode an array at once, a list number
+    # by number.
+    gap = np.array([np.nan])
     for category in sorted(ribbons, key=lambda c: cats.index(c) if c in cats else 99):
-        outline_x, outline_y = ribbons[category]
+        outlines = ribbons[category]
         fig.add_trace(dict(
-            type="scatter", x=outline_x, y=outline_y, mode="lines", fill="toself",
-            line=dict(width=0), fillcolor=_rgba(category_color(category), 0.45),
-            hoverinfo="skip", showlegend=False))
+            type="scatter", x=np.concatenate([p for x, _ in outlines for p in (gap, x)][1:]),
+            y=np.concatenate([p for _, y in outlines for p in (gap, y)][1:]),
+            mode="lines", fill="toself", line=dict(width=0),
+            fillcolor=_rgba(category_color(category), 0.45), hoverinfo="skip",
+            showlegend=False))
     count_word = t("da.hover.count", lang)
     # 0-3: the hover's words; 4-7: positions of the codes that map a selected link back to its
     # subjects (link_flow); positions, not codes, so a Chinese page carries no English word.
@@ -172,7 +173,8 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
                        f"%{{customdata[3]}}<br>{count_word}: %{{text}}<extra></extra>")))
     # a node is a flow from its category to itself at one time point: the same mapping
     fig.add_trace(dict(
-        type="scatter", x=[centre[k[0]] for k in keys], y=[top[k] - size[k] * scale / 2 for k in keys],
+        type="scatter", x=[centre[k[0]] for k in keys],
+        y=[top[k] - size[k] * scale / 2 for k in keys],
         mode="markers", showlegend=False,
         marker=dict(size=9, symbol="square", color="white", line=dict(width=1.5, color="#444")),
         customdata=[[_visit(k[0], lang), _cat(k[1], lang), _visit(k[0], lang), _cat(k[1], lang),

@@ -225,8 +225,12 @@ def finish_spec(fig: FigureSpec | go.Figure, attrs: dict, *, title: str | None =
     return fig
 
 
+def _char_width(ch: str) -> int:
+    return 2 if ord(ch) > 0x2E80 else 1
+
+
 def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return sum(map(_char_width, text))
 
 
 def wrap_lines(text: str, width: int) -> str:
@@ -246,8 +250,8 @@ def wrap_lines(text: str, width: int) -> str:
         line, line_width = word, word_width
         while line_width > width:
             cut, cut_width = 0, 0
-            while cut_width + _width(line[cut]) <= width:
-                cut_width += _width(line[cut])
+            while cut_width + _char_width(line[cut]) <= width:
+                cut_width += _char_width(line[cut])
                 cut += 1
             lines.append(line[:cut])
             line, line_width = line[cut:], line_width - cut_width
