@@ -204,7 +204,10 @@ def visits_display(visits: pd.DataFrame, columns: tuple[str, ...] = VISIT_COLUMN
     out = {t("profile.col.timepoint", lang): [t(f"visit.{v}", lang) for v in visits["timepoint"]],
            t("profile.col.visit_date", lang): visits["visit_date"].astype(str)}
     for col in columns:  # only the columns asked for: the page shows two tables of the visits
-        out[t(f"profile.col.{col}", lang)] = [_visit_value(col, x, lang) for x in visits[col]]
+        # the category's key written out: no other look-up builds it (tests/test_i18n.py)
+        header = (t("profile.col.das28_category", lang) if col == "das28_category"
+                  else t(f"profile.col.{col}", lang))
+        out[header] = [_visit_value(col, x, lang) for x in visits[col]]
     return pd.DataFrame(out)
 
 
