@@ -54,21 +54,19 @@ class Profile:
 
 def subject_ids(study, population: str | None = None, **filters) -> list[str]:
     """The study's subject ids as the study writes them, in its order; with ``population``,
-    only those of the population, comparison and subgroup filters."""
+    only those of the population, comparison and subgroup filters (facts of the open study
+    file: the subject control lists them on every run)."""
     if population is None:
-        return list(study.query("SELECT subject_id FROM subjects ORDER BY subject_id")
+        return list(study.fact("SELECT subject_id FROM subjects ORDER BY subject_id")
                     ["subject_id"])
     sel_sql, params = select(population, **filters).sql
-    return list(study.query(f"SELECT subject_id FROM ({sel_sql}) ORDER BY subject_id",
-                            params)["subject_id"])
+    return list(study.fact(f"SELECT subject_id FROM ({sel_sql}) ORDER BY subject_id",
+                           params)["subject_id"])
 
 
 def in_selection(study, subject_id: str, population: str = "completers", **filters) -> bool:
     """True when the subject belongs to the population, comparison and subgroup filters."""
-    sel_sql, params = select(population, **filters).sql
-    rows = study.query(f"SELECT count(*) AS n FROM ({sel_sql}) WHERE subject_id = ?",
-                       [*params, subject_id])
-    return bool(rows["n"].iloc[0])
+    return subject_id in subject_ids(study, population, **filters)
 
 
 def patient_profile(study, subject_id: str, population: str = "completers", lang: str = "en",
@@ -202,26 +200,32 @@ def visits_display(visits: pd.DataFrame, columns: tuple[str, ...] = VISIT_COLUMN
                    ) -> pd.DataFrame:
     """The subject's visits with ``columns`` (of :data:`VISIT_COLUMNS`), translated headers
     and values."""
-    from .i18n import fmt_number
     lang = visits.attrs.get("lang", "en")
-    out = pd.DataFrame({t("profile.col.timepoint", lang):
-                        [t(f"visit.{v}", lang) for v in visits["timepoint"]],
-                        t("profile.col.visit_date", lang): visits["visit_date"].astype(str)})
-    for col in ("das28_esr", "das28_crp"):
-        out[t(f"profile.col.{col}", lang)] = [fmt_number(x, 2, lang) for x in visits[col]]
-    out[t("profile.col.das28_category", lang)] = [
-        t(f"category.{c}", lang) if isinstance(c, str) else t("common.missing_value", lang)
-        for c in visits["das28_category"]]
-    for col in ("tjc28", "sjc28", "esr", "crp", "patient_global", "physician_global", "pain"):
-        out[t(f"profile.col.{col}", lang)] = [fmt_number(x, 1 if col == "crp" else 0, lang)
-                                               for x in visits[col]]
-    out[t("profile.col.haq_di", lang)] = [fmt_number(x, 3, lang) for x in visits["haq_di"]]
-    for col in ("acr20", "acr50", "acr70"):
-        out[t(f"profile.col.{col}", lang)] = [_yes_no(x, lang) for x in visits[col]]
-    out[t("profile.col.eular", lang)] = [
-        t(f"profile.eular.{e}", lang) if isinstance(e, str) else t("common.missing_value", lang)
-        for e in visits["eular"]]
-    return out[[*out.columns[:2], *(t(f"profile.col.{c}", lang) for c in columns)]]
+    out = {t("profile.col.timepoint", lang): [t(f"visit.{v}", lang) for v in visits["timepoint"]],
+           t("profile.col.visit_date", lang): visits["visit_date"].astype(str)}
+    for col in columns:  # only the columns asked for: the page shows two tables of the visits
+        # the category's key written out: no other look-up builds it (tests/test_i18n.py)
+        header = (t("profile.col.das28_category", lang) if col == "das28_category"
+                  else t(f"profile.col.{col}", lang))
+        out[header] = [_visit_value(col, x, lang) for x in visits[col]]
+    return pd.DataFrame(out)
+
+
+def _visit_value(column: str, value, lang: str) -> str:
+    from .i18n import fmt_number
+    if column in ("das28_esr", "das28_crp"):
+        return fmt_number(value, 2, lang)
+    if column == "das28_category":
+        return (t(f"category.{value}", lang) if isinstance(value, str)
+                else t("common.missing_value", lang))
+    if column == "haq_di":
+        return fmt_number(value, 3, lang)
+    if column in ("acr20", "acr50", "acr70"):
+        return _yes_no(value, lang)
+    if column == "eular":
+        return (t(f"profile.eular.{value}", lang) if isinstance(value, str)
+                else t("common.missing_value", lang))
+    return fmt_number(value, 1 if column == "crp" else 0, lang)  # counts, VAS, ESR, CRP
 
 
 def _baseline_value(column: str, value, lang: str) -> str:

@@ -89,7 +89,8 @@ def _check_years(years) -> tuple[float, float]:
 def follow_up_years(study, population: str = POPULATION, **filters) -> int:
     """Whole years spanned by the longest exposure in the selection (at least 1)."""
     sel_sql, params = select(population, **filters).sql
-    days = study.query(f"SELECT max(exposure_days) AS d FROM ({sel_sql})", params)["d"].iloc[0]
+    # a fact of the open study file: the window control and the analyses ask it on every run
+    days = study.fact(f"SELECT max(exposure_days) AS d FROM ({sel_sql})", params)["d"].iloc[0]
     if days is None or pd.isna(days) or days <= 0:
         return 1
     return max(1, math.ceil(float(days) / DAYS_PER_YEAR - 1e-12))

@@ -48,8 +48,10 @@ def ae_rate_trend(study, population: str = POPULATION, lang: str = "en",
     """
     by_year = ae_rates_by_year(study, population, lang=lang, **filters)
     n_per_arm = by_year.attrs["n_per_arm"]
+    counts = by_year.copy(deep=False)
+    counts.attrs = {}  # pandas deep-copies attrs into every group below; the numbers suffice
     rows = []
-    for (category, arm), grp in by_year.groupby(["category", "arm"], sort=False):
+    for (category, arm), grp in counts.groupby(["category", "arm"], sort=False):
         if n_per_arm.get(arm, 0) < MIN_ARM_FOR_TEST:
             ratio = low = high = p = math.nan
             reason = "no_subjects" if n_per_arm.get(arm, 0) == 0 else "arm_too_small"

@@ -113,15 +113,15 @@ def profile_figure(profile, panels: tuple[str, ...] = PANELS, title: str | None 
                            yshift=16 if raised else 0, text=" · ".join(names),
                            showarrow=False, font=dict(size=11)))
     fig.update_layout(shapes=shapes, annotations=labels)
-    fig.update_xaxes(range=_time_range(profile))
+    fig.update_xaxes(range=span)
     fig.update_xaxes(title_text=t("profile.chart.time_axis", lang), row=len(panels), col=1)
-    fig = finish(fig, attrs, title=title,
-                 height=height or int(170 * sum(_HEIGHTS[p] for p in panels)) + 220)
     # the legend beside the panels (above them it would cover the milestone labels); fixed
     # margins, so the three figures of a profile draw the same time axis one above another
-    fig.update_layout(legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"),
-                      margin=dict(l=180, r=230, autoexpand=False))
-    return fig
+    return finish(fig, attrs, title=title,
+                  height=height or int(170 * sum(_HEIGHTS[p] for p in panels)) + 220,
+                  layout=dict(legend=dict(orientation="v", x=1.01, xanchor="left", y=1,
+                                          yanchor="top"),
+                              margin=dict(l=180, r=230, autoexpand=False)))
 
 
 def _medications(fig: FigureSpec, meds, subject: str, lang: str, row: int) -> None:

@@ -62,9 +62,8 @@ def rates_by_year_figure(df: pd.DataFrame) -> go.Figure:
                          tickvals=years, ticktext=[str(int(y)) for y in years], row=1, col=col)
         fig.update_yaxes(rangemode="tozero", row=1, col=col)
     fig.update_yaxes(title_text=t("safety.chart.rate_axis", lang), row=1, col=1)
-    fig = finish(fig, attrs, title=attrs.get("title"), height=500)
-    fig.update_layout(legend=dict(y=1.08))  # above the panel titles
-    return fig
+    return finish(fig, attrs, title=attrs.get("title"), height=500,
+                  layout=dict(legend=dict(y=1.08)))  # the legend above the panel titles
 
 
 def term_rates_figure(df: pd.DataFrame, top: int | None = 20) -> go.Figure:

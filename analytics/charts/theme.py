@@ -195,15 +195,20 @@ def arm_label(arm: str, lang: str) -> str:
 
 
 def finish(fig: FigureSpec | go.Figure, attrs: dict, *, title: str | None = None,
-           height: int = 480, wrap: int = 110) -> go.Figure:
+           height: int = 480, wrap: int = 110, layout: dict | None = None) -> go.Figure:
     """Title, fonts, white background (the :data:`TEMPLATE` every figure is created with) and
     the caption (population, N, method) under the plot.
 
     ``wrap`` is the caption's line width in Latin characters (a CJK character counts two); use
-    a smaller one for a figure drawn in a narrow column. Returns the go.Figure (a
-    :class:`FigureSpec` is made into one here).
+    a smaller one for a figure drawn in a narrow column. ``layout``: the figure's own layout
+    over the theme's (a legend or margins elsewhere), set before the go.Figure is made rather
+    than by a validated update of it. Returns the go.Figure (a :class:`FigureSpec` is made into
+    one here).
     """
-    return figure(finish_spec(fig, attrs, title=title, height=height, wrap=wrap))
+    spec = finish_spec(fig, attrs, title=title, height=height, wrap=wrap)
+    if layout:
+        spec.update_layout(**layout)
+    return figure(spec)
 
 
 def finish_spec(fig: FigureSpec | go.Figure, attrs: dict, *, title: str | None = None,
