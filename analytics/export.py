@@ -57,15 +57,13 @@ EXTRA_CHROMIUM_FLAGS = (
     "--host-resolver-rules=MAP * ~NOTFOUND",
     # memory, too: the compositor's GPU thread (software: --disable-gpu) and the network service
     # (it reads the local page only) inside the browser process instead of processes of their
-    # own, and kaleido's tabs (one site, its local page) allowed to share a renderer process
-    # (choreographer asks for --no-process-per-site; dropped below): 6 processes instead of 10,
-    # about 35 MB less private memory after three exports. The PNGs are byte-identical to those
-    # rendered without these flags (compared by hand, Chromium 156).
+    # own. The PNGs are byte-identical to those rendered without these flags (compared by hand,
+    # Chromium 156). Kaleido's two tabs keep a renderer process each: sharing one
+    # (--process-per-site) saved about 50 MB but drew PNG and SVG, and a deck's figures, one
+    # after the other (1.6x slower), and once timed out on the loaded machine.
     "--in-process-gpu",
     "--enable-features=NetworkServiceInProcess2",
-    "--process-per-site",
 )
-DROPPED_CHROMIUM_FLAGS = frozenset({"--no-process-per-site"})
 # Chromium's network service probes IPv6 routing (a UDP connect() to 2001:4860:4860::8888) before
 # the first host name it resolves, whatever the host-resolver rule then answers. The only lookups
 # left after the flags above are the spell-check dictionary download (off in the profile's
@@ -99,7 +97,7 @@ def _browser_cls():
             (profile / NO_MODEL_MANIFEST_DIR).mkdir(exist_ok=True)
 
         def get_cli(self):
-            cli = [f for f in super().get_cli() if f not in DROPPED_CHROMIUM_FLAGS]
+            cli = list(super().get_cli())
             cli += [f for f in EXTRA_CHROMIUM_FLAGS if f not in cli]
             cli.append("--optimization-guide-manifest-override="
                        f"{Path(self.tmp_dir.path) / NO_MODEL_MANIFEST_DIR}")

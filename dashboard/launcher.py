@@ -138,6 +138,23 @@ def navigation_only() -> None:
     PagesManager.uses_pages_directory = False
 
 
+MALLOC_ARENAS = 2  # glibc's malloc arenas for the server's many threads (default 8 per core)
+
+
+def fewer_malloc_arenas() -> None:
+    """Cap glibc's malloc arenas (as ``MALLOC_ARENA_MAX`` does): Streamlit runs each session's
+    script in a thread of its own, and with an arena per thread, memory freed in one stays
+    reserved for it, so the server's resident size grows with the sessions open. Linux/glibc
+    only; elsewhere nothing changes."""
+    import ctypes
+    import ctypes.util
+
+    m_arena_max = -8  # mallopt's M_ARENA_MAX (malloc.h)
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(m_arena_max,
+                                                                          MALLOC_ARENAS)
+
+
 EXPORT_NICE = 10  # the export browser yields the CPU to page runs
 EXPORT_WAIT_S = 20  # the server listens after this long at most, the export browser started or not
 # imported by Streamlit only in a first page's run (st.plotly_chart, st.dataframe, page icons)
@@ -227,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.data_dir:  # absolute: the server runs from the project folder
         os.environ[DATA_DIR_ENV] = os.path.abspath(args.data_dir)
+    fewer_malloc_arenas()
     quiet_network()
     navigation_only()
     os.chdir(PROJECT_DIR)  # app.py's relative page paths and the default study
