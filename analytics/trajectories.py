@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .annotate import annotate, arm_counts
+from .annotate import annotate, arm_counts, bare
 from .i18n import fmt_number, t
 from .population import select
 from .response import check_population
@@ -112,6 +112,7 @@ def trajectories_display(df: pd.DataFrame) -> pd.DataFrame:
     """Mean (95 % CI) and change (95 % CI) per time point and arm, with translated headers."""
     lang = df.attrs.get("lang", "en")
     digits = 2 if df.attrs.get("measure") in ("DAS28_ESR", "DAS28_CRP", "HAQ_DI") else 1
+    df = bare(df)  # each column taken from the result would deep-copy its attrs
 
     def num(x):
         return fmt_number(x, digits, lang)
