@@ -29,6 +29,7 @@ def with_dashes(df: pd.DataFrame, lang: str, ongoing: tuple[str, ...] = ()) -> p
     """A copy of ``df`` whose missing cells read "–" (in the ``ongoing`` columns: "ongoing");
     a column with a missing cell becomes text, the others keep their type."""
     out = df.copy()
+    out.attrs = {}  # set below; meanwhile each column taken would deep-copy them
     for col in out.columns:
         column = out[col]
         missing = [_missing(v) for v in column]

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .annotate import annotate, arm_counts
+from .annotate import annotate, arm_counts, bare
 from .caution import MIN_ARM_FOR_TEST, arms_too_small, not_estimable, small_arm_caution
 from .i18n import fmt_number, fmt_p, t
 from .population import SUBGROUP_FILTERS, follow_up_sql, select
@@ -327,6 +327,7 @@ def _ci_text(value: float, low: float, high: float, reason: str, lang: str, scal
 def forest_display(df: pd.DataFrame) -> pd.DataFrame:
     """The forest rows as a reader sees them (translated headers; 'not estimable (reason)')."""
     lang = df.attrs.get("lang", "en")
+    df = bare(df)  # each column taken from the result would deep-copy its attrs
     survival_kind = "hazard_ratio" in df
     out = pd.DataFrame()
     out[t("forest.col.subgroup", lang)] = df["label"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .annotate import annotate, arm_counts
+from .annotate import annotate, arm_counts, bare
 from .i18n import fmt_p, t
 from .caution import (CAUTION_MARK, needs_caution, not_estimable, small_numbers_note,
                       untestable_reason)
@@ -161,6 +161,7 @@ def medications_display(df: pd.DataFrame) -> pd.DataFrame:
     """Table 4 in the paper's layout: a row per drug class; per time point the columns
     MSC n (%), MSC + IFN-γ n (%) and p. Headers translated."""
     lang = df.attrs.get("lang", "en")
+    df = bare(df)  # each column taken from the result would deep-copy its attrs
     timepoints = list(dict.fromkeys(df["timepoint"]))
     # the frame's columns read once into a look-up: a filtered frame per cell deep-copies the
     # frame's attrs each time, which cost more than the table

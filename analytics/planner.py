@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .annotate import annotate
+from .annotate import annotate, bare
 from .caution import not_estimable
 from .i18n import fmt_number, t
 from .response import REFERENCE_ARM, TEST_ARM, compare_rates
@@ -371,6 +371,7 @@ def power_display(df: pd.DataFrame) -> pd.DataFrame:
     """The power curve as a table with translated headers (power in %)."""
     lang = df.attrs.get("lang", "en")
     equal = df.attrs.get("assumptions", {}).get("ratio", 1.0) == 1
+    df = bare(df)  # each column taken from the result would deep-copy its attrs
     out = pd.DataFrame()
     if equal:
         out[t("planner.col.n_per_arm", lang)] = df["n_per_arm"].astype(int)

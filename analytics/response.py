@@ -263,6 +263,7 @@ def comparison_display(df: pd.DataFrame, adjusted: bool = False) -> pd.DataFrame
     instead of the nominal one. A time point where an arm is small carries
     :data:`CAUTION_MARK`; what cannot be estimated says so and why."""
     lang = df.attrs.get("lang", "en")
+    df = bare(df)  # each column taken from the result would deep-copy its attrs
     missing = t("common.missing_value", lang)
     reasons = [not_estimable(r, lang) if r else "" for r in df["not_estimable"]]
     out = pd.DataFrame()

@@ -345,8 +345,14 @@ def mean_ci(values: Iterable[float], alpha: float = 0.05) -> tuple[float, float,
     mean = float(arr.mean())
     if n < 2:
         return mean, NAN, NAN
-    half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * float(arr.std(ddof=1)) / math.sqrt(n)
+    half = _t_quantile(n - 1, alpha) * float(arr.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
+
+
+@_memo
+def _t_quantile(df: int, alpha: float) -> float:
+    """t(1 - alpha/2, df): a function of the degrees of freedom only, computed once per df."""
+    return float(stats.t.ppf(1 - alpha / 2, df))
 
 
 def holm_adjust(p_values: Iterable[float]) -> np.ndarray:

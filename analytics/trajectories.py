@@ -11,9 +11,10 @@ Per-subject values come from DuckDB with bound parameters; means and intervals f
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .annotate import annotate, arm_counts
+from .annotate import annotate, arm_counts, bare
 from .i18n import fmt_number, t
 from .population import select
 from .response import check_population
@@ -76,16 +77,20 @@ def trajectories(study, measure: str, population: str = "completers", lang: str 
     values = subject_values(study, measure, population, **filters)
     order = study.query("SELECT visit, min(visit_order) AS o, any_value(years) AS years "
                         "FROM visit_measures GROUP BY visit ORDER BY o")
+    # each (time point, arm)'s rows found once (a frame filter per pair cost more than the CIs)
+    cells = values.groupby(["timepoint", "arm"], sort=False).indices
+    value_of = values["value"].to_numpy(dtype=float)
+    change_of = values["change"].to_numpy(dtype=float)
     rows = []
     for tp, years in zip(order["visit"], order["years"]):
         for arm in ARMS:
-            g = values[(values["timepoint"] == tp) & (values["arm"] == arm)]
-            if g.empty:
+            at = cells.get((tp, arm))
+            if at is None:
                 continue
-            mean, lo, hi = mean_ci(g["value"])
-            change = g["change"].dropna()
+            mean, lo, hi = mean_ci(value_of[at])
+            change = change_of[at][~np.isnan(change_of[at])]
             c_mean, c_lo, c_hi = mean_ci(change)
-            rows.append(dict(arm=arm, timepoint=tp, years=float(years), n=int(len(g)),
+            rows.append(dict(arm=arm, timepoint=tp, years=float(years), n=int(len(at)),
                              mean=mean, ci_low=lo, ci_high=hi, n_change=int(len(change)),
                              mean_change=c_mean, change_ci_low=c_lo, change_ci_high=c_hi))
     columns = ["arm", "timepoint", "years", "n", "mean", "ci_low", "ci_high", "n_change",
@@ -107,6 +112,7 @@ def trajectories_display(df: pd.DataFrame) -> pd.DataFrame:
     """Mean (95 % CI) and change (95 % CI) per time point and arm, with translated headers."""
     lang = df.attrs.get("lang", "en")
     digits = 2 if df.attrs.get("measure") in ("DAS28_ESR", "DAS28_CRP", "HAQ_DI") else 1
+    df = bare(df)  # each column taken from the result would deep-copy its attrs
 
     def num(x):
         return fmt_number(x, digits, lang)
