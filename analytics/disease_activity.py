@@ -52,9 +52,9 @@ def check_timepoints(timepoints) -> list[str]:
     return [v for v in VISITS if v in set(timepoints)]
 
 
-def _categories_sql(population: str, timepoints, **filters) -> tuple[str, list]:
-    # One row per selected subject and time point with its category (see subject_categories);
-    # None when no time point is asked for.
+def categories_sql(population: str, timepoints, **filters) -> tuple[str, list]:
+    """The SQL (and its parameters) of :func:`subject_categories`, before any filtering or
+    ordering, for analyses that count it in DuckDB."""
     selection = select(population, **filters)
     sel_sql, sel_params = selection.sql
     # Who is in follow-up at each time point: the one rule shared by every efficacy view.
@@ -86,7 +86,7 @@ def subject_categories(study, population: str, timepoints=VISITS, **filters) -> 
     if not timepoints:
         select(population, **filters)  # validated all the same
         return pd.DataFrame(columns=cols)
-    sql, params = _categories_sql(population, timepoints, **filters)
+    sql, params = categories_sql(population, timepoints, **filters)
     df = study.query(f"{sql} ORDER BY arm, visit_order, subject_id", params)
     if population == "completers":
         df = df[df["category"].isin(OBSERVED_CATEGORIES)]
@@ -135,7 +135,7 @@ def disease_activity(study, population: str = "completers", lang: str = "en",
     """
     cats = categories_for(population)
     check_population(population)
-    sql, params = _categories_sql(population, VISITS, **filters)
+    sql, params = categories_sql(population, VISITS, **filters)
     # counted in SQL: the per-subject rows never leave DuckDB (completers: observed ones only)
     observed = ", ".join("?" for _ in OBSERVED_CATEGORIES)
     kept = f"WHERE category IN ({observed})" if population == "completers" else ""

@@ -68,19 +68,21 @@ def _counts(study, endpoints: list[str], population: str, **filters) -> pd.DataF
     {fu_sql},
     endpoints(endpoint, endpoint_order) AS (VALUES {endpoint_values}),
     arms AS (SELECT unnest(?::VARCHAR[]) AS arm),
-    resp AS (SELECT e.endpoint, v.subject_id, v.visit,
+    -- each subject and time point joined to its visit once, then read per endpoint (joining
+    -- per endpoint on three keys was most of the time on a large cohort)
+    resp AS (SELECT e.endpoint, f.arm, f.timepoint, f.state,
                     CASE e.endpoint {response_cases} END AS r
-             FROM visit_measures v CROSS JOIN endpoints e
-             WHERE v.subject_id IN (SELECT subject_id FROM sel)),
-    agg AS (SELECT e.endpoint, f.arm, f.timepoint,
-                   count_if(coalesce(r.r, FALSE)) AS responders,
+             FROM follow_up f
+             LEFT JOIN visit_measures v ON v.subject_id = f.subject_id
+                                       AND v.visit = f.timepoint
+             CROSS JOIN endpoints e),
+    agg AS (SELECT endpoint, arm, timepoint,
+                   count_if(coalesce(r, FALSE)) AS responders,
                    -- NRI: all but those whose follow-up had ended; completers: observed responses
-                   CASE WHEN ? THEN count_if(f.state <> 'ended') ELSE count(r.r) END AS n,
-                   count_if(f.state = 'ended') AS n_ended
-            FROM follow_up f CROSS JOIN endpoints e
-            LEFT JOIN resp r ON r.endpoint = e.endpoint AND r.subject_id = f.subject_id
-                             AND r.visit = f.timepoint
-            GROUP BY e.endpoint, f.arm, f.timepoint)
+                   CASE WHEN ? THEN count_if(state <> 'ended') ELSE count(r) END AS n,
+                   count_if(state = 'ended') AS n_ended
+            FROM resp
+            GROUP BY endpoint, arm, timepoint)
     SELECT e.endpoint, arms.arm, tp.timepoint, tp.months / 12.0 AS years, tp.visit_order,
            coalesce(agg.responders, 0)::INTEGER AS responders, coalesce(agg.n, 0)::INTEGER AS n,
            coalesce(agg.n_ended, 0)::INTEGER AS n_ended

@@ -76,11 +76,14 @@ def trajectories(study, measure: str, population: str = "completers", lang: str 
     values = subject_values(study, measure, population, **filters)
     order = study.query("SELECT visit, min(visit_order) AS o, any_value(years) AS years "
                         "FROM visit_measures GROUP BY visit ORDER BY o")
+    # one pass over the values (a mask per time point and arm compared every row's text each
+    # time: seconds on a large cohort); a group keeps its rows' order, so its numbers are the same
+    groups = {key: g for key, g in values.groupby(["timepoint", "arm"], sort=False)}
     rows = []
     for tp, years in zip(order["visit"], order["years"]):
         for arm in ARMS:
-            g = values[(values["timepoint"] == tp) & (values["arm"] == arm)]
-            if g.empty:
+            g = groups.get((tp, arm))
+            if g is None:
                 continue
             mean, lo, hi = mean_ci(g["value"])
             change = g["change"].dropna()

@@ -1,8 +1,9 @@
 """Transitions between DAS28-ESR categories from one time point to another, and the flows
 between consecutive chosen time points (for a Sankey diagram).
 
-The per-subject categories come from :func:`analytics.disease_activity.subject_categories`, so
-the category logic is the same as the cross-sectional counts:
+The per-subject categories are those of :func:`analytics.disease_activity.subject_categories`
+(the same SQL, counted in DuckDB here), so the category logic is the same as the cross-sectional
+counts:
 
 * **Completers**: only subjects with an observed DAS28-ESR at *both* time points of a pair.
 * **NRI**: every subject of the arm; without an observed DAS28-ESR a subject is ``withdrawn``
@@ -13,8 +14,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .annotate import annotate
-from .disease_activity import (arm_sizes, categories_for, check_population, check_timepoints,
-                               footnote_text, method_text, subject_categories)
+from .disease_activity import (OBSERVED_CATEGORIES, arm_sizes, categories_for, categories_sql,
+                               check_population, check_timepoints, footnote_text, method_text)
 from .i18n import t
 from .schema import ARMS, VISIT_MONTHS
 
@@ -22,15 +23,41 @@ TRANSITION_COLUMNS = ["arm", "from_timepoint", "to_timepoint", "from_category", 
                       "count", "n", "percent", "row_percent"]
 
 
-def _pair_counts(per_subject: pd.DataFrame, population: str, from_tp: str,
-                 to_tp: str) -> pd.DataFrame:
-    """Full grid arm × from_category × to_category of counts for one pair of time points."""
-    cats = categories_for(population)
-    a = per_subject[per_subject["timepoint"] == from_tp][["subject_id", "arm", "category"]]
-    b = per_subject[per_subject["timepoint"] == to_tp][["subject_id", "category"]]
+def _pair_counts_by_step(study, population: str, timepoints: list[str], **filters
+                         ) -> list[pd.DataFrame]:
+    """The :func:`_pair_counts` grid of each consecutive pair of ``timepoints`` (in visit
+    order), counted in one query: the per-subject categories never leave DuckDB."""
+    pairs = list(zip(timepoints[:-1], timepoints[1:]))
+    sql, params = categories_sql(population, timepoints, **filters)
+    values = ", ".join("(?, ?, ?)" for _ in pairs)
+    observed = ", ".join("?" for _ in OBSERVED_CATEGORIES)
     # Inner join: under completers only those observed at both; under NRI everyone is on both.
-    pairs = a.merge(b, on="subject_id", suffixes=("_from", "_to"))
-    counts = (pairs.groupby(["arm", "category_from", "category_to"]).size().rename("count"))
+    kept = (f"WHERE a.category IN ({observed}) AND b.category IN ({observed})"
+            if population == "completers" else "")
+    counts = study.query(f"""
+        WITH per_subject AS ({sql}),
+        pairs(step, from_tp, to_tp) AS (VALUES {values})
+        SELECT p.step, a.arm, a.category AS category_from, b.category AS category_to,
+               count(*) AS count
+        FROM pairs p
+        JOIN per_subject a ON a.timepoint = p.from_tp
+        JOIN per_subject b ON b.subject_id = a.subject_id AND b.timepoint = p.to_tp
+        {kept}
+        GROUP BY p.step, a.arm, a.category, b.category""",
+        [*params, *[v for step, (a, b) in enumerate(pairs) for v in (step, a, b)],
+         *(OBSERVED_CATEGORIES * 2 if kept else ())])
+    by_step = {step: g.set_index(["arm", "category_from", "category_to"])["count"]
+               for step, g in counts.groupby("step")}
+    empty = pd.Series([], dtype="int64", name="count")
+    return [_pair_counts(by_step.get(step, empty), population, a, b)
+            for step, (a, b) in enumerate(pairs)]
+
+
+def _pair_counts(counts: pd.Series, population: str, from_tp: str, to_tp: str
+                 ) -> pd.DataFrame:
+    """Full grid arm × from_category × to_category of ``counts`` (subjects per arm, category at
+    ``from_tp`` and category at ``to_tp``) for one pair of time points."""
+    cats = categories_for(population)
     index = pd.MultiIndex.from_product([ARMS, cats, cats],
                                        names=["arm", "category_from", "category_to"])
     df = counts.reindex(index, fill_value=0).reset_index()
@@ -67,9 +94,7 @@ def transitions(study, population: str, from_timepoint: str, to_timepoint: str,
     if VISIT_MONTHS[from_timepoint] >= VISIT_MONTHS[to_timepoint]:
         raise ValueError(f"from_timepoint {from_timepoint!r} must come before "
                          f"to_timepoint {to_timepoint!r}")
-    per_subject = subject_categories(study, population, [from_timepoint, to_timepoint],
-                                     **filters)
-    df = _pair_counts(per_subject, population, from_timepoint, to_timepoint)
+    [df] = _pair_counts_by_step(study, population, [from_timepoint, to_timepoint], **filters)
     n_per_arm = df.groupby("arm")["count"].sum().to_dict()
     if population == "nri":
         n_per_arm = arm_sizes(study, population, **filters)
@@ -102,12 +127,9 @@ def flows(study, population: str, timepoints: list, lang: str = "en",
     timepoints = check_timepoints(timepoints)
     if len(timepoints) < 2:
         raise ValueError("flows need at least two distinct time points")
-    per_subject = subject_categories(study, population, timepoints, **filters)
-    parts = []
-    for step, (a, b) in enumerate(zip(timepoints[:-1], timepoints[1:])):
-        pair = _pair_counts(per_subject, population, a, b)
+    parts = _pair_counts_by_step(study, population, timepoints, **filters)
+    for step, pair in enumerate(parts):
         pair.insert(1, "step", step)
-        parts.append(pair)
     df = pd.concat(parts, ignore_index=True)
     df = df[df["count"] > 0].reset_index(drop=True)
     n_per_arm = arm_sizes(study, population, **filters)
