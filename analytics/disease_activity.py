@@ -58,17 +58,15 @@ def categories_sql(population: str, timepoints, **filters) -> tuple[str, list]:
     selection = select(population, **filters)
     sel_sql, sel_params = selection.sql
     # Who is in follow-up at each time point: the one rule shared by every efficacy view.
-    fu_sql, tp_params = follow_up_sql(timepoints)
+    fu_sql, tp_params = follow_up_sql(timepoints, measures=("das28_esr", "das28_category"))
     sql = f"""
         WITH sel AS ({sel_sql}),
         {fu_sql}
-        SELECT f.subject_id, f.arm, f.timepoint, f.visit_order, f.years, vm.das28_esr,
-            CASE WHEN vm.das28_category IS NOT NULL THEN vm.das28_category
+        SELECT f.subject_id, f.arm, f.timepoint, f.visit_order, f.years, f.das28_esr,
+            CASE WHEN f.das28_category IS NOT NULL THEN f.das28_category
                  WHEN f.state IN ('withdrawn', 'ended') THEN f.state
                  ELSE 'missing' END AS category
         FROM follow_up f
-        LEFT JOIN visit_measures vm
-            ON vm.subject_id = f.subject_id AND vm.visit = f.timepoint
     """
     return sql, sel_params + tp_params
 

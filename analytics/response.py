@@ -20,7 +20,7 @@ import pandas as pd
 
 from .annotate import annotate, arm_counts
 from .i18n import fmt_number, fmt_p, fmt_percent, t
-from .measures import RESPONSE_ENDPOINTS
+from .measures import RESPONSE_COLUMNS, RESPONSE_ENDPOINTS
 from .population import follow_up_sql, select
 from .schema import ARMS, POST_BASELINE_VISITS
 from .caution import (CAUTION_MARK, needs_caution, not_estimable, small_numbers_note,
@@ -60,7 +60,7 @@ def _counts(study, endpoints: list[str], population: str, **filters) -> pd.DataF
     exprs = [_check_endpoint(endpoint) for endpoint in endpoints]
     sel_sql, sel_params = select(population, **filters).sql
     timepoints = study_timepoints(study)
-    fu_sql, fu_params = follow_up_sql(timepoints)
+    fu_sql, fu_params = follow_up_sql(timepoints, measures=RESPONSE_COLUMNS)
     endpoint_values = ", ".join("(?, ?)" for _ in endpoints)
     response_cases = " ".join(f"WHEN ? THEN ({expr})" for expr in exprs)
     sql = f"""
@@ -68,14 +68,11 @@ def _counts(study, endpoints: list[str], population: str, **filters) -> pd.DataF
     {fu_sql},
     endpoints(endpoint, endpoint_order) AS (VALUES {endpoint_values}),
     arms AS (SELECT unnest(?::VARCHAR[]) AS arm),
-    -- each subject and time point joined to its visit once, then read per endpoint (joining
+    -- each subject's visit joined once, with the follow-up, then read per endpoint (joining
     -- per endpoint on three keys was most of the time on a large cohort)
     resp AS (SELECT e.endpoint, f.arm, f.timepoint, f.state,
                     CASE e.endpoint {response_cases} END AS r
-             FROM follow_up f
-             LEFT JOIN visit_measures v ON v.subject_id = f.subject_id
-                                       AND v.visit = f.timepoint
-             CROSS JOIN endpoints e),
+             FROM follow_up f CROSS JOIN endpoints e),
     agg AS (SELECT endpoint, arm, timepoint,
                    count_if(coalesce(r, FALSE)) AS responders,
                    -- NRI: all but those whose follow-up had ended; completers: observed responses
