@@ -52,23 +52,21 @@ def check_timepoints(timepoints) -> list[str]:
     return [v for v in VISITS if v in set(timepoints)]
 
 
-def _categories_sql(population: str, timepoints, **filters) -> tuple[str, list]:
-    # One row per selected subject and time point with its category (see subject_categories);
-    # None when no time point is asked for.
+def categories_sql(population: str, timepoints, **filters) -> tuple[str, list]:
+    """The SQL (and its parameters) of :func:`subject_categories`, before any filtering or
+    ordering, for analyses that count it in DuckDB."""
     selection = select(population, **filters)
     sel_sql, sel_params = selection.sql
     # Who is in follow-up at each time point: the one rule shared by every efficacy view.
-    fu_sql, tp_params = follow_up_sql(timepoints)
+    fu_sql, tp_params = follow_up_sql(timepoints, measures=("das28_esr", "das28_category"))
     sql = f"""
         WITH sel AS ({sel_sql}),
         {fu_sql}
-        SELECT f.subject_id, f.arm, f.timepoint, f.visit_order, f.years, vm.das28_esr,
-            CASE WHEN vm.das28_category IS NOT NULL THEN vm.das28_category
+        SELECT f.subject_id, f.arm, f.timepoint, f.visit_order, f.years, f.das28_esr,
+            CASE WHEN f.das28_category IS NOT NULL THEN f.das28_category
                  WHEN f.state IN ('withdrawn', 'ended') THEN f.state
                  ELSE 'missing' END AS category
         FROM follow_up f
-        LEFT JOIN visit_measures vm
-            ON vm.subject_id = f.subject_id AND vm.visit = f.timepoint
     """
     return sql, sel_params + tp_params
 
@@ -86,7 +84,7 @@ def subject_categories(study, population: str, timepoints=VISITS, **filters) -> 
     if not timepoints:
         select(population, **filters)  # validated all the same
         return pd.DataFrame(columns=cols)
-    sql, params = _categories_sql(population, timepoints, **filters)
+    sql, params = categories_sql(population, timepoints, **filters)
     df = study.query(f"{sql} ORDER BY arm, visit_order, subject_id", params)
     if population == "completers":
         df = df[df["category"].isin(OBSERVED_CATEGORIES)]
@@ -135,7 +133,7 @@ def disease_activity(study, population: str = "completers", lang: str = "en",
     """
     cats = categories_for(population)
     check_population(population)
-    sql, params = _categories_sql(population, VISITS, **filters)
+    sql, params = categories_sql(population, VISITS, **filters)
     # counted in SQL: the per-subject rows never leave DuckDB (completers: observed ones only)
     observed = ", ".join("?" for _ in OBSERVED_CATEGORIES)
     kept = f"WHERE category IN ({observed})" if population == "completers" else ""

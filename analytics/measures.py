@@ -56,6 +56,8 @@ RESPONSE_ENDPOINTS: dict[str, str] = {
     "EULAR": "CASE WHEN eular IS NULL THEN NULL ELSE eular IN ('good', 'moderate') END",
     "HAQ_MCID": "haq_mcid",
 }
+# The visit_measures columns those expressions read.
+RESPONSE_COLUMNS = ("acr20", "acr50", "acr70", "das28_rem", "das28_lda", "eular", "haq_mcid")
 
 _VISIT_ORDER = " ".join(f"WHEN '{v}' THEN {i}" for i, v in enumerate(VISIT_MONTHS))
 _VISIT_MONTHS = " ".join(f"WHEN '{v}' THEN {m}" for v, m in VISIT_MONTHS.items())

@@ -126,7 +126,7 @@ def check_filters(**filters) -> tuple[dict, str]:
 FOLLOW_UP_STATES = ("observed", "withdrawn", "ended", "missing")
 
 
-def follow_up_sql(timepoints) -> tuple[str, list]:
+def follow_up_sql(timepoints, measures: tuple[str, ...] = ()) -> tuple[str, list]:
     """CTEs ``tp`` and ``follow_up`` to follow a ``sel`` CTE of selected ``subject_info`` rows:
     one row per selected subject and time point with its follow-up state there.
 
@@ -142,6 +142,10 @@ def follow_up_sql(timepoints) -> tuple[str, list]:
     Under NRI, ``withdrawn`` and ``missing`` (and an observed visit whose value cannot be
     evaluated) count as non-response; ``ended`` leaves the denominator. This is the one place
     the rule is written; every efficacy analysis reads it.
+
+    ``measures``: ``visit_measures`` columns (fixed names, never user text) to add, read from
+    the visit's row there (NULL when not observed): one join instead of a second one per caller
+    (the derived measures have exactly one row per subject's visit, as ``visits``).
     """
     timepoints = [tp for tp in VISITS if tp in set(timepoints)]
     if not timepoints:
@@ -150,11 +154,13 @@ def follow_up_sql(timepoints) -> tuple[str, list]:
     params: list = []
     for tp in timepoints:
         params += [tp, VISITS.index(tp), VISIT_MONTHS[tp], VISIT_DAYS[tp]]
+    extra = "".join(f"v.{column} AS {column}, " for column in measures)
+    visit_table = "visit_measures" if measures else "visits"
     sql = f"""
     tp(timepoint, visit_order, months, nominal_day) AS (VALUES {values}),
     follow_up AS (
         SELECT sel.subject_id, sel.arm, tp.timepoint, tp.visit_order, tp.months / 12.0 AS years,
-            tp.nominal_day, v.visit_date,
+            tp.nominal_day, v.visit_date, {extra}
             CASE WHEN v.subject_id IS NOT NULL THEN 'observed'
                  WHEN sel.status = 'withdrawn'
                       AND datediff('day', sel.infusion_date, sel.withdrawal_date) < tp.nominal_day
@@ -165,6 +171,6 @@ def follow_up_sql(timepoints) -> tuple[str, list]:
                       THEN 'ended'
                  ELSE 'missing' END AS state
         FROM sel CROSS JOIN tp
-        LEFT JOIN visits v ON v.subject_id = sel.subject_id AND v.visit = tp.timepoint
+        LEFT JOIN {visit_table} v ON v.subject_id = sel.subject_id AND v.visit = tp.timepoint
     )"""
     return sql, params

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .annotate import annotate, arm_counts, bare
 from .i18n import fmt_number, fmt_p, fmt_percent, t
-from .measures import RESPONSE_ENDPOINTS
+from .measures import RESPONSE_COLUMNS, RESPONSE_ENDPOINTS
 from .population import follow_up_sql, select
 from .schema import ARMS, POST_BASELINE_VISITS
 from .caution import (CAUTION_MARK, needs_caution, not_estimable, small_numbers_note,
@@ -60,7 +60,7 @@ def _counts(study, endpoints: list[str], population: str, **filters) -> pd.DataF
     exprs = [_check_endpoint(endpoint) for endpoint in endpoints]
     sel_sql, sel_params = select(population, **filters).sql
     timepoints = study_timepoints(study)
-    fu_sql, fu_params = follow_up_sql(timepoints)
+    fu_sql, fu_params = follow_up_sql(timepoints, measures=RESPONSE_COLUMNS)
     endpoint_values = ", ".join("(?, ?)" for _ in endpoints)
     response_cases = " ".join(f"WHEN ? THEN ({expr})" for expr in exprs)
     sql = f"""
@@ -68,19 +68,18 @@ def _counts(study, endpoints: list[str], population: str, **filters) -> pd.DataF
     {fu_sql},
     endpoints(endpoint, endpoint_order) AS (VALUES {endpoint_values}),
     arms AS (SELECT unnest(?::VARCHAR[]) AS arm),
-    resp AS (SELECT e.endpoint, v.subject_id, v.visit,
+    -- each subject's visit joined once, with the follow-up, then read per endpoint (joining
+    -- per endpoint on three keys was most of the time on a large cohort)
+    resp AS (SELECT e.endpoint, f.arm, f.timepoint, f.state,
                     CASE e.endpoint {response_cases} END AS r
-             FROM visit_measures v CROSS JOIN endpoints e
-             WHERE v.subject_id IN (SELECT subject_id FROM sel)),
-    agg AS (SELECT e.endpoint, f.arm, f.timepoint,
-                   count_if(coalesce(r.r, FALSE)) AS responders,
+             FROM follow_up f CROSS JOIN endpoints e),
+    agg AS (SELECT endpoint, arm, timepoint,
+                   count_if(coalesce(r, FALSE)) AS responders,
                    -- NRI: all but those whose follow-up had ended; completers: observed responses
-                   CASE WHEN ? THEN count_if(f.state <> 'ended') ELSE count(r.r) END AS n,
-                   count_if(f.state = 'ended') AS n_ended
-            FROM follow_up f CROSS JOIN endpoints e
-            LEFT JOIN resp r ON r.endpoint = e.endpoint AND r.subject_id = f.subject_id
-                             AND r.visit = f.timepoint
-            GROUP BY e.endpoint, f.arm, f.timepoint)
+                   CASE WHEN ? THEN count_if(state <> 'ended') ELSE count(r) END AS n,
+                   count_if(state = 'ended') AS n_ended
+            FROM resp
+            GROUP BY endpoint, arm, timepoint)
     SELECT e.endpoint, arms.arm, tp.timepoint, tp.months / 12.0 AS years, tp.visit_order,
            coalesce(agg.responders, 0)::INTEGER AS responders, coalesce(agg.n, 0)::INTEGER AS n,
            coalesce(agg.n_ended, 0)::INTEGER AS n_ended

@@ -182,14 +182,16 @@ def logrank(time, event, group) -> Estimate:
 def _logrank_variance(time: np.ndarray, event: np.ndarray, second: np.ndarray) -> float:
     """The hypergeometric variance of the log-rank statistic; 0 when no event time had both
     groups at risk and someone at risk without the event (survdiff's matrix is then singular)."""
-    total = 0.0
-    for u in np.unique(time[event]):
-        at_risk = time >= u
-        n, n2 = at_risk.sum(), (at_risk & second).sum()
-        d = (event & (time == u)).sum()
-        if n > 1:
-            total += (n - n2) * n2 * d * (n - d) / (n * n * (n - 1))
-    return float(total)
+    # at risk at each event time from sorted times (one risk set per event time was
+    # quadratic in the number of subjects)
+    times = np.unique(time[event])
+    ordered, ordered_second = np.sort(time), np.sort(time[second])
+    n = time.size - np.searchsorted(ordered, times, side="left")
+    n2 = ordered_second.size - np.searchsorted(ordered_second, times, side="left")
+    d = np.bincount(np.searchsorted(times, time[event]), minlength=times.size)
+    kept = n > 1
+    n, n2, d = n[kept], n2[kept], d[kept]
+    return float(((n - n2) * n2 * d * (n - d) / (n * n * (n - 1))).sum())
 
 
 def monotone_likelihood(time, event, exposed, strata=None) -> bool:
@@ -209,12 +211,12 @@ def monotone_likelihood(time, event, exposed, strata=None) -> bool:
     for s in pd.unique(strata):
         m = strata == s
         t, e, x = time[m], event[m], exposed[m]
-        for ti, xi in zip(t[e], x[e]):
-            at_risk = t >= ti
-            if xi and (at_risk & ~x).any():
-                up = True
-            if not xi and (at_risk & x).any():
-                down = True
+        # someone of the other group is at risk at an event time exactly when that group's
+        # longest time reaches it (one comparison per subject, not one risk set per event)
+        last_unexposed = t[~x].max(initial=-np.inf)
+        last_exposed = t[x].max(initial=-np.inf)
+        up = up or bool((e & x & (t <= last_unexposed)).any())
+        down = down or bool((e & ~x & (t <= last_exposed)).any())
         if up and down:
             return False
     return True

@@ -48,19 +48,25 @@ def subject_values(study, measure: str, population: str = "completers", **filter
 
     One row per subject and visit with an observed value, ordered by subject and time.
     """
+    df = _values(study, measure, population, "v.subject_id, v.arm, v.visit AS timepoint, "
+                 "v.years", **filters)
+    return df.reset_index(drop=True)
+
+
+def _values(study, measure: str, population: str, columns: str, **filters) -> pd.DataFrame:
+    """``columns`` (fixed text), ``value`` and ``change`` of every observed value, ordered by
+    subject and time."""
     check_population(population)
     col = _column(measure)  # a fixed column name from MEASURES, never user text
     sel_sql, sel_params = select(population, **filters).sql
     sql = f"""
     WITH sel AS ({sel_sql})
-    SELECT v.subject_id, v.arm, v.visit AS timepoint, v.years, v.visit_order,
-           v.{col}::DOUBLE AS value, v.{col}_change::DOUBLE AS change
+    SELECT {columns}, v.{col}::DOUBLE AS value, v.{col}_change::DOUBLE AS change
     FROM visit_measures v
     WHERE v.subject_id IN (SELECT subject_id FROM sel) AND v.{col} IS NOT NULL
     ORDER BY v.subject_id, v.visit_order
     """
-    df = study.query(sql, sel_params)
-    return df.drop(columns="visit_order").reset_index(drop=True)
+    return study.query(sql, sel_params)
 
 
 def trajectories(study, measure: str, population: str = "completers", lang: str = "en",
@@ -74,17 +80,20 @@ def trajectories(study, measure: str, population: str = "completers", lang: str 
         change_ci_low, change_ci_high``; one row per arm and visit with any observed value
         (BL included; its change is 0 by definition and shown as such).
     """
-    values = subject_values(study, measure, population, **filters)
+    # only what the means need (no subject ids: their text was most of the query on a large
+    # cohort), in subject order as subject_values gives them
+    values = _values(study, measure, population, "v.visit_order, v.arm", **filters)
     order = study.query("SELECT visit, min(visit_order) AS o, any_value(years) AS years "
                         "FROM visit_measures GROUP BY visit ORDER BY o")
-    # each (time point, arm)'s rows found once (a frame filter per pair cost more than the CIs)
-    cells = values.groupby(["timepoint", "arm"], sort=False).indices
+    # each (time point, arm)'s rows found once, in their order (a mask per time point and arm
+    # compared every row's text each time: seconds on a large cohort)
+    cells = values.groupby(["visit_order", "arm"], sort=False).indices
     value_of = values["value"].to_numpy(dtype=float)
     change_of = values["change"].to_numpy(dtype=float)
     rows = []
-    for tp, years in zip(order["visit"], order["years"]):
+    for tp, visit_order, years in zip(order["visit"], order["o"], order["years"]):
         for arm in ARMS:
-            at = cells.get((tp, arm))
+            at = cells.get((visit_order, arm))
             if at is None:
                 continue
             mean, lo, hi = mean_ci(value_of[at])

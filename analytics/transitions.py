@@ -1,8 +1,9 @@
 """Transitions between DAS28-ESR categories from one time point to another, and the flows
 between consecutive chosen time points (for a Sankey diagram).
 
-The per-subject categories come from :func:`analytics.disease_activity.subject_categories`, so
-the category logic is the same as the cross-sectional counts:
+The per-subject categories are those of :func:`analytics.disease_activity.subject_categories`
+(the same SQL, counted in DuckDB here), so the category logic is the same as the cross-sectional
+counts:
 
 * **Completers**: only subjects with an observed DAS28-ESR at *both* time points of a pair.
 * **NRI**: every subject of the arm; without an observed DAS28-ESR a subject is ``withdrawn``
@@ -10,12 +11,11 @@ the category logic is the same as the cross-sectional counts:
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .annotate import annotate
-from .disease_activity import (arm_sizes, categories_for, check_population, check_timepoints,
-                               footnote_text, method_text, subject_categories)
+from .disease_activity import (OBSERVED_CATEGORIES, arm_sizes, categories_for, categories_sql,
+                               check_population, check_timepoints, footnote_text, method_text)
 from .i18n import t
 from .schema import ARMS, VISIT_MONTHS
 
@@ -23,38 +23,53 @@ TRANSITION_COLUMNS = ["arm", "from_timepoint", "to_timepoint", "from_category", 
                       "count", "n", "percent", "row_percent"]
 
 
-def _pair_counts(per_subject: pd.DataFrame, population: str,
-                 pairs: list[tuple[str, str]]) -> pd.DataFrame:
-    """Full grid step × arm × from_category × to_category of counts, step ``i`` for the pair
-    ``pairs[i]`` of time points, each pair counted on its own. All pairs in one merge (a merge
-    per pair cost most of a Sankey's re-run); a time point may start one pair and end one."""
-    cats = categories_for(population)
-    starts = {a: step for step, (a, _) in enumerate(pairs)}
-    ends = {b: step for step, (_, b) in enumerate(pairs)}
-    if len(starts) < len(pairs) or len(ends) < len(pairs):
-        raise ValueError(f"a time point starts or ends two pairs: {pairs}")
-    rows = per_subject[["subject_id", "arm", "timepoint", "category"]]
-    a = rows[rows["timepoint"].isin(starts)]
-    a = a.assign(step=a["timepoint"].map(starts))[["subject_id", "step", "arm", "category"]]
-    b = rows[rows["timepoint"].isin(ends)]
-    b = b.assign(step=b["timepoint"].map(ends))[["subject_id", "step", "category"]]
+def _pair_counts_by_step(study, population: str, timepoints: list[str], **filters
+                         ) -> list[pd.DataFrame]:
+    """The :func:`_pair_counts` grid of each consecutive pair of ``timepoints`` (in visit
+    order), counted in one query: the per-subject categories never leave DuckDB."""
+    pairs = list(zip(timepoints[:-1], timepoints[1:]))
+    sql, params = categories_sql(population, timepoints, **filters)
+    values = ", ".join("(?, ?, ?)" for _ in pairs)
+    observed = ", ".join("?" for _ in OBSERVED_CATEGORIES)
     # Inner join: under completers only those observed at both; under NRI everyone is on both.
-    joined = a.merge(b, on=["subject_id", "step"], suffixes=("_from", "_to"))
-    counts = (joined.groupby(["step", "arm", "category_from", "category_to"]).size()
-              .rename("count"))
-    index = pd.MultiIndex.from_product([range(len(pairs)), ARMS, cats, cats],
-                                       names=["step", "arm", "category_from", "category_to"])
+    kept = (f"WHERE a.category IN ({observed}) AND b.category IN ({observed})"
+            if population == "completers" else "")
+    counts = study.query(f"""
+        WITH per_subject AS ({sql}),
+        pairs(step, from_tp, to_tp) AS (VALUES {values})
+        SELECT p.step, a.arm, a.category AS category_from, b.category AS category_to,
+               count(*) AS count
+        FROM pairs p
+        JOIN per_subject a ON a.timepoint = p.from_tp
+        JOIN per_subject b ON b.subject_id = a.subject_id AND b.timepoint = p.to_tp
+        {kept}
+        GROUP BY p.step, a.arm, a.category, b.category""",
+        [*params, *[v for step, (a, b) in enumerate(pairs) for v in (step, a, b)],
+         *(OBSERVED_CATEGORIES * 2 if kept else ())])
+    by_step = {step: g.set_index(["arm", "category_from", "category_to"])["count"]
+               for step, g in counts.groupby("step")}
+    empty = pd.Series([], dtype="int64", name="count")
+    return [_pair_counts(by_step.get(step, empty), population, a, b)
+            for step, (a, b) in enumerate(pairs)]
+
+
+def _pair_counts(counts: pd.Series, population: str, from_tp: str, to_tp: str
+                 ) -> pd.DataFrame:
+    """Full grid arm × from_category × to_category of ``counts`` (subjects per arm, category at
+    ``from_tp`` and category at ``to_tp``) for one pair of time points."""
+    cats = categories_for(population)
+    index = pd.MultiIndex.from_product([ARMS, cats, cats],
+                                       names=["arm", "category_from", "category_to"])
     df = counts.reindex(index, fill_value=0).reset_index()
     df = df.rename(columns={"category_from": "from_category", "category_to": "to_category"})
     df["count"] = df["count"].astype(int)
-    steps = df["step"].to_numpy()
-    df.insert(2, "from_timepoint", np.array([a for a, _ in pairs], dtype=object)[steps])
-    df.insert(3, "to_timepoint", np.array([b for _, b in pairs], dtype=object)[steps])
-    df["n"] = df.groupby(["step", "arm"])["count"].transform("sum").astype(int)
+    df.insert(1, "from_timepoint", from_tp)
+    df.insert(2, "to_timepoint", to_tp)
+    df["n"] = df.groupby("arm")["count"].transform("sum").astype(int)
     df["percent"] = (100.0 * df["count"] / df["n"]).where(df["n"] > 0)
-    row_n = df.groupby(["step", "arm", "from_category"])["count"].transform("sum")
+    row_n = df.groupby(["arm", "from_category"])["count"].transform("sum")
     df["row_percent"] = (100.0 * df["count"] / row_n).where(row_n > 0)
-    return df
+    return df[TRANSITION_COLUMNS]
 
 
 def _tp_label(tp: str, lang: str) -> str:
@@ -79,10 +94,7 @@ def transitions(study, population: str, from_timepoint: str, to_timepoint: str,
     if VISIT_MONTHS[from_timepoint] >= VISIT_MONTHS[to_timepoint]:
         raise ValueError(f"from_timepoint {from_timepoint!r} must come before "
                          f"to_timepoint {to_timepoint!r}")
-    per_subject = subject_categories(study, population, [from_timepoint, to_timepoint],
-                                     **filters)
-    df = _pair_counts(per_subject, population,
-                      [(from_timepoint, to_timepoint)])[TRANSITION_COLUMNS]
+    [df] = _pair_counts_by_step(study, population, [from_timepoint, to_timepoint], **filters)
     n_per_arm = df.groupby("arm")["count"].sum().to_dict()
     if population == "nri":
         n_per_arm = arm_sizes(study, population, **filters)
@@ -115,9 +127,11 @@ def flows(study, population: str, timepoints: list, lang: str = "en",
     timepoints = check_timepoints(timepoints)
     if len(timepoints) < 2:
         raise ValueError("flows need at least two distinct time points")
-    per_subject = subject_categories(study, population, timepoints, **filters)
-    df = _pair_counts(per_subject, population, list(zip(timepoints[:-1], timepoints[1:])))
-    df = df.loc[df["count"] > 0, ["arm", "step", *TRANSITION_COLUMNS[1:]]].reset_index(drop=True)
+    parts = _pair_counts_by_step(study, population, timepoints, **filters)
+    for step, pair in enumerate(parts):
+        pair.insert(1, "step", step)
+    df = pd.concat(parts, ignore_index=True)
+    df = df[df["count"] > 0].reset_index(drop=True)
     n_per_arm = arm_sizes(study, population, **filters)
     title = t("da.flows.title", lang,
               timepoints=" → ".join(_tp_label(tp, lang) for tp in timepoints))
