@@ -185,6 +185,5 @@ def medications_figure(df: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(range=[0, 112])
     fig.update_yaxes(title_text=t("efficacy.meds.axis.percent", lang), row=1, col=1)
     fig.update_annotations(font=dict(size=12))
-    fig = finish(fig, attrs, height=520)
-    fig.update_layout(legend=dict(y=1.1))  # above the panel titles
-    return fig
+    # the legend above the panel titles
+    return finish(fig, attrs, height=520, layout=dict(legend=dict(y=1.1)))

@@ -12,8 +12,7 @@ from ..display import fmt_duration
 from ..i18n import t
 from ..schema import ARMS
 from ..survival import comparison_text
-from .theme import (ARM_COLORS, ARM_DASH, ARM_SYMBOLS, arm_label, bare, finish, subplots,
-                    wrap_lines)
+from .theme import ARM_COLORS, ARM_DASH, arm_label, bare, finish, subplots, wrap_lines
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
