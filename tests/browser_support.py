@@ -72,6 +72,16 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def skip_module_without_browser() -> str | None:
+    """What keeps a browser test module from running (None when nothing does). Outside CI the
+    calling module is skipped with it, at import; under CI (``CI=true``) it is returned, and each
+    test fails with it (:func:`skip_or_fail`)."""
+    reason = unavailable_reason()
+    if reason and not in_ci():
+        pytest.skip(reason, allow_module_level=True)
+    return reason
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip outside CI; in CI (CI=true) a missing prerequisite is a failure."""
     if in_ci():

@@ -190,14 +190,25 @@ def _gated_page():
     st.write("the page")
 
 
-def test_logout_ends_the_session_and_is_recorded(monkeypatch):
-    lines = []
-    fake = types.SimpleNamespace(record=lambda action, **kw: lines.append((action, kw["user"])))
-    monkeypatch.setitem(sys.modules, "dashboard.audit", fake)
-    monkeypatch.setattr(dashboard, "audit", fake, raising=False)
+def _reader_at_gated_page() -> AppTest:
+    """A reader logged in, at the gated page (not run yet)."""
     at = AppTest.from_function(_gated_page, default_timeout=30)
     at.secrets.update(SETTINGS)
     at.user = logged_in(READER)
+    return at
+
+
+def _audit_records_with(monkeypatch, fake) -> None:
+    """The audit log replaced by ``fake`` (its ``record``) for the test."""
+    monkeypatch.setitem(sys.modules, "dashboard.audit", fake)
+    monkeypatch.setattr(dashboard, "audit", fake, raising=False)
+
+
+def test_logout_ends_the_session_and_is_recorded(monkeypatch):
+    lines = []
+    fake = types.SimpleNamespace(record=lambda action, **kw: lines.append((action, kw["user"])))
+    _audit_records_with(monkeypatch, fake)
+    at = _reader_at_gated_page()
     at.run()
     at.run()  # two runs of one session: one login line
     assert "the page" in [m.value for m in at.markdown]
@@ -210,9 +221,7 @@ def test_logout_ends_the_session_and_is_recorded(monkeypatch):
 
 
 def test_login_and_logout_in_the_audit_log(data_folder):
-    at = AppTest.from_function(_gated_page, default_timeout=30)
-    at.secrets.update(SETTINGS)
-    at.user = logged_in(READER)
+    at = _reader_at_gated_page()
     at.run()
     at.button(key="access_logout").click().run()
     lines = [json.loads(line) for line in
@@ -226,11 +235,8 @@ def test_an_audit_log_that_cannot_be_written_locks_nobody_out(monkeypatch, caplo
     def refuse(action, **kw):
         raise PermissionError(13, "Permission denied", "audit.log")
     fake = types.SimpleNamespace(record=refuse)
-    monkeypatch.setitem(sys.modules, "dashboard.audit", fake)
-    monkeypatch.setattr(dashboard, "audit", fake, raising=False)
-    at = AppTest.from_function(_gated_page, default_timeout=30)
-    at.secrets.update(SETTINGS)
-    at.user = logged_in(READER)
+    _audit_records_with(monkeypatch, fake)
+    at = _reader_at_gated_page()
     at.run()
     assert not at.exception and "the page" in [m.value for m in at.markdown]
     assert "could not record login" in caplog.text  # the server log says so

@@ -25,14 +25,12 @@ import pytest
 
 from analytics.i18n import t
 from browser_support import (SCREENSHOTS, StreamlitServer, chromium_context, error_texts,
-                             full_page_screenshot, in_ci, open_page, rerun, skip_or_fail,
-                             unavailable_reason, wait_idle)
+                             full_page_screenshot, open_page, rerun, skip_module_without_browser,
+                             skip_or_fail, wait_idle)
 
 pytestmark = pytest.mark.browser
 
-_REASON = unavailable_reason()
-if _REASON and not in_ci():
-    pytest.skip(_REASON, allow_module_level=True)
+_REASON = skip_module_without_browser()
 
 ADMIN = "admin@example.org"
 READER = "reader@example.org"

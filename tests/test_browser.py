@@ -22,17 +22,15 @@ import pytest
 
 from analytics.export import csv_table_start
 from analytics.i18n import t
-from browser_support import (DECK_MS, FIRST_LOAD_MS, ROOT, SCREENSHOTS, VIEWPORT,
-                             StreamlitServer, chart_problems, chart_reports,
-                             error_texts, full_page_screenshot, in_ci, launch_chromium,
-                             layout_problems, open_page, rerun, wait_idle, skip_or_fail, unavailable_reason, write_json)
+from browser_support import (DECK_MS, FIRST_LOAD_MS, ROOT, SCREENSHOTS, StreamlitServer, VIEWPORT,
+                             chart_problems, chart_reports, error_texts, full_page_screenshot,
+                             launch_chromium, layout_problems, open_page, rerun,
+                             skip_module_without_browser, skip_or_fail, wait_idle, write_json)
 from dashboard.pages import pages
 
 pytestmark = pytest.mark.browser
 
-_REASON = unavailable_reason()
-if _REASON and not in_ci():
-    pytest.skip(_REASON, allow_module_level=True)
+_REASON = skip_module_without_browser()
 
 LANGS = ("en", "zh")
 # Chart text cut off at the figure's edge, or titles drawn over other text, is reported as a

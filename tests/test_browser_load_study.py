@@ -12,14 +12,12 @@ import json
 import pytest
 
 from browser_support import (SCREENSHOTS, VIEWPORT, StreamlitServer, error_texts,
-                             full_page_screenshot, in_ci, launch_chromium, open_page, rerun,
-                             skip_or_fail, unavailable_reason)
+                             full_page_screenshot, launch_chromium, open_page, rerun,
+                             skip_module_without_browser, skip_or_fail)
 
 pytestmark = pytest.mark.browser
 
-_REASON = unavailable_reason()
-if _REASON and not in_ci():
-    pytest.skip(_REASON, allow_module_level=True)
+_REASON = skip_module_without_browser()
 
 SHOTS = SCREENSHOTS / "load_study"
 HEADER_PX, ROW_PX = 35, 35  # the data editor's header and row heights (Streamlit's defaults)

@@ -17,14 +17,12 @@ import pytest
 from analytics.charts.disease_activity import link_flow
 from analytics.i18n import t
 from browser_support import (SCREENSHOTS, VIEWPORT, StreamlitServer, error_texts,
-                             full_page_screenshot, in_ci, launch_chromium, open_page, rerun,
-                             skip_or_fail, unavailable_reason)
+                             full_page_screenshot, launch_chromium, open_page, rerun,
+                             skip_module_without_browser, skip_or_fail)
 
 pytestmark = pytest.mark.browser
 
-_REASON = unavailable_reason()
-if _REASON and not in_ci():
-    pytest.skip(_REASON, allow_module_level=True)
+_REASON = skip_module_without_browser()
 
 LANGS = ("en", "zh")
 
