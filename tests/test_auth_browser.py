@@ -143,6 +143,14 @@ def log_in(page, server, user: str) -> None:
     assert user in sidebar, sidebar[:500]
 
 
+def log_in_from_home(page, server, user: str, signed_in_key: str) -> None:
+    """Open the home page, log in as ``user``, and see the sidebar say who is signed in."""
+    open_page(page, server.url)
+    log_in(page, server, user)
+    assert t(signed_in_key, "en", user=user) in page.locator(
+        '[data-testid="stSidebar"]').inner_text()
+
+
 def log_out(page) -> None:
     """The sidebar's button; the provider's page ends its session too; back on the login screen."""
     page.locator('[data-testid="stSidebar"]').get_by_role(
@@ -177,10 +185,7 @@ def test_logged_out_visitor_sees_only_the_login_screen(dashboard, browser_page, 
 
 def test_reader_sees_pages_but_no_study_loading(dashboard, browser_page):
     page = browser_page
-    open_page(page, dashboard.url)
-    log_in(page, dashboard, READER)
-    assert t("access.signed_in", "en", user=READER) in page.locator(
-        '[data-testid="stSidebar"]').inner_text()
+    log_in_from_home(page, dashboard, READER, "access.signed_in")
     menu = _menu_paths(page)
     assert "survival" in menu and "load-study" not in menu, menu
     assert "110" in _main_text(page)  # the study overview of the synthetic cohort
@@ -207,10 +212,7 @@ def test_reader_sees_pages_but_no_study_loading(dashboard, browser_page):
 
 def test_admin_has_the_load_a_study_page(dashboard, browser_page):
     page = browser_page
-    open_page(page, dashboard.url)
-    log_in(page, dashboard, ADMIN)
-    assert t("access.signed_in_admin", "en", user=ADMIN) in page.locator(
-        '[data-testid="stSidebar"]').inner_text()
+    log_in_from_home(page, dashboard, ADMIN, "access.signed_in_admin")
     assert "load-study" in _menu_paths(page), _menu_paths(page)
     _shot(page, "admin_overview")
     actions = [(line["user"], line["action"]) for line in _audit_lines(dashboard)]

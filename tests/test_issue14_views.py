@@ -68,7 +68,8 @@ def test_clusters_every_control(study):
 
 
 # -- forest plot --------------------------------------------------------------------------------
-def _forest_rows(at) -> pd.DataFrame:
+def _first_table(at) -> pd.DataFrame:
+    """The frame of the page's first table (the forest plot's rows; the planner's assumptions)."""
     return at.dataframe[0].value
 
 
@@ -79,7 +80,7 @@ def test_forest_every_control(study):
     at.selectbox(key="forest_endpoint_response").set_value("ACR50").run()
     _ok(at)
     expected = forest_response(study, "ACR50", "Y3", "nri")
-    shown = _forest_rows(at)
+    shown = _first_table(at)
     assert list(shown[t("forest.col.subgroup", "en")]) == list(expected["label"])
     assert list(shown[t("forest.col.n", "en", arm=t("arm.MSC", "en"))]) == list(expected["n_MSC"])
     # measure: the odds ratio on a log axis
@@ -94,7 +95,7 @@ def test_forest_every_control(study):
     _ok(at)
     state = _state(at, study, "forest_plot")
     assert state["subgroups"] == ["sex"] and state["measure"] == "odds_ratio"
-    shown = _forest_rows(at)
+    shown = _first_table(at)
     sex_rows = expected[(expected["row_kind"] != "level") | (expected["subgroup"] == "sex")]
     assert list(shown[t("forest.col.subgroup", "en")]) == list(sex_rows["label"])
     # kind: time to event, hazard ratios up to the time point
@@ -103,7 +104,7 @@ def test_forest_every_control(study):
     state = _state(at, study, "forest_plot")
     assert state["kind"] == "time_to_event" and state["measure"] == "hazard_ratio"
     hr = forest_survival(study, state["endpoint"], "nri", horizon_years=horizon_for_visit("Y3"))
-    shown = _forest_rows(at)
+    shown = _first_table(at)
     assert t("forest.col.hr", "en") in shown.columns
     assert state["subgroups"] == ["sex"]  # the subgroups chosen stay chosen
     hr = hr[(hr["row_kind"] != "level") | (hr["subgroup"] == "sex")]
@@ -116,7 +117,7 @@ def test_forest_drops_a_subgroup_chosen_as_a_filter(study):
     state = _state(at, study, "forest_plot")
     assert "sex" not in state["subgroups"]
     expected = forest_response(study, state["endpoint"], "Y1", "completers", sex="F")
-    assert len(_forest_rows(at)) == len(expected)
+    assert len(_first_table(at)) == len(expected)
 
 
 # -- planner ------------------------------------------------------------------------------------
@@ -159,15 +160,11 @@ def test_planner_response_every_control(study):
                    t("planner.not_plannable", "en", reason="").split(":")[0] in i.value
                    for i in at.info)
     # the CSV states every assumption
-    csv = export.table_csv(plan, _assumptions_frame(at))
+    csv = export.table_csv(plan, _first_table(at))
     text = csv.decode("utf-8-sig")
     for label in (t("planner.row.alpha", "en"), t("planner.row.allocation", "en"),
                   t("planner.row.rate_ref", "en")):
         assert label in text
-
-
-def _assumptions_frame(at) -> pd.DataFrame:
-    return at.dataframe[0].value
 
 
 def test_planner_hazard_ratio_every_control(study):
