@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -212,6 +213,17 @@ def preload() -> None:
         _LOG.warning("preloading the default study failed", exc_info=True)
 
 
+def freeze_start_up_objects() -> None:
+    """Move what start-up made (modules, classes, the default study's results) out of the
+    garbage collector's sight. Streamlit runs a full collection after every script run
+    (``runner.postScriptGC``, to return session memory promptly); with the ~170,000 objects of
+    the imports scanned each time, that collection held the server for 40-90 ms after every
+    click, delaying the page's last messages. Start-up objects live as long as the server, so
+    they are never garbage: a collection first, then :func:`gc.freeze`."""
+    gc.collect()
+    gc.freeze()
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="msc-ra-dashboard", description="Serve the MSC RA trial dashboard.")
@@ -253,6 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     preload()
     if warming is not None:
         warming.join(EXPORT_WAIT_S)
+    freeze_start_up_objects()
     cli.main.main(args=command_line(server_options(args.address, args.port, secrets)),
                   prog_name="streamlit")
 

@@ -46,3 +46,23 @@ def test_a_study_that_cannot_be_served_is_left_to_the_page(monkeypatch, tmp_path
                    for r in caplog.records)
     finally:
         study_source.served_study.clear()
+
+
+def test_start_up_objects_are_frozen_before_the_server_listens(monkeypatch):
+    """Streamlit collects garbage in full after every script run; what start-up made is moved
+    out of that collection's sight (gc.freeze) after the preload and before the server
+    starts."""
+    from streamlit.web import cli
+
+    from analytics.study import PROJECT_DIR
+
+    steps = []
+    monkeypatch.chdir(PROJECT_DIR)  # restored afterwards; the launcher changes to it
+    monkeypatch.setenv(launcher.EXPORT_WARMUP_ENV, "0")
+    for name in ("fewer_malloc_arenas", "quiet_network", "navigation_only"):
+        monkeypatch.setattr(launcher, name, lambda: None)
+    monkeypatch.setattr(launcher, "preload", lambda: steps.append("preload"))
+    monkeypatch.setattr(launcher.gc, "freeze", lambda: steps.append("freeze"))
+    monkeypatch.setattr(cli.main, "main", lambda **kwargs: steps.append("serve"))
+    launcher.main(["--port", "8599", "--address", "127.0.0.1"])
+    assert steps == ["preload", "freeze", "serve"]
