@@ -338,6 +338,15 @@ _RECORDER_JS = """(() => {
   }).observe(document, {subtree: true, childList: true, attributes: true,
                         characterData: true, attributeOldValue: true,
                         characterDataOldValue: true});
+  // a message from the server after the click: the server acted on it (a run can start and end
+  // between two looks at the page)
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => { if (!B.armed) B.sawRun = true; });
+    }
+  };
   document.addEventListener('click', () => {
     if (B.armed) { B.armed = false; B.t0 = performance.now(); B.sawRun = false;
                    B.last = B.t0; }
@@ -370,10 +379,22 @@ def new_page(browser):
     return context, context.new_page()
 
 
+RUN_SEEN_MS = 5_000  # a click the server has not answered within this long was lost
+
+
+class ClickLost(Exception):
+    """Streamlit did not act on a click (rarely, under load, one on a widget being drawn)."""
+
+
 def drawn_after(page, action) -> float:
     """Seconds from the click ``action`` makes to the view drawn."""
     page.evaluate("() => { window.__bench.armed = true; }")
     action()
+    try:
+        page.wait_for_function("() => window.__bench.sawRun", polling="raf",
+                               timeout=RUN_SEEN_MS)
+    except Exception as lost:  # noqa: BLE001 - playwright's timeout
+        raise ClickLost(str(lost)) from lost
     return page.wait_for_function(_DRAWN_JS, arg=QUIET_MS, polling="raf",
                                   timeout=DRAWN_TIMEOUT_MS).json_value() / 1000
 
@@ -400,7 +421,12 @@ def choose(page, control, value, lang: str, study) -> None:
         box = sidebar.locator('[data-testid="stRadio"]').filter(
             has=page.locator('[data-testid="stWidgetLabel"]', has_text=t(control.label, lang)))
         option = box.locator('[data-testid="stRadioOption"]').filter(has_text=exactly(text))
-        drawn = drawn_after(page, lambda: option.first.click())
+        for attempt in range(3):  # a lost click is made again, and timed from then
+            try:
+                return drawn_after(page, lambda: option.first.click())
+            except ClickLost:
+                if attempt == 2:
+                    raise
     else:
         box = sidebar.locator('[data-testid="stSelectbox"]').filter(
             has=page.locator('[data-testid="stWidgetLabel"]', has_text=t(control.label, lang)))
@@ -423,7 +449,6 @@ def choose(page, control, value, lang: str, study) -> None:
                     raise
                 page.keyboard.press("Escape")
                 combo.click()
-    return drawn
 
 
 def view_url(server, view_key: str) -> str:
