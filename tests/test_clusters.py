@@ -10,6 +10,7 @@ from scipy import stats as sps
 from sklearn.metrics import adjusted_rand_score
 
 from analytics import clusters as cl
+from analytics.charts.ribbons import link_markers
 from analytics.population import select
 from analytics.schema import VISIT_MONTHS
 
@@ -171,8 +172,79 @@ def test_charts_and_display_build(study):
     assert len(shown) == res.by_arm["cluster"].nunique()
     tr = cl.cluster_transitions(study, "completers")
     sankey = cluster_sankey_figure(tr)
-    assert sum(sankey.data[0].link.value) == tr.transitions["count"].sum()
+    assert sum(map(int, link_markers(sankey).text)) == tr.transitions["count"].sum()
     cluster_matrix_figure(tr, "core")
+
+
+def _filled(template: str, customdata, text) -> str:
+    # the hover text plotly.js shows for one point of a template over customdata and text
+    for i, value in enumerate(customdata):
+        template = template.replace(f"%{{customdata[{i}]}}", str(value))
+    return template.replace("%{text}", str(text)).replace("<extra></extra>", "")
+
+
+@pytest.mark.parametrize("population, lang, filters", [
+    ("completers", "en", {}), ("nri", "zh", {}), ("nri", "en", {"age_band": "lt45"})])
+def test_cluster_sankey_draws_every_flow(study, population, lang, filters):
+    """The cluster Sankey as ribbons: every transition a ribbon as thick as its count (one
+    scale) in its source cluster's colour, with a marker carrying its codes, count and hover
+    text; nodes in the cluster colours, labelled with the cluster names, under the periods."""
+    from analytics.charts.clusters import _rgba, cluster_color, cluster_sankey_figure
+    from analytics.charts.theme import wrap_lines
+    from analytics.i18n import t
+
+    res = cl.cluster_transitions(study, population, lang=lang, **filters)
+    tr = res.transitions
+    assert len(tr) and (tr["count"] > 0).all()
+    fig = cluster_sankey_figure(res)
+    assert {d.type for d in fig.data} == {"scatter"}   # no plotly Sankey (its 500 ms animation)
+
+    links = link_markers(fig)
+    assert [int(n) for n in links.text] == tr["count"].tolist()
+    assert [list(c[:4]) for c in links.customdata] == [
+        [cl.PERIODS.index(fp), fc, cl.PERIODS.index(tp), tc] for fp, fc, tp, tc in zip(
+            tr["from_period"], tr["from_cluster"], tr["to_period"], tr["to_cluster"])]
+    assert [_filled(links.hovertemplate, c, n) for c, n in zip(links.customdata, links.text)] \
+        == [t("clusters.chart.link_hover", lang, source=a, target=b, count=n)
+            for a, b, n in zip(tr["from_label"], tr["to_label"], tr["count"])]
+
+    # one ribbon trace per source cluster, in its colour; a ribbon per transition, its ends as
+    # thick as its count on one scale for all
+    sources = sorted(set(tr["from_cluster"]))
+    ribbons = fig.data[:-2]
+    assert [r.fillcolor for r in ribbons] == [_rgba(cluster_color(c), 0.35) for c in sources]
+    widths = []
+    for c, ribbon in zip(sources, ribbons):
+        y = np.asarray(ribbon.y, dtype=float)
+        outlines = [o for o in np.split(y, np.flatnonzero(np.isnan(y))) if len(o)]
+        outlines = [o[~np.isnan(o)] for o in outlines]
+        counts = tr.loc[tr["from_cluster"] == c, "count"].tolist()
+        assert len(outlines) == len(counts)
+        for outline, n in zip(outlines, counts):
+            half = len(outline) // 2
+            upper, lower = outline[:half], outline[half:][::-1]
+            np.testing.assert_allclose(upper - lower, (upper - lower)[0])
+            widths.append((upper[0] - lower[0]) / n)
+    np.testing.assert_allclose(widths, widths[0])
+
+    # nodes: cluster colours, each labelled with its cluster's name, its count in the hover
+    members = res.membership.drop_duplicates(["period", "cluster"])
+    names = {(p, c): lab for p, c, lab in zip(members["period"], members["cluster"],
+                                              members["label"])}
+    nodes = fig.data[-1]
+    drawn = [(cl.PERIODS[int(c[0])], int(c[1])) for c in nodes.customdata]
+    assert [s.fillcolor for s in fig.layout.shapes] == [cluster_color(c) for _, c in drawn]
+    inflow = tr.groupby(["to_period", "to_cluster"])["count"].sum()
+    outflow = tr.groupby(["from_period", "from_cluster"])["count"].sum()
+    assert [int(n) for n in nodes.text] == [max(inflow.get(k, 0), outflow.get(k, 0))
+                                            for k in drawn]
+    assert [_filled(nodes.hovertemplate, c, n) for c, n in zip(nodes.customdata, nodes.text)] \
+        == [t("clusters.chart.node_hover", lang, period=t(f"clusters.period.{p}", lang),
+              label=names[(p, c)], count=n) for (p, c), n in zip(drawn, nodes.text)]
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts[:len(drawn)] == [wrap_lines(names[k], 18) for k in drawn]
+    periods = [p for p in cl.PERIODS if p in set(res.membership["period"])]
+    assert texts[len(drawn):-1] == [f"<b>{t(f'clusters.period.{p}', lang)}</b>" for p in periods]
 
 
 def test_too_few_subjects_is_not_estimable(study):

@@ -6,7 +6,8 @@ import plotly.graph_objects as go
 
 from ..i18n import fmt_number, t
 from ..measures import DAS28_LOW, DAS28_REMISSION
-from .theme import COUNT_COLORSCALE, FigureSpec, bare, figure, finish, finish_spec, wrap_lines
+from .ribbons import Link, ribbon_sankey
+from .theme import COUNT_COLORSCALE, FigureSpec, bare, finish, wrap_lines
 
 # Okabe–Ito colours not used by the arms, one per cluster number (1 = lowest mean DAS28).
 CLUSTER_COLORS = ("#009E73", "#56B4E9", "#CC79A7", "#D55E00", "#000000")
@@ -57,44 +58,44 @@ def cluster_courses_figure(profiles, title: str | None = None) -> go.Figure:
 
 def cluster_sankey_figure(result) -> go.Figure:
     """Subjects moving between the clusters of consecutive periods
-    (:class:`analytics.clusters.PeriodTransitions`)."""
+    (:class:`analytics.clusters.PeriodTransitions`): periods as columns, clusters as nodes,
+    ribbons coloured by the cluster they leave.
+
+    Drawn as ribbons (:func:`ribbons.ribbon_sankey`), not as plotly's Sankey trace, which
+    plotly.js animates for 500 ms on every update (most of a filter click's time on this page).
+    A link marker's ``customdata`` starts with (from period, from cluster, to period, to
+    cluster), periods by their index in PERIODS, so no code word is in the figure; a node's with
+    the same for the node to itself.
+    """
     attrs = result.transitions.attrs
     tr = bare(result.transitions)
     lang = attrs.get("lang", "en")
-    nodes = (bare(result.membership).drop_duplicates(["period", "cluster"])
-             .sort_values(["period", "cluster"], key=lambda s: s.map(_period_order)
-                          if s.name == "period" else s))
-    index = {(p, c): i for i, (p, c) in enumerate(zip(nodes["period"], nodes["cluster"]))}
-    periods = list(dict.fromkeys(nodes["period"]))
-    x = [0.01 + 0.98 * periods.index(p) / max(1, len(periods) - 1) for p in nodes["period"]]
-    # the period names head the columns; a node carries its cluster's name, wrapped so the
-    # labels of neighbouring columns do not run into each other
-    labels = [wrap_lines(lab, 18) for lab in nodes["label"]]
-    fig = FigureSpec().add_trace(dict(
-        type="sankey", arrangement="snap",
-        node=dict(label=labels, x=x, pad=12, thickness=14,
-                  color=[cluster_color(c) for c in nodes["cluster"]]),
-        link=dict(source=[index[(p, c)] for p, c in zip(tr["from_period"], tr["from_cluster"])],
-                  target=[index[(p, c)] for p, c in zip(tr["to_period"], tr["to_cluster"])],
-                  value=tr["count"].tolist(),
-                  color=[_rgba(cluster_color(c), 0.35) for c in tr["from_cluster"]],
-                  # (from period, from cluster, to period, to cluster); periods by their
-                  # index in PERIODS, so no code word is in the figure
-                  customdata=[[_period_order(fp), fc, _period_order(tp), tc]
-                              for fp, fc, tp, tc in zip(tr["from_period"], tr["from_cluster"],
-                                                        tr["to_period"], tr["to_cluster"])],
-                  hovertemplate=[t("clusters.chart.link_hover", lang, source=fl, target=tl,
-                                   count=int(n)) + "<extra></extra>"
-                                 for fl, tl, n in zip(tr["from_label"], tr["to_label"],
-                                                      tr["count"])])))
-    for p in periods:
-        x_p = 0.01 + 0.98 * periods.index(p) / max(1, len(periods) - 1)
-        fig.add_annotation(x=x_p, y=1.0, xref="paper", yref="paper", yanchor="bottom",
-                           xanchor="left" if x_p < 0.2 else "right" if x_p > 0.8 else "center",
-                           text=f"<b>{t(f'clusters.period.{p}', lang)}</b>", showarrow=False)
-    fig = finish_spec(fig, attrs, height=640)
-    fig.update_layout(margin=dict(t=fig.layout["margin"]["t"] + 30))
-    return figure(fig)
+    membership = bare(result.membership)
+    periods = sorted(set(membership["period"]), key=_period_order)
+    names = {(p, c): lab for p, c, lab in zip(membership["period"], membership["cluster"],
+                                              membership["label"])}
+    links = [Link(fp, int(fc), tp, int(tc), int(n)) for fp, fc, tp, tc, n in zip(
+        tr["from_period"], tr["from_cluster"], tr["to_period"], tr["to_cluster"], tr["count"])
+        if n > 0]
+    period_name = {p: t(f"clusters.period.{p}", lang) for p in periods}
+    fig = ribbon_sankey(
+        links, periods, sorted({c for _, c in names}), node_color=cluster_color,
+        ribbon_color=lambda c: _rgba(cluster_color(c), 0.35),
+        # a node carries its cluster's name, wrapped so the labels of neighbouring columns do
+        # not run into each other
+        node_label=lambda p, c, size: wrap_lines(names[(p, c)], 18),
+        heading=period_name.get,
+        link_customdata=lambda r: [_period_order(r.from_column), r.source,
+                                   _period_order(r.to_column), r.target,
+                                   names[(r.from_column, r.source)],
+                                   names[(r.to_column, r.target)]],
+        link_hover=t("clusters.chart.link_hover", lang, source="%{customdata[4]}",
+                     target="%{customdata[5]}", count="%{text}") + "<extra></extra>",
+        node_customdata=lambda p, c: [_period_order(p), c, _period_order(p), c,
+                                      names[(p, c)], period_name[p]],
+        node_hover=t("clusters.chart.node_hover", lang, label="%{customdata[4]}",
+                     period="%{customdata[5]}", count="%{text}") + "<extra></extra>")
+    return finish(fig, attrs, height=640)
 
 
 def _period_order(period: str) -> int:

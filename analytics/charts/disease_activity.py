@@ -8,15 +8,16 @@ caption with population, N, method and footnote).
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..disease_activity import CATEGORIES
 from ..i18n import t
 from ..schema import ARMS, VISITS
-from .theme import (CATEGORY_COLORS, COUNT_COLORSCALE, FigureSpec, arm_label, bare, figure,
-                    finish, finish_spec, subplots)
+from .ribbons import Link, ribbon_sankey
+from .ribbons import link_markers as sankey_links  # noqa: F401  (the link markers' trace)
+from .theme import (CATEGORY_COLORS, COUNT_COLORSCALE, arm_label, bare, figure, finish,
+                    finish_spec, subplots)
 
 # ``theme.CATEGORY_COLORS`` has no colour for 'missing'; a light grey keeps it apart from the
 # darker 'withdrawn' grey.
@@ -52,21 +53,13 @@ def _categories(attrs: dict) -> list[str]:
 
 # -- Sankey -------------------------------------------------------------------------------------
 
-_NODE_WIDTH = 0.018   # of the plot's width
-_NODE_GAP = 0.035     # of the plot's height, between the nodes of a column
-_EDGE_POINTS = 24     # points along each edge of a ribbon
-_PLOT_TOP = 0.9       # the diagram's top (of the plot area); the time points are above it
-
-
 def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
                   height: int = 520) -> go.Figure:
     """A Sankey of one arm: nodes = category at each chosen time point, ribbons = subjects
     moving.
 
-    Drawn on hidden 0–1 axes rather than as plotly's Sankey trace: Streamlit's
-    ``plotly_chart`` passes on selected points only (a click on a Sankey trace's link never
-    reaches the app), so every link and node carries a selectable marker whose ``customdata``
-    maps it back to its subjects (:func:`link_flow`, then
+    Drawn as ribbons (:func:`ribbons.ribbon_sankey`): every link and node carries a selectable
+    marker whose ``customdata`` maps it back to its subjects (:func:`link_flow`, then
     :func:`analytics.profile.subjects_in_flow`).
 
     Parameters
@@ -82,133 +75,32 @@ def sankey_figure(flows: pd.DataFrame, arm: str, lang: str | None = None,
         timepoints = [v for v in VISITS if v in set(flows["from_timepoint"])
                       | set(flows["to_timepoint"])]
     df = bare(flows)
-    links = list(df[(df["arm"] == arm) & (df["count"] > 0)].itertuples(index=False))
-
-    # Node size = max(inflow, outflow) (they differ under completers when a subject is observed
-    # at one pair of time points but not the next).
-    pos = {tp: i for i, tp in enumerate(timepoints)}
-    inflow: dict = {}
-    outflow: dict = {}
-    for r in links:
-        outflow[(r.from_timepoint, r.from_category)] = \
-            outflow.get((r.from_timepoint, r.from_category), 0) + int(r.count)
-        inflow[(r.to_timepoint, r.to_category)] = \
-            inflow.get((r.to_timepoint, r.to_category), 0) + int(r.count)
-    keys = sorted(set(inflow) | set(outflow),
-                  key=lambda k: (pos[k[0]], cats.index(k[1]) if k[1] in cats else 99))
-    order = {k: i for i, k in enumerate(keys)}
-    size = {k: max(inflow.get(k, 0), outflow.get(k, 0)) for k in keys}
-
-    # Columns evenly spaced; categories stacked best-to-worst from the top, one scale for all
-    # columns so a ribbon is as thick at both ends.
-    last = max(len(timepoints) - 1, 1)
-    centre = {tp: _NODE_WIDTH / 2 + (1 - _NODE_WIDTH) * pos[tp] / last for tp in timepoints}
-    columns = [[k for k in keys if k[0] == tp] for tp in timepoints]
-    scale = min(((1 - _NODE_GAP * (len(col) - 1)) / sum(size[k] for k in col)
-                 for col in columns if col), default=0.0)
-    top: dict = {}
-    for col in columns:
-        y = 1.0
-        for k in col:
-            top[k] = y
-            y -= size[k] * scale + _NODE_GAP
-    def node_of(link, side: str) -> tuple:
-        return getattr(link, f"{side}_timepoint"), getattr(link, f"{side}_category")
-
-    def stacked(side: str, other: str) -> dict:
-        # within a node, ribbons stack in the order of the nodes at their other end
-        tops = {}
-        for k in keys:
-            y = top[k]
-            mine = [i for i, r in enumerate(links) if node_of(r, side) == k]
-            for i in sorted(mine, key=lambda i: order[node_of(links[i], other)]):
-                tops[i], y = y, y - links[i].count * scale
-        return tops
-    source_top, target_top = stacked("from", "to"), stacked("to", "from")
-
-    fig = FigureSpec()
-    steps = np.arange(_EDGE_POINTS) / (_EDGE_POINTS - 1)
-    smooth = 3 * steps * steps - 2 * steps * steps * steps   # a cubic Bézier with flat ends
-    handle_x, handle_y = [], []
-    ribbons: dict = {}   # from category -> [(x, y) of the outline of each of its ribbons]
-    for i, r in enumerate(links):
-        x0 = centre[r.from_timepoint] + _NODE_WIDTH / 2
-        x1 = centre[r.to_timepoint] - _NODE_WIDTH / 2
-        width = r.count * scale
-        a, b = source_top[i], target_top[i]
-        xs = x0 + (x1 - x0) * steps
-        upper = a + (b - a) * smooth
-        ribbons.setdefault(r.from_category, []).append(
-            (np.concatenate([xs, xs[::-1]]), np.concatenate([upper, upper[::-1] - width])))
-        handle_x.append((x0 + x1) / 2)
-        handle_y.append((a + b - width) / 2)
-    # One trace per colour, each ribbon a segment of it (``fill="toself"`` fills every segment
-    # between gaps, NaN here): plotly.js draws trace by trace, and a trace per ribbon made the
-    # page slow to draw. A colour's ribbons leave one node per column pair, stacked, so they
-    # never overlap; in category order the colours are painted as the ribbons were one by one.
-    # Arrays, not lists: plotly and Streamlit copy and encode an array at once, a list number
-    # by number.
-    gap = np.array([np.nan])
-    for category in sorted(ribbons, key=lambda c: cats.index(c) if c in cats else 99):
-        outlines = ribbons[category]
-        fig.add_trace(dict(
-            type="scatter", x=np.concatenate([p for x, _ in outlines for p in (gap, x)][1:]),
-            y=np.concatenate([p for _, y in outlines for p in (gap, y)][1:]),
-            mode="lines", fill="toself", line=dict(width=0),
-            fillcolor=_rgba(category_color(category), 0.45), hoverinfo="skip",
-            showlegend=False))
+    links = [Link(r.from_timepoint, r.from_category, r.to_timepoint, r.to_category, r.count)
+             for r in df[(df["arm"] == arm) & (df["count"] > 0)].itertuples(index=False)]
     count_word = t("da.hover.count", lang)
-    # 0-3: the hover's words; 4-7: positions of the codes that map a selected link back to its
-    # subjects (link_flow); positions, not codes, so a Chinese page carries no English word.
-    fig.add_trace(dict(
-        type="scatter", x=handle_x, y=handle_y, mode="markers", showlegend=False,
-        marker=dict(size=9, color="white", line=dict(width=1.5, color="#444")),
-        customdata=[[_visit(r.from_timepoint, lang), _cat(r.from_category, lang),
-                     _visit(r.to_timepoint, lang), _cat(r.to_category, lang),
-                     VISITS.index(r.from_timepoint), CATEGORIES.index(r.from_category),
-                     VISITS.index(r.to_timepoint), CATEGORIES.index(r.to_category)]
-                    for r in links],
-        text=[str(int(r.count)) for r in links],   # plotly's validation makes text str
-        hovertemplate=(f"%{{customdata[0]}}: %{{customdata[1]}} → %{{customdata[2]}}: "
-                       f"%{{customdata[3]}}<br>{count_word}: %{{text}}<extra></extra>")))
-    # a node is a flow from its category to itself at one time point: the same mapping
-    fig.add_trace(dict(
-        type="scatter", x=[centre[k[0]] for k in keys],
-        y=[top[k] - size[k] * scale / 2 for k in keys],
-        mode="markers", showlegend=False,
-        marker=dict(size=9, symbol="square", color="white", line=dict(width=1.5, color="#444")),
-        customdata=[[_visit(k[0], lang), _cat(k[1], lang), _visit(k[0], lang), _cat(k[1], lang),
-                     VISITS.index(k[0]), CATEGORIES.index(k[1]),
-                     VISITS.index(k[0]), CATEGORIES.index(k[1])] for k in keys],
-        text=[str(size[k]) for k in keys],
-        hovertemplate=(f"%{{customdata[0]}}: %{{customdata[1]}}<br>{count_word}: %{{text}}"
-                       "<extra></extra>")))
-    shapes = [dict(type="rect", xref="x", yref="y", x0=centre[k[0]] - _NODE_WIDTH / 2,
-                   x1=centre[k[0]] + _NODE_WIDTH / 2, y0=top[k] - size[k] * scale, y1=top[k],
-                   fillcolor=category_color(k[1]), line=dict(color="#555", width=0.5),
-                   layer="below") for k in keys]
-    labels = [dict(text=f"{_short(k[1], lang)} ({size[k]})", xref="x", yref="y",
-                   x=centre[k[0]] + (-1 if pos[k[0]] == last else 1) * _NODE_WIDTH,
-                   xanchor="right" if pos[k[0]] == last else "left",
-                   y=top[k] - size[k] * scale / 2, showarrow=False) for k in keys]
-    # the time points above the columns, inside the plot area (a slide keeps no top margin)
-    labels += [dict(text=f"<b>{_visit(tp, lang)}</b>", x=pos[tp] / last, y=_PLOT_TOP + 0.01,
-                    xref="paper", yref="paper", showarrow=False, yanchor="bottom",
-                    xanchor="left" if pos[tp] == 0 else ("right" if pos[tp] == last
-                                                         else "center"))
-               for tp in timepoints]
-    fig.update_layout(annotations=labels, hovermode="closest")
-    if shapes:   # plotly's validation drops an empty list (a Sankey without flows)
-        fig.update_layout(shapes=shapes)
-    fig.update_xaxes(range=[0, 1], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[0, 1], visible=False, fixedrange=True, domain=[0, _PLOT_TOP])
+    fig = ribbon_sankey(
+        links, timepoints, cats, node_color=category_color,
+        ribbon_color=lambda category: _rgba(category_color(category), 0.45),
+        node_label=lambda tp, category, size: f"{_short(category, lang)} ({size})",
+        heading=lambda tp: _visit(tp, lang),
+        # 0-3: the hover's words; 4-7: positions of the codes that map a selected link back to
+        # its subjects (link_flow); positions, not codes, so a Chinese page carries no English
+        # word.
+        link_customdata=lambda r: [_visit(r.from_column, lang), _cat(r.source, lang),
+                                   _visit(r.to_column, lang), _cat(r.target, lang),
+                                   VISITS.index(r.from_column), CATEGORIES.index(r.source),
+                                   VISITS.index(r.to_column), CATEGORIES.index(r.target)],
+        link_hover=(f"%{{customdata[0]}}: %{{customdata[1]}} → %{{customdata[2]}}: "
+                    f"%{{customdata[3]}}<br>{count_word}: %{{text}}<extra></extra>"),
+        # a node is a flow from its category to itself at one time point: the same mapping
+        node_customdata=lambda tp, category: [
+            _visit(tp, lang), _cat(category, lang), _visit(tp, lang), _cat(category, lang),
+            VISITS.index(tp), CATEGORIES.index(category),
+            VISITS.index(tp), CATEGORIES.index(category)],
+        node_hover=(f"%{{customdata[0]}}: %{{customdata[1]}}<br>{count_word}: %{{text}}"
+                    "<extra></extra>"))
     title = t("da.sankey.title", lang, arm=arm_label(arm, lang))
     return finish(fig, flows.attrs, title=title, height=height)
-
-
-def sankey_links(fig: go.Figure):
-    """The trace of a Sankey's link markers (customdata as :func:`link_flow` reads it)."""
-    return fig.data[-2]
 
 
 def link_flow(customdata) -> tuple[str, str, str, str]:
