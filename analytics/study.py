@@ -153,6 +153,13 @@ class Study:
                         **filters)
 
     @_recorded
+    def hazard_ratio(self, endpoint: str, population: str = "completers", horizon_years=None,
+                     lang: str = "en", **filters) -> pd.DataFrame:
+        from .survival import hazard_ratio
+        return hazard_ratio(self, endpoint, population, horizon_years=horizon_years, lang=lang,
+                            **filters)
+
+    @_recorded
     def ae_summary(self, population: str = "safety", years=None, lang: str = "en", **filters):
         from .safety import ae_summary
         return ae_summary(self, population, years=years, lang=lang, **filters)
