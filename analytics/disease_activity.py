@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .annotate import annotate
+from .annotate import annotate, arm_counts
 from .i18n import t
 from .population import follow_up_sql, select
 from .schema import ARMS, VISIT_MONTHS, VISITS
@@ -94,9 +94,8 @@ def subject_categories(study, population: str, timepoints=VISITS, **filters) -> 
 def arm_sizes(study, population: str, **filters) -> dict:
     """Subjects selected per arm (the NRI denominator; completers' N)."""
     sel_sql, params = select(population, **filters).sql
-    rows = study.query(f"SELECT arm, count(*) AS n FROM ({sel_sql}) GROUP BY arm", params)
     sizes = {arm: 0 for arm in ARMS}
-    sizes.update({a: int(n) for a, n in zip(rows["arm"], rows["n"])})
+    sizes.update(arm_counts(study, sel_sql, params))  # a fact of the open study, asked once
     return sizes
 
 
