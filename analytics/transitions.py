@@ -11,14 +11,13 @@ counts:
 """
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 
 from .annotate import annotate
 from .disease_activity import (OBSERVED_CATEGORIES, arm_sizes, categories_for, categories_sql,
-                               check_population, check_timepoints, footnote_text, method_text)
+                               check_population, check_timepoints, count_grid, footnote_text,
+                               method_text, percent_of)
 from .i18n import t
 from .schema import ARMS, VISIT_MONTHS
 
@@ -64,20 +63,15 @@ def _pair_counts(counts: dict, population: str, from_tp: str, to_tp: str) -> pd.
     one pair of time points. Built from arrays: a frame reindexed and grouped per pair cost
     more than the query."""
     cats = categories_for(population)
-    grid = list(itertools.product(ARMS, cats, cats))
-    count = np.array([counts.get(key, 0) for key in grid], dtype="int64")
+    grid, count = count_grid(counts, ARMS, cats, cats)
     # subjects per arm (n), and per arm and starting category (a row of the matrix)
-    per_arm = count.reshape(len(ARMS), -1).sum(axis=1)
-    per_row = count.reshape(len(ARMS) * len(cats), len(cats)).sum(axis=1)
-    n = np.repeat(per_arm, len(cats) * len(cats))
-    row_n = np.repeat(per_row, len(cats))
-    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 is NaN below, as intended
-        percent = np.where(n > 0, 100.0 * count / n, np.nan)
-        row_percent = np.where(row_n > 0, 100.0 * count / row_n, np.nan)
+    n = np.repeat(count.reshape(len(ARMS), -1).sum(axis=1), len(cats) * len(cats))
+    row_n = np.repeat(count.reshape(-1, len(cats)).sum(axis=1), len(cats))
     return pd.DataFrame({
         "arm": [key[0] for key in grid], "from_timepoint": from_tp, "to_timepoint": to_tp,
         "from_category": [key[1] for key in grid], "to_category": [key[2] for key in grid],
-        "count": count, "n": n, "percent": percent, "row_percent": row_percent,
+        "count": count, "n": n, "percent": percent_of(count, n),
+        "row_percent": percent_of(count, row_n),
     }, columns=TRANSITION_COLUMNS)
 
 
