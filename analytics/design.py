@@ -54,20 +54,23 @@ def response_note(study, endpoint: str, population: str, timepoint: str, lang: s
 def survival_note(study, endpoint: str, population: str, horizon_years=None, lang: str = "en",
                   **filters) -> str:
     """A one-line note for the survival page when the pooled and randomised Cox hazard ratios
-    differ materially; '' otherwise."""
+    differ materially; '' otherwise. The pooled ratio is the page's own survival analysis; of
+    the randomised comparison only the ratio is needed (:func:`analytics.survival.hazard_ratio`,
+    the same fit without the curves)."""
     base = _without_comparison(filters)
 
-    def hazard_ratio(**extra):
-        summary = study.survival(endpoint, population, horizon_years=horizon_years, lang=lang,
-                                 **base, **extra).summary
-        row = summary[summary["hazard_ratio"].notna()]
+    def estimate(frame):
+        row = frame[frame["hazard_ratio"].notna()]
         if row.empty:
             return (math.nan,) * 3
         row = row.iloc[0]
         return float(row["hazard_ratio"]), float(row["hr_ci_low"]), float(row["hr_ci_high"])
 
-    hr, _, _ = hazard_ratio()
-    r_hr, low, high = hazard_ratio(comparison="randomised")
+    hr, _, _ = estimate(study.survival(endpoint, population, horizon_years=horizon_years,
+                                       lang=lang, **base).summary)
+    r_hr, low, high = estimate(study.hazard_ratio(endpoint, population,
+                                                  horizon_years=horizon_years, lang=lang,
+                                                  **base, comparison="randomised"))
     if not differs_materially(hr, r_hr, low, high, null=NULL_HAZARD_RATIO):
         return ""
     return t("comparison.material.survival", lang, trials=", ".join(randomised_trials(study)),

@@ -19,9 +19,12 @@ cross-sectional counts and the transitions always agree.
 """
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 import pandas as pd
 
-from .annotate import annotate
+from .annotate import annotate, arm_counts
 from .i18n import t
 from .population import follow_up_sql, select
 from .schema import ARMS, VISIT_MONTHS, VISITS
@@ -71,6 +74,20 @@ def categories_sql(population: str, timepoints, **filters) -> tuple[str, list]:
     return sql, sel_params + tp_params
 
 
+def count_grid(counts: dict, *levels) -> tuple[list[tuple], np.ndarray]:
+    """Every combination of ``levels`` (in order, the last varying fastest) and its count in
+    ``counts`` (keyed by those combinations; 0 where absent). Built from plain lists: a
+    MultiIndex reindexed and grouped per table cost more than the query counting it."""
+    grid = list(itertools.product(*levels))
+    return grid, np.array([counts.get(key, 0) for key in grid], dtype="int64")
+
+
+def percent_of(count: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """100 × count / n, NaN where n is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0: NaN below, as intended
+        return np.where(n > 0, 100.0 * count / n, np.nan)
+
+
 def subject_categories(study, population: str, timepoints=VISITS, **filters) -> pd.DataFrame:
     """One row per selected subject and time point: the DAS28-ESR category there.
 
@@ -94,9 +111,8 @@ def subject_categories(study, population: str, timepoints=VISITS, **filters) -> 
 def arm_sizes(study, population: str, **filters) -> dict:
     """Subjects selected per arm (the NRI denominator; completers' N)."""
     sel_sql, params = select(population, **filters).sql
-    rows = study.query(f"SELECT arm, count(*) AS n FROM ({sel_sql}) GROUP BY arm", params)
     sizes = {arm: 0 for arm in ARMS}
-    sizes.update({a: int(n) for a, n in zip(rows["arm"], rows["n"])})
+    sizes.update(arm_counts(study, sel_sql, params))  # a fact of the open study, asked once
     return sizes
 
 
@@ -137,19 +153,19 @@ def disease_activity(study, population: str = "completers", lang: str = "en",
     # counted in SQL: the per-subject rows never leave DuckDB (completers: observed ones only)
     observed = ", ".join("?" for _ in OBSERVED_CATEGORIES)
     kept = f"WHERE category IN ({observed})" if population == "completers" else ""
-    counts = study.query(
+    rows = study.query(
         f"SELECT arm, timepoint, category, count(*) AS count FROM ({sql}) {kept} "
         f"GROUP BY arm, timepoint, category",
-        params + (list(OBSERVED_CATEGORIES) if kept else []),
-    ).set_index(["arm", "timepoint", "category"])["count"]
-    index = pd.MultiIndex.from_product([ARMS, VISITS, cats],
-                                       names=["arm", "timepoint", "category"])
-    df = counts.reindex(index, fill_value=0).reset_index()
-    df["count"] = df["count"].astype(int)
-    df["n"] = df.groupby(["arm", "timepoint"])["count"].transform("sum").astype(int)
-    df["years"] = df["timepoint"].map(VISIT_MONTHS) / 12.0
-    df["percent"] = (100.0 * df["count"] / df["n"]).where(df["n"] > 0)
-    df = df[["arm", "timepoint", "years", "category", "count", "n", "percent"]]
+        params + (list(OBSERVED_CATEGORIES) if kept else []))
+    grid, count = count_grid(
+        dict(zip(zip(*(rows[c].tolist() for c in ("arm", "timepoint", "category"))),
+                 rows["count"].tolist())), ARMS, VISITS, cats)
+    n = np.repeat(count.reshape(-1, len(cats)).sum(axis=1), len(cats))  # per arm, time point
+    df = pd.DataFrame({
+        "arm": [key[0] for key in grid], "timepoint": [key[1] for key in grid],
+        "years": np.array([VISIT_MONTHS[key[1]] for key in grid]) / 12.0,
+        "category": [key[2] for key in grid], "count": count, "n": n,
+        "percent": percent_of(count, n)})
     sizes = arm_sizes(study, population, **filters)
     return annotate(df, study, lang=lang, title=t("da.distribution.title", lang),
                     population=population, n_per_arm=sizes,

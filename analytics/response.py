@@ -200,7 +200,9 @@ def compare_rates(study, endpoint: str, population: str = "completers", lang: st
         ``p_holm`` (Holm across the time points with a test), ``not_estimable`` (reason code or
         '') and ``caution`` (bool).
     """
-    rates = response_rates(study, endpoint, population, lang=lang, **filters)
+    # asked of the study: the dashboard's memoising study then counts the rates (also on the
+    # response page) once
+    rates = study.response_rates(endpoint, population, lang=lang, **filters)
     return compare_computed_rates(study, rates, endpoint, population, lang=lang, **filters)
 
 

@@ -46,7 +46,10 @@ def ae_rate_trend(study, population: str = POPULATION, lang: str = "en",
         p < 0.05, '' when not estimable). An arm with fewer than
         :data:`analytics.caution.MIN_ARM_FOR_TEST` subjects gets no estimate.
     """
-    by_year = ae_rates_by_year(study, population, lang=lang, **filters)
+    # asked of the study: the dashboard's memoising study then counts the rates by year (also
+    # on the safety page) once
+    by_year = (study.ae_rates_by_year(lang=lang, **filters) if population == POPULATION
+               else ae_rates_by_year(study, population, lang=lang, **filters))
     n_per_arm = by_year.attrs["n_per_arm"]
     counts = by_year.copy(deep=False)
     counts.attrs = {}  # pandas deep-copies attrs into every group below; the numbers suffice

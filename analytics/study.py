@@ -61,6 +61,11 @@ class Study:
         self.search_path = search_path  # where the derived measures are kept (None: the views)
         self.path = Path(path)
         self._facts: dict[tuple[str, str], pd.DataFrame] = {}
+        # cursors set up for this study (catalog, search path) and idle: setting one up cost
+        # more than many a query; each is used by one query at a time (list pop and append are
+        # atomic), so a cursor is never shared between threads
+        self._idle_cursors: list = []
+        self._closed = False
         self.info: dict[str, str] = info if info is not None else dict(
             con.execute("SELECT key, value FROM study_info").fetchall())
 
@@ -71,8 +76,21 @@ class Study:
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         """Run SQL with bound parameters on a cursor of its own (safe across threads)."""
-        from .integrity import cursor
-        return cursor(self.con, self.catalog, self.search_path).execute(sql, list(params)).df()
+        try:
+            cur = self._idle_cursors.pop()
+        except IndexError:
+            from .integrity import cursor
+            cur = cursor(self.con, self.catalog, self.search_path)
+        try:
+            result = cur.execute(sql, list(params)).df()
+        except BaseException:
+            cur.close()  # not reused after a failure
+            raise
+        if self._closed:
+            cur.close()
+        else:
+            self._idle_cursors.append(cur)
+        return result
 
     def fact(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         """A query about the file itself (its trials, the N per arm of a selection), asked again
@@ -85,6 +103,9 @@ class Study:
         return self._facts[key]
 
     def close(self) -> None:
+        self._closed = True
+        while self._idle_cursors:
+            self._idle_cursors.pop().close()
         self.con.close()
 
     def __enter__(self):
@@ -151,6 +172,13 @@ class Study:
         from .survival import survival
         return survival(self, endpoint, population, horizon_years=horizon_years, lang=lang,
                         **filters)
+
+    @_recorded
+    def hazard_ratio(self, endpoint: str, population: str = "completers", horizon_years=None,
+                     lang: str = "en", **filters) -> pd.DataFrame:
+        from .survival import hazard_ratio
+        return hazard_ratio(self, endpoint, population, horizon_years=horizon_years, lang=lang,
+                            **filters)
 
     @_recorded
     def ae_summary(self, population: str = "safety", years=None, lang: str = "en", **filters):

@@ -298,30 +298,38 @@ def _arm_summary(endpoint: str, arm: str, s: pd.DataFrame, curve: pd.DataFrame |
     return row
 
 
+def _untestable(endpoint: str, n_per_arm: dict) -> str:
+    """Why no between-arm comparison (log-rank, Cox) is made at all ('' when one is)."""
+    if is_competing_risk(endpoint):
+        return "no_cif_test"
+    if min(n_per_arm.get(arm, 0) for arm in ARMS) == 0:
+        return "no_subjects"
+    return ""
+
+
+def _cox(subjects: pd.DataFrame, n_per_arm: dict) -> ss.Estimate:
+    """The Cox hazard ratio of two comparable arms, or NaN with the reason it cannot be given."""
+    time, event = subjects["time"], subjects["event"]
+    exposed = subjects["arm"] == COMPARED_ARM
+    if not event.any():
+        return ss.Estimate(math.nan, reason="no_events")
+    if ss.monotone_likelihood(time, event, exposed):
+        return ss.Estimate(math.nan, reason="monotone_likelihood")
+    if min(n_per_arm.values()) < MIN_ARM_FOR_TEST:
+        return ss.Estimate(math.nan, reason="arm_too_small")
+    return ss.cox_hazard_ratio(time, event, exposed)
+
+
 def _comparison(endpoint: str, subjects: pd.DataFrame, n_per_arm: dict
                 ) -> tuple[ss.Estimate, ss.Estimate]:
     """Log-rank and Cox between the arms, or NaN with the reason neither can be given."""
-    if is_competing_risk(endpoint):
-        return (ss.Estimate(math.nan, reason="no_cif_test"),
-                ss.Estimate(math.nan, reason="no_cif_test"))
-    if min(n_per_arm.get(arm, 0) for arm in ARMS) == 0:
-        return ss.Estimate(math.nan, reason="no_subjects"), ss.Estimate(math.nan,
-                                                                         reason="no_subjects")
-    too_small = min(n_per_arm.values()) < MIN_ARM_FOR_TEST
-    time, event = subjects["time"], subjects["event"]
-    lr = ss.logrank(time, event, subjects["arm"])
-    if too_small and not lr.reason:
+    reason = _untestable(endpoint, n_per_arm)
+    if reason:
+        return ss.Estimate(math.nan, reason=reason), ss.Estimate(math.nan, reason=reason)
+    lr = ss.logrank(subjects["time"], subjects["event"], subjects["arm"])
+    if min(n_per_arm.values()) < MIN_ARM_FOR_TEST and not lr.reason:
         lr = ss.Estimate(math.nan, reason="arm_too_small")
-    exposed = subjects["arm"] == COMPARED_ARM
-    if not event.any():
-        hr = ss.Estimate(math.nan, reason="no_events")
-    elif ss.monotone_likelihood(time, event, exposed):
-        hr = ss.Estimate(math.nan, reason="monotone_likelihood")
-    elif too_small:
-        hr = ss.Estimate(math.nan, reason="arm_too_small")
-    else:
-        hr = ss.cox_hazard_ratio(time, event, exposed)
-    return lr, hr
+    return lr, _cox(subjects, n_per_arm)
 
 
 # -- the analysis ------------------------------------------------------------------------------
@@ -449,6 +457,38 @@ def survival(study, endpoint: str, population: str = "completers",
         hazard_ratio=hr.value, hr_ci_low=hr.ci_low, hr_ci_high=hr.ci_high, hr_p=hr.p,
         hr_reason=hr.reason, method=method, ticks=ticks, horizon_years=horizon_years,
         subjects=subjects, attrs=dict(summary.attrs))
+
+
+def hazard_ratio(study, endpoint: str, population: str = "completers",
+                 horizon_years: float | None = None, lang: str = "en",
+                 **filters) -> pd.DataFrame:
+    """The Cox hazard ratio of :func:`survival` alone (the same subjects, fit and reasons),
+    without the curves, medians and log-rank test: for a caller that needs only the ratio
+    (the pooled-versus-randomised note of the survival page).
+
+    Returns
+    -------
+    DataFrame
+        One row, the compared arm: ``arm``, ``hazard_ratio``, ``hr_ci_low``, ``hr_ci_high``,
+        ``hr_p``, ``hr_reason`` -- exactly the compared arm's values in :func:`survival`'s
+        ``summary`` (NaN with the reason code where not estimable).
+    """
+    subjects = subject_times(study, endpoint, population, horizon_years, **filters)
+    n_per_arm = {arm: int((subjects["arm"] == arm).sum()) for arm in ARMS}
+    reason = _untestable(endpoint, n_per_arm)
+    hr = ss.Estimate(math.nan, reason=reason) if reason else _cox(subjects, n_per_arm)
+    df = pd.DataFrame({"arm": [COMPARED_ARM], "hazard_ratio": [hr.value],
+                       "hr_ci_low": [hr.ci_low], "hr_ci_high": [hr.ci_high], "hr_p": [hr.p],
+                       "hr_reason": [hr.reason]})
+    notes = [t("survival.footnote.hr", lang, text=not_estimable(hr.reason, lang))
+             if hr.reason else "",
+             small_arm_caution(n_per_arm, lang) if min(n_per_arm.values()) > 0 else ""]
+    return annotate(df, study, lang=lang,
+                    title=t("survival.hr.title", lang, endpoint=endpoint_label(endpoint, lang)),
+                    population=population, n_per_arm=n_per_arm,
+                    method=method_text(endpoint, population, horizon_years, lang),
+                    footnote=" ".join(n for n in notes if n), endpoint=endpoint,
+                    horizon_years=horizon_years, filters=filters)
 
 
 # -- display -----------------------------------------------------------------------------------

@@ -11,11 +11,13 @@ counts:
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .annotate import annotate
 from .disease_activity import (OBSERVED_CATEGORIES, arm_sizes, categories_for, categories_sql,
-                               check_population, check_timepoints, footnote_text, method_text)
+                               check_population, check_timepoints, count_grid, footnote_text,
+                               method_text, percent_of)
 from .i18n import t
 from .schema import ARMS, VISIT_MONTHS
 
@@ -46,30 +48,31 @@ def _pair_counts_by_step(study, population: str, timepoints: list[str], **filter
         GROUP BY p.step, a.arm, a.category, b.category""",
         [*params, *[v for step, (a, b) in enumerate(pairs) for v in (step, a, b)],
          *(OBSERVED_CATEGORIES * 2 if kept else ())])
-    by_step = {step: g.set_index(["arm", "category_from", "category_to"])["count"]
-               for step, g in counts.groupby("step")}
-    empty = pd.Series([], dtype="int64", name="count")
-    return [_pair_counts(by_step.get(step, empty), population, a, b)
+    # subjects per step and (arm, category at the start, category at the end), one pass
+    by_step: dict = {}
+    for step, arm, start, end, count in zip(*(counts[c].tolist() for c in (
+            "step", "arm", "category_from", "category_to", "count"))):
+        by_step.setdefault(step, {})[(arm, start, end)] = count
+    return [_pair_counts(by_step.get(step, {}), population, a, b)
             for step, (a, b) in enumerate(pairs)]
 
 
-def _pair_counts(counts: pd.Series, population: str, from_tp: str, to_tp: str
-                 ) -> pd.DataFrame:
+def _pair_counts(counts: dict, population: str, from_tp: str, to_tp: str) -> pd.DataFrame:
     """Full grid arm × from_category × to_category of ``counts`` (subjects per arm, category at
-    ``from_tp`` and category at ``to_tp``) for one pair of time points."""
+    ``from_tp`` and category at ``to_tp``: ``{(arm, from, to): count}``, zero where absent) for
+    one pair of time points. Built from arrays: a frame reindexed and grouped per pair cost
+    more than the query."""
     cats = categories_for(population)
-    index = pd.MultiIndex.from_product([ARMS, cats, cats],
-                                       names=["arm", "category_from", "category_to"])
-    df = counts.reindex(index, fill_value=0).reset_index()
-    df = df.rename(columns={"category_from": "from_category", "category_to": "to_category"})
-    df["count"] = df["count"].astype(int)
-    df.insert(1, "from_timepoint", from_tp)
-    df.insert(2, "to_timepoint", to_tp)
-    df["n"] = df.groupby("arm")["count"].transform("sum").astype(int)
-    df["percent"] = (100.0 * df["count"] / df["n"]).where(df["n"] > 0)
-    row_n = df.groupby(["arm", "from_category"])["count"].transform("sum")
-    df["row_percent"] = (100.0 * df["count"] / row_n).where(row_n > 0)
-    return df[TRANSITION_COLUMNS]
+    grid, count = count_grid(counts, ARMS, cats, cats)
+    # subjects per arm (n), and per arm and starting category (a row of the matrix)
+    n = np.repeat(count.reshape(len(ARMS), -1).sum(axis=1), len(cats) * len(cats))
+    row_n = np.repeat(count.reshape(-1, len(cats)).sum(axis=1), len(cats))
+    return pd.DataFrame({
+        "arm": [key[0] for key in grid], "from_timepoint": from_tp, "to_timepoint": to_tp,
+        "from_category": [key[1] for key in grid], "to_category": [key[2] for key in grid],
+        "count": count, "n": n, "percent": percent_of(count, n),
+        "row_percent": percent_of(count, row_n),
+    }, columns=TRANSITION_COLUMNS)
 
 
 def _tp_label(tp: str, lang: str) -> str:

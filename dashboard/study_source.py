@@ -101,11 +101,13 @@ served_study.clear = _close_all  # the old name's API: ui.get_study.clear() reop
 
 @st.cache_data(show_spinner=False, max_entries=2000)
 def _cached_result(path: str, identity: tuple, content_hash: str, method: str, args: tuple,
-                   kwargs: tuple, _study: Study | None = None):
+                   kwargs: tuple, _study: CachedStudy | None = None):
     # identity and content hash key the cache to one verified version of the file (``_study``,
-    # not hashed, is that version open)
-    study = _study if _study is not None else _open(path, identity)
-    return getattr(study, method)(*args, **dict(kwargs))
+    # not hashed, is that version open). The analysis runs on the memoising study, so one that
+    # asks the study for another (the rate trend for the rates by year, a comparison for its
+    # rates) gets the memoised result instead of computing it again.
+    study = _study if _study is not None else CachedStudy(_open(path, identity))
+    return getattr(type(study._study), method)(study, *args, **dict(kwargs))
 
 
 class CachedStudy:
@@ -127,7 +129,7 @@ class CachedStudy:
 
         def call(*args, **kwargs):
             return _cached_result(str(study.path), identity, study.info["content_hash"], name,
-                                  args, tuple(kwargs.items()), study)  # call order: "Show code"
+                                  args, tuple(kwargs.items()), self)  # call order: "Show code"
         return call
 
 

@@ -5,10 +5,12 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import export
 from analytics.annotate import caption
+from analytics.charts.theme import plain_dict
 from analytics.code import snippet
 from analytics.i18n import t
 from analytics.study import DEFAULT_STUDY_PATH
@@ -122,6 +124,17 @@ def _fig_signature(fig) -> str:
     return hashlib.sha1(fig.to_json().encode("utf-8")).hexdigest()
 
 
+class _Drawn(go.Figure):
+    """``fig`` as st.plotly_chart takes it: a go.Figure (so it is not validated again) whose
+    ``to_dict``, all that Streamlit asks of it, is :func:`plain_dict` (no deep copy)."""
+
+    def __init__(self, fig: go.Figure):  # noqa: D107 - no plotly state: only to_dict is used
+        object.__setattr__(self, "_drawn", fig)
+
+    def to_dict(self) -> dict:
+        return plain_dict(self._drawn)
+
+
 def show_chart(ctx, fig, key: str, df: pd.DataFrame | None = None,
                selection: tuple[str, ...] = ()):
     """A plotly figure (its caption is drawn inside the figure by the chart builder), with PNG
@@ -129,7 +142,8 @@ def show_chart(ctx, fig, key: str, df: pd.DataFrame | None = None,
     chart is drawn from) is given. With ``selection`` modes (points, box, lasso) the reader
     can select in it, and the selection event is returned."""
     chosen = dict(on_select="rerun", selection_mode=selection) if selection else {}
-    event = st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False}, **chosen)
+    event = st.plotly_chart(_Drawn(fig), key=f"fig_{key}", config={"displaylogo": False},
+                            **chosen)
     held_key = f"_img_{key}"
     row = download_row()
     c1 = c2 = c3 = row

@@ -324,6 +324,10 @@ class _FakeSurvivalStudy:
                                 "hr_ci_high": [float("nan"), high]})
         return type("Result", (), {"summary": summary})()
 
+    def hazard_ratio(self, endpoint, population, horizon_years=None, lang="en", **filters):
+        # the hazard-ratio-only analysis: the same ratios (its frame has the same columns)
+        return self.survival(endpoint, population, horizon_years, lang, **filters).summary
+
 
 def test_survival_note_appears_only_when_material(study):
     apart = _FakeSurvivalStudy(study, (3.1, 1.9, 4.9), (1.4, 0.8, 2.3))
