@@ -46,8 +46,8 @@ def ae_rate_trend(study, population: str = POPULATION, lang: str = "en",
         p < 0.05, '' when not estimable). An arm with fewer than
         :data:`analytics.caution.MIN_ARM_FOR_TEST` subjects gets no estimate.
     """
-    # asked of the study: the dashboard's memoising study then counts the rates by year (also
-    # on the safety page) once
+    # asked of the study (whose method is the safety population's, called as the safety page
+    # calls it): the dashboard's memoising study then counts the rates by year once
     by_year = (study.ae_rates_by_year(lang=lang, **filters) if population == POPULATION
                else ae_rates_by_year(study, population, lang=lang, **filters))
     n_per_arm = by_year.attrs["n_per_arm"]

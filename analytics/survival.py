@@ -307,8 +307,11 @@ def _untestable(endpoint: str, n_per_arm: dict) -> str:
     return ""
 
 
-def _cox(subjects: pd.DataFrame, n_per_arm: dict) -> ss.Estimate:
-    """The Cox hazard ratio of two comparable arms, or NaN with the reason it cannot be given."""
+def _cox(endpoint: str, subjects: pd.DataFrame, n_per_arm: dict) -> ss.Estimate:
+    """The Cox hazard ratio between the arms, or NaN with the reason it cannot be given."""
+    reason = _untestable(endpoint, n_per_arm)
+    if reason:
+        return ss.Estimate(math.nan, reason=reason)
     time, event = subjects["time"], subjects["event"]
     exposed = subjects["arm"] == COMPARED_ARM
     if not event.any():
@@ -323,13 +326,18 @@ def _cox(subjects: pd.DataFrame, n_per_arm: dict) -> ss.Estimate:
 def _comparison(endpoint: str, subjects: pd.DataFrame, n_per_arm: dict
                 ) -> tuple[ss.Estimate, ss.Estimate]:
     """Log-rank and Cox between the arms, or NaN with the reason neither can be given."""
+    hr = _cox(endpoint, subjects, n_per_arm)
     reason = _untestable(endpoint, n_per_arm)
     if reason:
-        return ss.Estimate(math.nan, reason=reason), ss.Estimate(math.nan, reason=reason)
+        return ss.Estimate(math.nan, reason=reason), hr
     lr = ss.logrank(subjects["time"], subjects["event"], subjects["arm"])
     if min(n_per_arm.values()) < MIN_ARM_FOR_TEST and not lr.reason:
         lr = ss.Estimate(math.nan, reason="arm_too_small")
-    return lr, _cox(subjects, n_per_arm)
+    return lr, hr
+
+
+def _arm_sizes(subjects: pd.DataFrame) -> dict:
+    return {arm: int((subjects["arm"] == arm).sum()) for arm in ARMS}
 
 
 # -- the analysis ------------------------------------------------------------------------------
@@ -409,7 +417,7 @@ def survival(study, endpoint: str, population: str = "completers",
         Subgroup filters (see :mod:`analytics.population`).
     """
     subjects = subject_times(study, endpoint, population, horizon_years, **filters)
-    n_per_arm = {arm: int((subjects["arm"] == arm).sum()) for arm in ARMS}
+    n_per_arm = _arm_sizes(subjects)
 
     curve_parts, summary_rows = [], []
     for arm in ARMS:
@@ -474,9 +482,8 @@ def hazard_ratio(study, endpoint: str, population: str = "completers",
         ``summary`` (NaN with the reason code where not estimable).
     """
     subjects = subject_times(study, endpoint, population, horizon_years, **filters)
-    n_per_arm = {arm: int((subjects["arm"] == arm).sum()) for arm in ARMS}
-    reason = _untestable(endpoint, n_per_arm)
-    hr = ss.Estimate(math.nan, reason=reason) if reason else _cox(subjects, n_per_arm)
+    n_per_arm = _arm_sizes(subjects)
+    hr = _cox(endpoint, subjects, n_per_arm)
     df = pd.DataFrame({"arm": [COMPARED_ARM], "hazard_ratio": [hr.value],
                        "hr_ci_low": [hr.ci_low], "hr_ci_high": [hr.ci_high], "hr_p": [hr.p],
                        "hr_reason": [hr.reason]})

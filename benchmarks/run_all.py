@@ -421,12 +421,7 @@ def choose(page, control, value, lang: str, study) -> None:
         box = sidebar.locator('[data-testid="stRadio"]').filter(
             has=page.locator('[data-testid="stWidgetLabel"]', has_text=t(control.label, lang)))
         option = box.locator('[data-testid="stRadioOption"]').filter(has_text=exactly(text))
-        for attempt in range(3):  # a lost click is made again, and timed from then
-            try:
-                return drawn_after(page, lambda: option.first.click())
-            except ClickLost:
-                if attempt == 2:
-                    raise
+        click, lost, reopen = (lambda: option.first.click()), ClickLost, (lambda: None)
     else:
         box = sidebar.locator('[data-testid="stSelectbox"]').filter(
             has=page.locator('[data-testid="stWidgetLabel"]', has_text=t(control.label, lang)))
@@ -441,14 +436,19 @@ def choose(page, control, value, lang: str, study) -> None:
             with contextlib.suppress(Exception):
                 option.wait_for(timeout=1_000)
                 break
-        for attempt in range(3):  # the list can be drawn anew under the click: open it again
-            try:
-                return drawn_after(page, lambda: option.click(timeout=10_000))
-            except Exception:  # noqa: BLE001 - playwright's timeout; the last one is raised
-                if attempt == 2:
-                    raise
-                page.keyboard.press("Escape")
-                combo.click()
+
+        def reopen():
+            page.keyboard.press("Escape")
+            combo.click()
+        # the list can also be drawn anew under the click (playwright's timeout)
+        click, lost = (lambda: option.click(timeout=10_000)), Exception
+    for attempt in range(3):  # a lost click is made again (a list opened again), timed from then
+        try:
+            return drawn_after(page, click)
+        except lost:  # noqa: BLE001 - the last one is raised
+            if attempt == 2:
+                raise
+            reopen()
 
 
 def view_url(server, view_key: str) -> str:
