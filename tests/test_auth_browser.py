@@ -229,23 +229,33 @@ def messy_zip(tmp_path_factory):
     return write_messy_zip(tmp_path_factory.mktemp("messy"))
 
 
-def _fill_cells(page, editor, column: int, entries: dict[int, str]) -> None:
+def _fill_cells(page, editor, column: int, entries: dict[int, str], attempts: int = 3) -> None:
     """Type into cells of a st.data_editor (a canvas grid), ``{row: text}`` in one column: select
     the first cell, move with the arrow keys (the grid scrolls itself), type, Enter (which
-    commits, reruns the page and moves one row down)."""
-    editor.scroll_into_view_if_needed()
-    box = editor.bounding_box()
-    # the first cell of the first column: right of the row markers, below the 35 px header row
-    page.mouse.click(box["x"] + 80, box["y"] + 35 + 17)
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
-    at = 0
-    for row in sorted(entries):
-        for _ in range(row - at):
-            page.keyboard.press("ArrowDown")
-        page.keyboard.type(entries[row], delay=20)
-        rerun(page, lambda: page.keyboard.press("Enter"))
-        at = row + 1
+    commits and reruns the page). Each cell is then read back from the grid's accessible copy
+    (``glide-cell-<column>-<row>``); on a loaded machine a keystroke typed before the cell's
+    editor opens is lost, so a cell that does not read back is typed again."""
+    for row, text in sorted(entries.items()):
+        cell = editor.locator(f'[data-testid="glide-cell-{column + 1}-{row}"]')
+        for _ in range(attempts):
+            editor.scroll_into_view_if_needed()
+            box = editor.bounding_box()
+            # the first cell of the first column: right of the row markers, below the header
+            page.mouse.click(box["x"] + 80, box["y"] + 35 + 17)
+            for _ in range(column):
+                page.keyboard.press("ArrowRight")
+            for _ in range(row):
+                page.keyboard.press("ArrowDown")
+            page.keyboard.type(text, delay=20)
+            rerun(page, lambda: page.keyboard.press("Enter"))
+            try:
+                cell.wait_for(state="attached", timeout=5_000)
+                page.wait_for_function("([el, text]) => el.textContent === text",
+                                       arg=[cell.element_handle(), text], timeout=5_000)
+                break
+            except Exception:  # noqa: BLE001 - playwright TimeoutError: type it again
+                continue
+        assert cell.text_content() == text, (row, text, cell.text_content())
 
 
 def test_admin_uploads_fixes_the_mapping_builds_and_switches(dashboard, browser_page, messy_zip):
