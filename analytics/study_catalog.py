@@ -2,7 +2,8 @@
 
 The folder is ``MSC_RA_DATA_DIR`` (launcher option ``--data-dir``), else the project's ``data/``::
 
-    <data>/uploads/<upload id>/     the files of one upload (a zip is unpacked here)
+    <data>/uploads/<upload id>/     the files of one upload (a zip is unpacked here), removed
+                                    after ``MSC_RA_UPLOAD_HOURS`` hours (:func:`sweep_uploads`)
     <data>/studies/<slug>.duckdb    one built study per slug
     <data>/audit.log                one JSON line per action (dashboard.audit)
 
@@ -16,7 +17,10 @@ import hashlib
 import io
 import os
 import re
+import math
 import secrets
+import shutil
+import time
 import unicodedata
 import zipfile
 from dataclasses import astuple, dataclass
@@ -29,6 +33,9 @@ DEFAULT_SLUG = "default"
 STUDY_SUFFIX = ".duckdb"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,59}")
 MAX_UPLOAD_FILES = 200
+UPLOAD_HOURS_ENV = "MSC_RA_UPLOAD_HOURS"
+DEFAULT_UPLOAD_HOURS = 24.0
+_UPLOAD_ID = re.compile(r"[0-9a-f]{12}")  # as store_upload names an upload's folder
 
 
 def data_dir() -> Path:
@@ -207,3 +214,47 @@ def store_upload(files: list[tuple[str, bytes]]) -> tuple[str, Path, dict[str, s
         (folder / name).write_bytes(data)
         hashes[name] = sha256_bytes(data)
     return upload_id, folder, hashes
+
+
+def upload_hours() -> float:
+    """How many hours an upload's folder is kept: ``MSC_RA_UPLOAD_HOURS``, default 24; 0 keeps
+    uploads until they are removed by hand. Raises ValueError naming the variable when it is
+    not a number of hours."""
+    raw = os.environ.get(UPLOAD_HOURS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_UPLOAD_HOURS
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = math.nan
+    if not math.isfinite(hours) or hours < 0:
+        raise ValueError(f"{UPLOAD_HOURS_ENV}={raw!r} is not a number of hours (0 or more; "
+                         f"0 keeps uploads)")
+    return hours
+
+
+def sweep_uploads(hours: float | None = None, now: float | None = None) -> list[str]:
+    """Remove the upload folders last written more than ``hours`` ago (default
+    :func:`upload_hours`; 0 removes nothing) and return their ids, oldest name first.
+
+    An upload is the study team's raw export, patient data that is needed only until its study
+    is built (the built study keeps the data, the audit log the files' hashes), so it is not
+    kept on the server longer than that. Only folders named as :func:`store_upload` names them
+    are touched; a symbolic link is never followed."""
+    hours = upload_hours() if hours is None else hours
+    root = uploads_dir()
+    if hours == 0 or not root.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - hours * 3600
+    removed = []
+    for entry in sorted(root.iterdir()):
+        if entry.is_symlink() or not entry.is_dir() or not _UPLOAD_ID.fullmatch(entry.name):
+            continue
+        try:
+            if entry.stat().st_mtime >= cutoff:
+                continue
+            shutil.rmtree(entry)
+        except FileNotFoundError:  # another session's sweep removed it first
+            continue
+        removed.append(entry.name)
+    return removed

@@ -1,5 +1,5 @@
 """The append-only audit log: who loaded, validated, built, switched to or removed which study,
-when, with which files' hashes.
+when, with which files' hashes; and which old uploads the server removed.
 
 One JSON line per action in ``<data folder>/audit.log`` (:func:`analytics.study_catalog.audit_path`),
 appended with ``O_APPEND``, flushed and fsynced before the action is reported done; the app never
@@ -14,8 +14,9 @@ import threading
 
 from analytics.study_catalog import audit_path
 
-ACTIONS = ("upload", "validate", "build", "switch", "remove", "login", "logout")
+ACTIONS = ("upload", "validate", "build", "switch", "remove", "sweep", "login", "logout")
 LOCAL_USER = "local"  # the user of an app without login (localhost-only mode)
+SERVER_USER = "server"  # what the server does by itself (removing old uploads)
 _LOCK = threading.Lock()  # one line at a time from this process (O_APPEND keeps processes apart)
 
 

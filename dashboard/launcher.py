@@ -29,6 +29,10 @@ The browser that renders PNG/SVG exports (kaleido's Chromium, :mod:`analytics.ex
 in a background thread as the server starts, so a reader's first export does not wait seconds for
 it, and no page waits for it either (``MSC_RA_EXPORT_WARMUP=0``: started on the first export).
 
+At each start the launcher removes uploads kept longer than ``MSC_RA_UPLOAD_HOURS`` (default 24;
+0 keeps them), as the "Load a study" page does before each new upload; a bad value stops it
+(exit code 2).
+
 Before the server listens, the launcher does what the first session would otherwise wait for
 (:func:`preload`): it imports the app's modules, opens and verifies the default study, and builds
 the default page's blocks; and it lets the export browser finish starting (bounded by
@@ -224,6 +228,19 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
+def sweep_old_uploads_at_start() -> str | None:
+    """Remove the uploads kept longer than ``MSC_RA_UPLOAD_HOURS`` (audited); returns why the
+    server must not start (a bad value, a data folder it cannot clean), else None."""
+    from .load_study import sweep_old_uploads
+    try:
+        sweep_old_uploads()
+    except ValueError as exc:
+        return f"msc-ra-dashboard: {exc}"
+    except OSError as exc:
+        return f"msc-ra-dashboard: cannot remove old uploads in {exc.filename}: {exc.strerror}"
+    return None
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="msc-ra-dashboard", description="Serve the MSC RA trial dashboard.")
@@ -256,6 +273,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.data_dir:  # absolute: the server runs from the project folder
         os.environ[DATA_DIR_ENV] = os.path.abspath(args.data_dir)
+    problem = sweep_old_uploads_at_start()
+    if problem:
+        print(problem, file=sys.stderr)
+        raise SystemExit(2)
     fewer_malloc_arenas()
     quiet_network()
     navigation_only()

@@ -7,6 +7,8 @@ who may manage studies (:func:`dashboard.access.can_manage_studies`) sees the pa
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -16,8 +18,9 @@ from analytics.i18n import t
 from analytics.importer import ContractError
 from analytics.mapping import problems_table
 from analytics.problem_text import problem_text
-from analytics.study_catalog import (DEFAULT_SLUG, UploadError, data_dir, list_studies,
-                                     remove_study, slugify, store_upload, study_path)
+from analytics.study_catalog import (DEFAULT_SLUG, DEFAULT_UPLOAD_HOURS, UploadError, data_dir,
+                                     list_studies, remove_study, slugify, store_upload,
+                                     study_path, sweep_uploads, upload_hours)
 
 from . import access, audit, study_source
 from .study_switcher import study_name, switch_to
@@ -31,6 +34,18 @@ EDITOR_WIDTHS = {"section": "medium", "key": "medium", "value": "large", "todo":
 PROBLEM_COLUMNS = {"file": "load.col.file", "row": "load.col.row", "column": "load.col.column",
                    "contract": "load.col.contract", "value": "load.col.source_value",
                    "rule": "load.col.rule", "detail": "load.col.detail"}
+
+
+def sweep_old_uploads() -> list[str]:
+    """Remove the uploads kept longer than ``MSC_RA_UPLOAD_HOURS`` (at the launcher's start and
+    before each new upload), each with a line in the audit log. Raises ValueError for a bad
+    value of the variable."""
+    hours = upload_hours()
+    removed = sweep_uploads(hours)
+    for upload_id in removed:
+        audit.record("sweep", study=upload_id, user=audit.SERVER_USER,
+                     detail=f"upload older than {hours:g} h removed")
+    return removed
 
 
 def receive_upload(files: list[tuple[str, bytes]], signature: tuple) -> None:
@@ -53,6 +68,10 @@ def _upload_step(lang: str) -> None:
     held = st.session_state.get(UPLOAD)
     if held is not None and held["signature"] == signature:
         return
+    try:
+        sweep_old_uploads()
+    except ValueError as exc:  # the launcher refuses to start with it; `streamlit run` does not
+        st.error(t("load.upload_hours_bad", lang, problem=str(exc)))
     try:
         receive_upload([(f.name, f.getvalue()) for f in uploaded], signature)
     except UploadError as exc:
@@ -211,6 +230,21 @@ def _studies_step(lang: str) -> None:
             st.rerun()  # the list above without it
 
 
+def _forget_swept_upload(lang: str) -> None:
+    """An upload of this session removed as too old (``MSC_RA_UPLOAD_HOURS``): say so and drop
+    its mapping; the uploader stores its files again if it still holds them."""
+    held = st.session_state.get(UPLOAD)
+    if held is None or Path(held["folder"]).is_dir():
+        return
+    for key in (UPLOAD, DRAFT, RESULT):
+        st.session_state.pop(key, None)
+    try:
+        hours = upload_hours()
+    except ValueError:  # said when the next upload is stored
+        hours = DEFAULT_UPLOAD_HOURS
+    st.info(t("load.upload_swept", lang, upload=held["id"], hours=f"{hours:g}"))
+
+
 def load_study_page() -> None:
     """The page (the sidebar's switcher and filters as on every page)."""
     from .render import plain_page
@@ -221,6 +255,7 @@ def load_study_page() -> None:
         return
     st.caption(t("load.intro", lang))
     st.code(str(data_dir()), language=None)
+    _forget_swept_upload(lang)
     _upload_step(lang)
     if UPLOAD in st.session_state and DRAFT in st.session_state:
         _mapping_step(lang)
