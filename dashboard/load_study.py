@@ -7,6 +7,7 @@ who may manage studies (:func:`dashboard.access.can_manage_studies`) sees the pa
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +19,9 @@ from analytics.i18n import t
 from analytics.importer import ContractError
 from analytics.mapping import problems_table
 from analytics.problem_text import problem_text
-from analytics.study_catalog import (DEFAULT_SLUG, DEFAULT_UPLOAD_HOURS, UploadError, data_dir,
-                                     list_studies, remove_study, slugify, store_upload,
-                                     study_path, sweep_uploads, upload_hours)
+from analytics.study_catalog import (DEFAULT_SLUG, DEFAULT_UPLOAD_HOURS, UPLOAD_HOURS_ENV,
+                                     UploadError, data_dir, list_studies, remove_study, slugify,
+                                     store_upload, study_path, sweep_uploads, upload_hours)
 
 from . import access, audit, study_source
 from .study_switcher import study_name, switch_to
@@ -70,8 +71,9 @@ def _upload_step(lang: str) -> None:
         return
     try:
         sweep_old_uploads()
-    except ValueError as exc:  # the launcher refuses to start with it; `streamlit run` does not
-        st.error(t("load.upload_hours_bad", lang, problem=str(exc)))
+    except ValueError:  # the launcher refuses to start with it; `streamlit run` does not
+        st.error(t("load.upload_hours_bad", lang, variable=UPLOAD_HOURS_ENV,
+                   value=os.environ.get(UPLOAD_HOURS_ENV, "")))
     try:
         receive_upload([(f.name, f.getvalue()) for f in uploaded], signature)
     except UploadError as exc:

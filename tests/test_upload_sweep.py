@@ -125,3 +125,15 @@ def test_a_session_whose_upload_was_removed_is_told_and_its_files_stored_again(
     assert at.dataframe(key=f"load_editor_{again}").value.shape[0] > 0  # drafted anew
     actions = [(line["action"], line["study"]) for line in audit_lines(data_dir)]
     assert actions == [("upload", first), ("upload", again)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_bad_value_under_streamlit_run_is_said_on_the_page_and_the_upload_stored(
+        export, data_dir, monkeypatch, lang):
+    """Started without the launcher (``streamlit run app.py``) nothing refuses the value: the
+    page says what is wrong, in the reader's language, and stores the upload all the same."""
+    monkeypatch.setenv(UPLOAD_HOURS_ENV, "a day")
+    at = upload(run_page(PAGE, lang=lang), "export.zip", export["zip"])
+    said = t("load.upload_hours_bad", lang, variable=UPLOAD_HOURS_ENV, value="a day")
+    assert said in [error.value for error in at.error]
+    assert (uploads_dir() / at.session_state["load_upload"]["id"]).is_dir()
