@@ -64,35 +64,61 @@ def synthetic_banner(ctx) -> None:
         st.warning(ctx.t("synthetic.notice"), icon="⚠️")
 
 
+def _slot(block) -> str | None:
+    """The key of the container a block is drawn in: its own item's key, or its first item's
+    for an expander or columns; None for a block without an item (a note, a control, metrics).
+
+    A keyed container is one element to the browser wherever it comes on the page: a note that
+    appears above it (a filter's caution) does not shift a chart or a table into another place,
+    where the browser would build it again from nothing (a data grid: ~100 ms)."""
+    if isinstance(block, Item):
+        return f"slot_{block.kind}_{block.key}"
+    inner = (block.blocks if isinstance(block, Expander)
+             else [b for column in block.columns for b in column] if isinstance(block, Columns)
+             else [])
+    first = next((b for b in inner if isinstance(b, (Item, Expander, Columns)) and _slot(b)),
+                 None)
+    return None if first is None else f"{_slot(first)}_in_{type(block).__name__.lower()}"
+
+
 def draw(block_list: list, ctx: ViewContext) -> None:
-    view = VIEWS[ctx.state.view]
     for block in block_list:
-        if isinstance(block, Item):
-            if block.kind == "figure":
-                event = show_chart(ctx, block.figure, block.key, selection=block.selection)
-            else:
-                event = show_table(ctx, block.frame, block.key, display=block.display,
-                                   selectable=block.subjects is not None)
-            if block.subjects is not None:
-                subject_links.selected_subjects(ctx, block.subjects(event), block.key)
-        elif isinstance(block, Note):
-            _note(block)
-        elif isinstance(block, Metrics):
-            _metrics(block)
-        elif isinstance(block, ControlSlot):
-            cols = st.columns(list(block.widths)) if block.widths else [st] * len(block.keys)
-            values = ctx.state.values
-            for col, key in zip(cols, block.keys):
-                control_widget(view.control(key), view.key, values, ctx.study, ctx.lang, col)
-        elif isinstance(block, Columns):
-            for col, content in zip(st.columns(block.widths), block.columns):
-                with col:
-                    draw(content, ctx)
-        elif isinstance(block, Expander):
-            with st.expander(block.label):
-                draw(block.blocks, ctx)
+        key = _slot(block)
+        if key is None:
+            _draw_block(block, ctx)
         else:
-            raise TypeError(f"unknown block {block!r}")
+            with st.container(key=key):
+                _draw_block(block, ctx)
+
+
+def _draw_block(block, ctx: ViewContext) -> None:
+    view = VIEWS[ctx.state.view]
+    if isinstance(block, Item):
+        if block.kind == "figure":
+            event = show_chart(ctx, block.figure, block.key, selection=block.selection)
+        else:
+            event = show_table(ctx, block.frame, block.key, display=block.display,
+                               selectable=block.subjects is not None)
+        if block.subjects is not None:
+            subject_links.selected_subjects(ctx, block.subjects(event), block.key)
+    elif isinstance(block, Note):
+        _note(block)
+    elif isinstance(block, Metrics):
+        _metrics(block)
+    elif isinstance(block, ControlSlot):
+        cols = st.columns(list(block.widths)) if block.widths else [st] * len(block.keys)
+        values = ctx.state.values
+        for col, key in zip(cols, block.keys):
+            control_widget(view.control(key), view.key, values, ctx.study, ctx.lang, col)
+    elif isinstance(block, Columns):
+        for col, content in zip(st.columns(block.widths), block.columns):
+            with col:
+                draw(content, ctx)
+    elif isinstance(block, Expander):
+        with st.expander(block.label):
+            draw(block.blocks, ctx)
+    else:
+        raise TypeError(f"unknown block {block!r}")
 
 
 def _note(note: Note) -> None:

@@ -96,10 +96,16 @@ def show_table(ctx, df: pd.DataFrame, key: str, display: pd.DataFrame | None = N
                column_config: dict | None = None, selectable: bool = False):
     """A result table with its caption and CSV/XLSX downloads of the same frame; with
     ``selectable``, rows can be selected and the selection event is returned."""
+    # the title and the caution take their place even when absent (st.empty), so that the
+    # table keeps its own: an element the browser sees moved is built again from nothing
     if df.attrs.get("title"):
         st.markdown(f"**{df.attrs['title']}**")
+    else:
+        st.empty()
     if df.attrs.get("caution"):  # a small arm: say so above the numbers, not only in the caption
         st.warning(df.attrs["caution"], icon="⚠️")
+    else:
+        st.empty()
     shown = display if display is not None else df
     selection = dict(on_select="rerun", selection_mode="multi-row") if selectable else {}
     event = st.dataframe(shown, hide_index=True, key=f"tbl_{key}",

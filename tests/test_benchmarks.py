@@ -48,3 +48,23 @@ def test_a_filter_click_is_timed_until_drawn():
         server.stop()
         browser.close()
     assert 0 < click < first + 60 and charts > 0
+
+
+def test_charts_alone_writes_the_pages_figures_as_the_page_draws_them(tmp_path):
+    """benchmarks/bench_charts_alone.py: a page's figures for the bare app, each with its key
+    and, where the page lets a reader select in it, its selection modes."""
+    import json
+
+    import bench_charts_alone
+
+    from analytics import open_study
+
+    with open_study() as study:
+        assert bench_charts_alone.write_charts(study, "disease_activity", tmp_path) == 4
+    charts = json.loads((tmp_path / "charts.json").read_text(encoding="utf-8"))
+    assert [c["key"] for c in charts] == ["fig_da_sankey_MSC", "fig_da_sankey_MSC_IFNG",
+                                          "fig_da_matrix", "fig_da_bars"]
+    assert [bool(c["selection"]) for c in charts] == [True, True, False, False]
+    for chart in charts:
+        spec = json.loads((tmp_path / chart["file"]).read_text(encoding="utf-8"))
+        assert spec["data"] and spec["layout"]["title"]["text"]
