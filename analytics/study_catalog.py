@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import re
-import math
 import secrets
 import shutil
 import time

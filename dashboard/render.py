@@ -70,15 +70,15 @@ def _slot(block) -> str | None:
 
     A keyed container is one element to the browser wherever it comes on the page: a note that
     appears above it (a filter's caution) does not shift a chart or a table into another place,
-    where the browser would build it again from nothing (a data grid: ~100 ms)."""
+    where the browser would build it again from nothing (a data grid: ~100 ms). Streamlit's
+    browser side usually keeps it, not always (tests/test_slots.py says how often)."""
     if isinstance(block, Item):
         return f"slot_{block.kind}_{block.key}"
     inner = (block.blocks if isinstance(block, Expander)
              else [b for column in block.columns for b in column] if isinstance(block, Columns)
              else [])
-    first = next((b for b in inner if isinstance(b, (Item, Expander, Columns)) and _slot(b)),
-                 None)
-    return None if first is None else f"{_slot(first)}_in_{type(block).__name__.lower()}"
+    first = next((key for key in map(_slot, inner) if key), None)
+    return None if first is None else f"{first}_in_{type(block).__name__.lower()}"
 
 
 def draw(block_list: list, ctx: ViewContext) -> None:
@@ -92,7 +92,6 @@ def draw(block_list: list, ctx: ViewContext) -> None:
 
 
 def _draw_block(block, ctx: ViewContext) -> None:
-    view = VIEWS[ctx.state.view]
     if isinstance(block, Item):
         if block.kind == "figure":
             event = show_chart(ctx, block.figure, block.key, selection=block.selection)
@@ -106,6 +105,7 @@ def _draw_block(block, ctx: ViewContext) -> None:
     elif isinstance(block, Metrics):
         _metrics(block)
     elif isinstance(block, ControlSlot):
+        view = VIEWS[ctx.state.view]
         cols = st.columns(list(block.widths)) if block.widths else [st] * len(block.keys)
         values = ctx.state.values
         for col, key in zip(cols, block.keys):
