@@ -444,27 +444,3 @@ def test_default_page_by_its_name_is_the_default_page(server, page, lang):
     link = sidebar(page).locator('[data-testid="stCode"]').first.inner_text().strip()
     assert urlsplit(link).path == "/", link
 
-
-# -- a note appearing above leaves the table below in place ----------------------------------------
-# the main area's tables outside expanders (a collapsed expander's are not drawn at all)
-_TABLES = """Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stDataFrame"]'))
-    .filter(el => !el.closest('[data-testid="stExpander"]'))"""
-_MARK_TABLES_JS = f"""() => {_TABLES}.forEach(
-    el => {{ el.closest('[data-testid="stElementContainer"]').__before = true; }})"""
-_TABLES_KEPT_JS = f"""() => {_TABLES}.map(
-    el => el.closest('[data-testid="stElementContainer"]').__before === true)"""
-
-
-def test_a_note_appearing_above_leaves_the_table_below_in_place(server, page):
-    """Under completers the survival page says, above its chart and table, that time to
-    withdrawal is offered under NRI; under NRI the note is gone. Each chart and table is drawn
-    in a container of its own key (dashboard.render._slot), so the browser keeps the table in
-    its place instead of building it again from nothing (a data grid costs ~100 ms)."""
-    note = t("survival.endpoints.completers_note", "en")
-    open_page(page, url(server, "survival", lang="en"))
-    assert note in page.locator('[data-testid="stMain"]').inner_text()
-    page.evaluate(_MARK_TABLES_JS)
-    choose_radio(page, t("population.nri", "en"))
-    assert note not in page.locator('[data-testid="stMain"]').inner_text()
-    assert_clean(page, "survival, NRI")
-    assert page.evaluate(_TABLES_KEPT_JS) == [True]
