@@ -33,4 +33,5 @@ for chart in charts:
     title["text"] = (title.get("text") or "") + (" ·" if choice == "two" else "")
     chosen = (dict(on_select="rerun", selection_mode=chart["selection"])
               if chart["selection"] else {})
-    st.plotly_chart(Drawn(spec), key=chart["key"], config={"displaylogo": False}, **chosen)
+    st.plotly_chart(Drawn(spec), key=chart["key"], config={"displaylogo": False}, theme=None,
+                    **chosen)  # as dashboard.widgets.show_chart draws it

@@ -148,8 +148,11 @@ def show_chart(ctx, fig, key: str, df: pd.DataFrame | None = None,
     chart is drawn from) is given. With ``selection`` modes (points, box, lasso) the reader
     can select in it, and the selection event is returned."""
     chosen = dict(on_select="rerun", selection_mode=selection) if selection else {}
+    # theme=None: the screen shows the figure as its PNG, SVG and slide show it (the house
+    # theme, larger type for a projector); Streamlit's theme, restyling every chart anew in
+    # the browser, cost 25-30 ms per chart per click (issue 13)
     event = st.plotly_chart(_Drawn(fig), key=f"fig_{key}", config={"displaylogo": False},
-                            **chosen)
+                            theme=None, **chosen)
     held_key = f"_img_{key}"
     row = download_row()
     c1 = c2 = c3 = row

@@ -40,3 +40,20 @@ def test_numeric_arrays_become_typed_arrays_as_in_to_dict():
     assert got["data"][0]["x"]["dtype"] == "i1" and "bdata" in got["data"][0]["y"]
     assert _json(got) == _json(fig.to_dict())
     assert isinstance(fig.data[0].x, np.ndarray)  # the figure keeps its own arrays
+
+
+def test_the_screen_draws_each_figure_in_its_own_theme_as_exported():
+    """theme=None: a chart on the screen looks as its PNG, SVG and slide do (Streamlit's theme
+    would restyle it in the browser, 25-30 ms per chart per click; issue 13)."""
+    import json
+
+    from apptest_support import default_study_error, run_page
+    reason = default_study_error()
+    if reason:
+        pytest.skip(reason)
+    at = run_page("disease_activity")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4
+    for chart in charts:
+        assert chart.proto.theme == "", chart.proto.id  # "streamlit" when Streamlit restyles
+        assert json.loads(chart.proto.spec)["layout"]["template"]  # the house theme it carries
