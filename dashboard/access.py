@@ -19,6 +19,9 @@ Named providers (``[auth.<name>]`` with their own client_id, client_secret and
 server_metadata_url) each get a login button. Users are matched by the e-mail address the
 provider gives (case-insensitive), else by its subject id.
 
+Streamlit's login returns to the home page; the login screen keeps the address the visitor
+opened (a shared link) in the browser tab, and the first run after login goes back to it.
+
 Without an ``[auth]`` section the dashboard is open; the launcher then serves loopback only
 unless told ``--allow-open``, and the sidebar says so.
 """
@@ -39,6 +42,29 @@ PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 CALLBACK_PATH = "/oauth2callback"
 _LOGIN_RECORDED = "_access_login_recorded"  # session key: this session's login is in the audit log
 _LOGGER = get_logger(__name__)
+_AFTER_LOGIN_CHECKED = "_access_after_login_checked"  # session key: the address asked for is met
+# The address a visitor asked for, kept in the browser tab (sessionStorage, this origin only)
+# while the identity provider's pages come and go: Streamlit brings every login back to the home
+# page, and a shared link (a page and its filters) would be lost.
+_REMEMBER_ADDRESS = """<script>(() => {
+  const keep = () => sessionStorage.setItem("msc_ra_after_login",
+                                            location.pathname + location.search);
+  keep();  // and again as the page is left for the provider (the language may have changed)
+  if (!window.mscRaKeepsAddress) {
+    window.mscRaKeepsAddress = true;
+    window.addEventListener("pagehide", keep);
+  }
+})();</script>"""
+_RETURN_TO_ADDRESS = """<script>(() => {
+  const asked = sessionStorage.getItem("msc_ra_after_login");
+  if (asked === null) return;
+  sessionStorage.removeItem("msc_ra_after_login");
+  const here = location.pathname + location.search;
+  // a path on this server only (never "//host"), and only when it is not where we are
+  if (asked.startsWith("/") && !asked.startsWith("//") && asked !== here) {
+    location.replace(asked);
+  }
+})();</script>"""
 
 
 # -- the configuration (plain mappings: the launcher checks the same file before the server starts)
@@ -151,6 +177,7 @@ def require_login(lang: str) -> None:
         login_screen(settings, lang)
         st.stop()
     _record_once(user)
+    _return_to_address_asked()
     if not may_view(user, settings):
         st.title(t("app.page_title", lang))
         st.error(t("access.not_listed", lang, user=user))
@@ -182,6 +209,7 @@ def login_screen(settings: Mapping, lang: str) -> None:
              horizontal=True, format_func=lambda v: language.label_of(v, lang),
              key="access_lang", on_change=_language_chosen)
     st.write(t("access.login.intro", lang))
+    _hidden_script(_REMEMBER_ADDRESS)
     problems = auth_problems(settings)
     if problems:  # started without the launcher's check: say what to fix, offer no button
         st.error(t("access.misconfigured", lang, missing=", ".join(problems)))
@@ -191,6 +219,26 @@ def login_screen(settings: Mapping, lang: str) -> None:
                  else t("access.login.button_provider", lang, provider=name))
         if st.button(label, key=f"access_login_{name or 'default'}", type="primary"):
             st.login(name)
+
+
+# hides the script's container and the wrapper Streamlit 1.67 puts around it (a flex item that
+# would leave a 16 px gap above the page's title); should the wrapper change, only the gap is back
+_NO_ROOM = ('<style>[data-testid="stLayoutWrapper"]:has(> .st-key-access_script)'
+            '{display:none}</style>')
+
+
+def _hidden_script(script: str) -> None:
+    """``script`` run by the page, taking no room on it."""
+    with st.container(key="access_script"):
+        st.html(_NO_ROOM + script, unsafe_allow_javascript=True)
+
+
+def _return_to_address_asked() -> None:
+    """On a logged-in session's first run: back to the address the visitor asked for before
+    logging in (a page and its filters), when the login screen kept one in the tab."""
+    if not st.session_state.get(_AFTER_LOGIN_CHECKED):
+        st.session_state[_AFTER_LOGIN_CHECKED] = True
+        _hidden_script(_RETURN_TO_ADDRESS)
 
 
 def _language_chosen() -> None:

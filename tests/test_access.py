@@ -220,6 +220,28 @@ def test_logout_ends_the_session_and_is_recorded(monkeypatch):
     assert "the page" not in [m.value for m in at.markdown]
 
 
+def _scripts(at: AppTest) -> list[str]:
+    """The bodies of the st.html elements of the last run (the address kept across login)."""
+    return [e.proto.body for e in at.main.get("html") if "<script>" in e.proto.body]
+
+
+def test_login_screen_keeps_the_address_and_the_first_run_after_login_goes_back_to_it():
+    """Streamlit's login returns to the home page: the login screen keeps the address asked for
+    in the browser tab, and a logged-in session's first run (only) goes back to it (the browser
+    side is tests/test_auth_browser.py)."""
+    at = _app(SETTINGS, LOGGED_OUT)
+    kept = _scripts(at)
+    assert len(kept) == 1 and 'sessionStorage.setItem("msc_ra_after_login"' in kept[0]
+    at = _reader_at_gated_page()
+    at.run()
+    back = _scripts(at)
+    assert len(back) == 1 and 'sessionStorage.getItem("msc_ra_after_login")' in back[0]
+    assert 'asked.startsWith("/") && !asked.startsWith("//")' in back[0]  # this server only
+    at.run()
+    assert not _scripts(at)  # once per session
+    assert "the page" in [m.value for m in at.markdown]
+
+
 def test_login_and_logout_in_the_audit_log(data_folder):
     at = _reader_at_gated_page()
     at.run()

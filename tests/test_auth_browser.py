@@ -210,6 +210,32 @@ def test_reader_sees_pages_but_no_study_loading(dashboard, browser_page):
     assert (READER, "login") in actions and (READER, "logout") in actions, actions
 
 
+def test_a_shared_link_opened_before_login_is_where_login_ends(dashboard, browser_page):
+    """Streamlit's login comes back to the home page; the dashboard then goes on to the address
+    the visitor opened (here a survival link with its endpoint and population)."""
+    page = browser_page
+    open_page(page, f"{dashboard.url}/survival?ep=ACR70&pop=nri")
+    _assert_login_screen(page, "en")
+    page.get_by_role("button", name=t("access.login.button", "en")).click()
+    page.get_by_placeholder("sub").wait_for(timeout=LOGIN_MS)
+    page.get_by_placeholder("sub").fill(READER)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{dashboard.url}/survival?**", timeout=LOGIN_MS)
+    wait_idle(page)
+    query = dict(pair.split("=", 1) for pair in urlsplit(page.url).query.split("&"))
+    assert query.get("ep") == "ACR70" and query.get("pop") == "nri", page.url
+    assert t("access.signed_in", "en", user=READER) in page.locator(
+        '[data-testid="stSidebar"]').inner_text()
+    assert t("nav.survival", "en") in _main_text(page)
+    assert "ACR70" in _main_text(page)
+    assert not error_texts(page), error_texts(page)
+    _shot(page, "reader_back_at_the_link")
+    # once there, the address is spent: the home page stays the home page
+    open_page(page, dashboard.url)
+    assert urlsplit(page.url).path.rstrip("/") == urlsplit(dashboard.url).path.rstrip("/")
+    log_out(page)
+
+
 def test_admin_has_the_load_a_study_page(dashboard, browser_page):
     page = browser_page
     log_in_from_home(page, dashboard, ADMIN, "access.signed_in_admin")
