@@ -131,12 +131,17 @@ def _assert_login_screen(page, lang: str) -> None:
     assert not any(ch.isdigit() for ch in text), text
 
 
-def log_in(page, server, user: str) -> None:
-    """From the login screen, through the provider's form, back on the dashboard."""
+def authorize(page, user: str) -> None:
+    """From the login screen through the provider's form (its answer not waited for)."""
     page.get_by_role("button", name=t("access.login.button", "en")).click()
     page.get_by_placeholder("sub").wait_for(timeout=LOGIN_MS)
     page.get_by_placeholder("sub").fill(user)
     page.get_by_role("button", name="Authorize").click()
+
+
+def log_in(page, server, user: str) -> None:
+    """From the login screen, through the provider's form, back on the dashboard."""
+    authorize(page, user)
     page.wait_for_url(f"{server.url}/**", timeout=LOGIN_MS)
     wait_idle(page)
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
@@ -216,10 +221,7 @@ def test_a_shared_link_opened_before_login_is_where_login_ends(dashboard, browse
     page = browser_page
     open_page(page, f"{dashboard.url}/survival?ep=ACR70&pop=nri")
     _assert_login_screen(page, "en")
-    page.get_by_role("button", name=t("access.login.button", "en")).click()
-    page.get_by_placeholder("sub").wait_for(timeout=LOGIN_MS)
-    page.get_by_placeholder("sub").fill(READER)
-    page.get_by_role("button", name="Authorize").click()
+    authorize(page, READER)
     page.wait_for_url(f"{dashboard.url}/survival?**", timeout=LOGIN_MS)
     wait_idle(page)
     query = dict(pair.split("=", 1) for pair in urlsplit(page.url).query.split("&"))
