@@ -19,6 +19,10 @@ Named providers (``[auth.<name>]`` with their own client_id, client_secret and
 server_metadata_url) each get a login button. Users are matched by the e-mail address the
 provider gives (case-insensitive), else by its subject id.
 
+Before offering a provider's login button, the login screen asks the provider for its
+configuration (at most every 30 s): when it does not answer, the screen says so and offers to
+try again, rather than sending the visitor to Streamlit's bare "Authentication error" page.
+
 Streamlit's login returns to the home page; the login screen keeps the address the visitor
 opened (a shared link) in the browser tab, and the first run after login goes back to it.
 
@@ -28,7 +32,11 @@ unless told ``--allow-open``, and the sidebar says so.
 from __future__ import annotations
 
 import ipaddress
+import json
+import time
+import urllib.request
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import streamlit as st
 from streamlit.logger import get_logger
@@ -80,6 +88,47 @@ def providers(settings: Mapping) -> list[str | None]:
     named = [name for name, value in auth.items()
              if isinstance(value, Mapping) and any(key in value for key in PROVIDER_KEYS)]
     return ([None] if any(key in auth for key in PROVIDER_KEYS) else []) + named
+
+
+def metadata_url(settings: Mapping, name: str | None) -> str:
+    """The ``server_metadata_url`` of provider ``name`` (``None``: the one in ``[auth]``)."""
+    auth = settings.get("auth") or {}
+    return str((auth if name is None else auth[name]).get("server_metadata_url") or "")
+
+
+PROVIDER_TIMEOUT_S = 3    # how long the login screen waits for the provider's answer
+PROVIDER_RECHECK_S = 30   # how long an answer (or its absence) is taken as still true
+_provider_checked: dict[str, tuple[float, bool]] = {}  # metadata URL -> (checked at, answered)
+
+
+def _metadata_answers(url: str) -> bool:
+    """One request for the provider's OpenID configuration: HTTP 200 and JSON naming an
+    authorization endpoint."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return False
+    try:
+        with urllib.request.urlopen(url, timeout=PROVIDER_TIMEOUT_S) as answer:  # noqa: S310
+            return answer.status == 200 and "authorization_endpoint" in json.load(answer)
+    except (OSError, ValueError):  # refused, unreachable, timed out, HTTP error, not JSON
+        return False
+
+
+def provider_answers(url: str, now: float | None = None) -> bool:
+    """Whether the identity provider answers at ``url``, asked at most every
+    :data:`PROVIDER_RECHECK_S` seconds. Streamlit's login, when it does not, leaves the visitor
+    on a bare "Authentication error" page; the login screen says so first instead."""
+    now = time.monotonic() if now is None else now
+    checked = _provider_checked.get(url)
+    if checked is None or now - checked[0] >= PROVIDER_RECHECK_S:
+        checked = (now, _metadata_answers(url))
+        _provider_checked[url] = checked
+        if not checked[1]:
+            _LOGGER.warning("login: the identity provider does not answer at %s", url)
+    return checked[1]
+
+
+def _ask_provider_again(url: str) -> None:
+    _provider_checked.pop(url, None)
 
 
 def auth_problems(settings: Mapping) -> list[str]:
@@ -217,7 +266,12 @@ def login_screen(settings: Mapping, lang: str) -> None:
     for name in providers(settings):
         label = (t("access.login.button", lang) if name is None
                  else t("access.login.button_provider", lang, provider=name))
-        if st.button(label, key=f"access_login_{name or 'default'}", type="primary"):
+        url, key = metadata_url(settings, name), name or "default"
+        if not provider_answers(url):
+            st.error(t("access.provider_down", lang, service=name or urlsplit(url).netloc))
+            st.button(t("access.provider_retry", lang), key=f"access_retry_{key}",
+                      on_click=_ask_provider_again, args=(url,))
+        elif st.button(label, key=f"access_login_{key}", type="primary"):
             st.login(name)
 
 

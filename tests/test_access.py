@@ -72,6 +72,20 @@ def _probe(settings: dict | None, user: dict) -> dict:
     return at.session_state["answers"]
 
 
+_ASK_PROVIDER = access._metadata_answers  # the real request, before provider_up replaces it
+
+
+@pytest.fixture(autouse=True)
+def provider_up(monkeypatch):
+    """The identity provider answers (AUTH names a closed port: no request leaves the test), and
+    nothing is remembered of an earlier test's answer."""
+    asked = []
+    monkeypatch.setattr(access, "_metadata_answers", lambda url: asked.append(url) or True)
+    access._provider_checked.clear()
+    yield asked
+    access._provider_checked.clear()
+
+
 @pytest.fixture(autouse=True)
 def data_folder(tmp_path, monkeypatch):
     """A data folder of the test's own: the audit log of logged-in sessions goes there."""
@@ -152,6 +166,68 @@ def test_incomplete_configuration_says_what_is_missing_and_offers_no_login():
     shown = " ".join(e.value for e in at.error)
     assert "auth.cookie_secret" in shown and "auth.client_id" in shown
     assert not at.sidebar.children
+
+
+# -- the identity provider does not answer -------------------------------------------------------
+@pytest.fixture
+def metadata_server():
+    """A local stand-in for a provider: its OpenID configuration at /ok, other answers beside."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server name
+            body, status = {"/ok": (b'{"authorization_endpoint": "http://x/auth"}', 200),
+                            "/html": (b"<html>down for maintenance</html>", 200)}.get(
+                self.path, (b"not found", 404))
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def test_a_provider_answers_with_its_configuration_only(metadata_server):
+    assert _ASK_PROVIDER(f"{metadata_server}/ok") is True
+    assert _ASK_PROVIDER(f"{metadata_server}/missing") is False   # HTTP 404
+    assert _ASK_PROVIDER(f"{metadata_server}/html") is False      # not its JSON
+    assert _ASK_PROVIDER("http://127.0.0.1:9/.well-known/openid-configuration") is False  # refused
+    assert _ASK_PROVIDER(f"file://{ROOT}/README.md") is False     # http(s) only
+
+
+def test_the_provider_is_asked_at_most_every_30_seconds(provider_up):
+    url = AUTH["server_metadata_url"]
+    assert access.provider_answers(url, now=100.0)
+    assert access.provider_answers(url, now=100.0 + access.PROVIDER_RECHECK_S - 1)
+    assert provider_up == [url]
+    assert access.provider_answers(url, now=100.0 + access.PROVIDER_RECHECK_S)
+    assert provider_up == [url, url]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_provider_that_does_not_answer_is_said_before_login_and_tried_again(monkeypatch,
+                                                                            lang):
+    answers = [False]
+    monkeypatch.setattr(access, "_metadata_answers", lambda url: answers[-1])
+    at = _app(SETTINGS, LOGGED_OUT, lang)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        t("access.provider_down", lang, service="127.0.0.1:9")]
+    assert [b.label for b in at.button] == [t("access.provider_retry", lang)]  # no login button
+    at.run()
+    assert at.error  # still down (and not asked again: remembered for 30 s)
+    answers.append(True)
+    at.button(key="access_retry_default").click().run()  # asked again at once
+    assert not at.error
+    assert [b.label for b in at.button] == [t("access.login.button", lang)]
 
 
 # -- logged in ------------------------------------------------------------------------------------
