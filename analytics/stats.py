@@ -335,7 +335,10 @@ def mean_ci(values: Iterable[float], alpha: float = 0.05) -> tuple[float, float,
     -------
     mean, low, high : float
         Sample mean and ``mean -/+ t(1 - alpha/2, n-1) * sd / sqrt(n)``. With one observation the
-        limits are ``nan`` (no variance estimate); with none, all three are ``nan``.
+        limits are ``nan`` (no variance estimate); with none, all three are ``nan``. Values that
+        do not vary (the change from baseline at baseline, 0 by definition) have no interval,
+        ``nan`` rather than a zero-width one, as R's ``t.test``: its "data are essentially
+        constant" (standard error below 10 machine epsilons of the mean), and NaN at a zero mean.
     """
     _check_alpha(alpha)
     arr = _clean(values)
@@ -345,7 +348,10 @@ def mean_ci(values: Iterable[float], alpha: float = 0.05) -> tuple[float, float,
     mean = float(arr.mean())
     if n < 2:
         return mean, NAN, NAN
-    half = _t_quantile(n - 1, alpha) * float(arr.std(ddof=1)) / math.sqrt(n)
+    stderr = float(arr.std(ddof=1)) / math.sqrt(n)
+    if stderr == 0 or stderr < 10 * np.finfo(float).eps * abs(mean):
+        return mean, NAN, NAN
+    half = _t_quantile(n - 1, alpha) * stderr
     return mean, mean - half, mean + half
 
 

@@ -356,6 +356,13 @@ def test_trajectories(study, raw):
     assert row["mean_change"] < 0  # HAQ-DI falls in year 1
     bl_row = _cell(df, "MSC_IFNG", "BL")
     assert bl_row["n"] == 28
+    # the change at baseline is 0 by definition: no interval (not a zero-width one), said so
+    assert bl_row["mean_change"] == 0
+    assert math.isnan(bl_row["change_ci_low"]) and math.isnan(bl_row["change_ci_high"])
+    assert "t.test" in df.attrs["method"]
+    shown = trajectories_display(df)
+    first = shown.iloc[0]
+    assert first.iloc[0] == "Baseline" and first.iloc[-1] == "–", first.tolist()
 
 
 def test_trajectories_nri_is_observed_cases(study):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
@@ -333,6 +335,25 @@ def test_mean_ci_hand_computed_and_nans():
     assert mean == pytest.approx(2.0)
     assert low == pytest.approx(2.0 - 2.484138, abs=1e-6)
     assert high == pytest.approx(2.0 + 2.484138, abs=1e-6)
+
+
+def test_mean_ci_matches_r_t_test_and_gives_no_interval_for_values_that_do_not_vary():
+    """tests/reference/mean_ci.R (t.test(x)$conf.int), its output beside it: to 1e-6, and NaN
+    where R has none (constant data, e.g. the change from baseline at baseline)."""
+    folder = Path(__file__).resolve().parent / "reference"
+    data = pd.read_csv(folder / "mean_ci_input.csv")
+    ref = pd.read_csv(folder / "mean_ci_r.csv").set_index("dataset")
+    assert set(ref.index) == set(data["dataset"])
+    for name, rows in data.groupby("dataset"):
+        mean, low, high = mean_ci(rows["value"])
+        expected = ref.loc[name]
+        assert mean == pytest.approx(expected["mean"], abs=1e-6), name
+        if pd.isna(expected["ci_low"]):
+            assert math.isnan(low) and math.isnan(high), (name, low, high)
+        else:
+            assert low == pytest.approx(expected["ci_low"], abs=1e-6), name
+            assert high == pytest.approx(expected["ci_high"], abs=1e-6), name
+            assert high > low
 
 
 def test_mean_ci_small_samples():
