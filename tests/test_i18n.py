@@ -356,7 +356,7 @@ ALLOWED_NAMES = [
     r"Garwood", r"Greenwood", r"Holm", r"Wald", r"Efron", r"Brookmeyer", r"Crowley", r"Poisson", r"Wilson",
     r"Aalen", r"Johansen", r"Gray",
     # issue 14 methods: software and functions by name, the BIC, people's names
-    r"BIC", r"scikit-learn", r"GaussianMixture", r"NormalIndPower", r"fisher\.test",
+    r"BIC", r"scikit-learn", r"GaussianMixture", r"NormalIndPower", r"fisher\.test", r"t\.test",
     r"Cohen", r"Woolf", r"Schoenfeld",
     r"Yang", r"He", r"Yao",
     r"[\w\-]+\.duckdb",  # the study file's name
