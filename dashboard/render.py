@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics.i18n import t
 from analytics.views import (VIEWS, Columns, ControlSlot, Expander, Item, Metrics, Note,
-                             ViewContext)
+                             ViewContext, items)
 from analytics.views.state import GLOBAL_CONTROLS
 
 from . import deck_button, links, report, share, study_source, subject_links, url_state
@@ -74,11 +74,10 @@ def _slot(block) -> str | None:
     browser side usually keeps it, not always (tests/test_slots.py says how often)."""
     if isinstance(block, Item):
         return f"slot_{block.kind}_{block.key}"
-    inner = (block.blocks if isinstance(block, Expander)
-             else [b for column in block.columns for b in column] if isinstance(block, Columns)
-             else [])
-    first = next((key for key in map(_slot, inner) if key), None)
-    return None if first is None else f"{first}_in_{type(block).__name__.lower()}"
+    if not isinstance(block, (Expander, Columns)):
+        return None
+    inner = items([block])  # the figures and tables in it, in page order
+    return f"{_slot(inner[0])}_in_{type(block).__name__.lower()}" if inner else None
 
 
 def draw(block_list: list, ctx: ViewContext) -> None:
