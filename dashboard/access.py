@@ -90,10 +90,15 @@ def providers(settings: Mapping) -> list[str | None]:
     return ([None] if any(key in auth for key in PROVIDER_KEYS) else []) + named
 
 
+def provider_section(settings: Mapping, name: str | None) -> Mapping:
+    """Provider ``name``'s settings: ``[auth.<name>]``, or ``[auth]`` itself for ``None``."""
+    auth = settings.get("auth") or {}
+    return auth if name is None else auth[name]
+
+
 def metadata_url(settings: Mapping, name: str | None) -> str:
     """The ``server_metadata_url`` of provider ``name`` (``None``: the one in ``[auth]``)."""
-    auth = settings.get("auth") or {}
-    return str((auth if name is None else auth[name]).get("server_metadata_url") or "")
+    return str(provider_section(settings, name).get("server_metadata_url") or "")
 
 
 PROVIDER_TIMEOUT_S = 3    # how long the login screen waits for the provider's answer
@@ -144,7 +149,7 @@ def auth_problems(settings: Mapping) -> list[str]:
     if not found:
         problems.append("auth." + ", auth.".join(PROVIDER_KEYS))
     for name in found:
-        section = auth if name is None else auth[name]
+        section = provider_section(settings, name)
         prefix = "auth." if name is None else f"auth.{name}."
         problems += [prefix + key for key in PROVIDER_KEYS if not section.get(key)]
     return problems
