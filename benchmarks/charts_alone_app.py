@@ -1,8 +1,8 @@
 """A page's plotly charts and nothing else (benchmarks/bench_charts_alone.py): the figures the
 dashboard draws for one page, read from ``BENCH_CHARTS_DIR``, drawn with ``st.plotly_chart`` as
-the dashboard draws them (its config, Streamlit's theme, a selection where the page has one). The
-sidebar radio changes every figure's title a little, so each click gives every chart a new figure,
-as a filter change on the page does. With no figures it is the floor: the same app, no chart."""
+the dashboard draws them (its config, the figure's own theme, a selection where the page has
+one). The sidebar radio changes every figure's title a little, so each click gives every chart a
+new figure, as a filter change on the page does. With no figures it is the floor: the same app, no chart."""
 import json
 import os
 from pathlib import Path

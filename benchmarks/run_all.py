@@ -504,10 +504,11 @@ def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None
             context, page = new_page(browser)
             open_drawn(page, view_url(server, keys[0]))
             drawn: dict[str, list[float]] = {}
-            # per page: each filter's clicks, and the first click to each filter's other value
-            # (its results new to the page, unless another page computed them)
+            # per page: each filter's clicks; the first click to each filter's other value (its
+            # results new to the page, unless another page computed them) apart from the others
             by_filter: dict[str, dict[str, list[float]]] = {}
             first_clicks: dict[str, list[float]] = {}
+            later_clicks: dict[str, list[float]] = {}
             for key in keys:
                 if key != keys[0]:
                     link = nav_link(page, key)
@@ -519,9 +520,10 @@ def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None
                         # the page is in English but after a switch to Chinese
                         lang_after = other if control.key == "lang" else "en"
                         mine.append(choose(page, control, other, "en", study))
-                        if rep == 0:
-                            first_clicks.setdefault(key, []).append(mine[-1])
+                        (later_clicks if rep else first_clicks).setdefault(key, []).append(
+                            mine[-1])
                         mine.append(choose(page, control, default, lang_after, study))
+                        later_clicks.setdefault(key, []).append(mine[-1])
                     times += mine
                 print(f"  {key}: p50 {ms(median(times))} p95 {ms(percentile(times, .95))}",
                       flush=True)
@@ -546,10 +548,7 @@ def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None
     first = dict(switches["first visit"])
     again = dict(switches["seen before"])
     for key, times in drawn.items():
-        firsts = first_clicks.get(key, [])
-        others = list(times)
-        for value in firsts:
-            others.remove(value)
+        firsts, others = first_clicks.get(key, []), later_clicks.get(key, [])
         medians = {name: median(v) for name, v in by_filter.get(key, {}).items()}
         slow = max(medians, key=medians.get) if medians else "—"
         report.note(f"| {key} | {ms(median(times))} | {ms(percentile(times, .95))} | "
