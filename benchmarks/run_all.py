@@ -22,9 +22,11 @@ What is measured, exactly:
 * **drawn** (browser) — Playwright driving Debian's Chromium (``tests/browser_support.py``). A
   script injected into every page records the time of the user's click (``click`` event, capture
   phase) and of every change on the screen: every DOM change (MutationObserver on the whole
-  document, except Streamlit's running indicator and toolbar, and the data grid's invisible
+  document, except Streamlit's running indicator and toolbar, the data grid's invisible
   accessibility copy of its cells, which it rewrites ~190 ms after its canvas shows the new
-  values) and every drawing call on a canvas (the data grid draws its cells on one). A view is *drawn* when Streamlit has run the script since the
+  values, and the select box's invisible screen-reader message, which React Aria removes 7 s
+  after the list opened) and every drawing call on a canvas (the data grid draws its cells on
+  one). A view is *drawn* when Streamlit has run the script since the
   click and is idle again (``data-test-script-state="notRunning"``, connected, no stale element,
   no running indicator, no loading skeleton), every ``stPlotlyChart`` holds plotly's
   ``.main-svg``, and the page has not changed for ``QUIET_MS``; the time is the last DOM change
@@ -304,12 +306,14 @@ _RECORDER_JS = """(() => {
   const B = window.__bench = {t0: 0, armed: false, sawRun: true, last: 0};
   // the running indicator and toolbar are Streamlit's own; the data grid's ".dvn-underlay" is
   // its invisible accessibility copy of the cells, rewritten by a debounce ~190 ms after the
-  // grid's canvas shows the new values (the canvas is timed below)
+  // grid's canvas shows the new values (the canvas is timed below); "[data-live-announcer]" is
+  // the select box's invisible screen-reader message ("3 options available."), which React Aria
+  // removes 7 s after the list opened, so at a random moment of a later click
   const ignored = node => {
     const el = node && (node.nodeType === 1 ? node : node.parentElement);
     return !!(el && el.closest && el.closest(
       '[data-testid="stStatusWidget"], [data-testid="stToolbar"], [data-testid="stDecoration"],'
-      + ' .dvn-underlay'));
+      + ' .dvn-underlay, [data-live-announcer]'));
   };
   // what a canvas draws (the data grid's cells) is a change on the screen that no DOM record
   // shows: every drawing call counts as one
