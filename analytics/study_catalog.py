@@ -209,10 +209,14 @@ def store_upload(files: list[tuple[str, bytes]]) -> tuple[str, Path, dict[str, s
     upload_id = secrets.token_hex(6)
     folder = uploads_dir() / upload_id
     folder.mkdir(parents=True, exist_ok=False)
-    os.chmod(folder, 0o700)  # patient data: readable by the server's user only
-    for name, data in stored.items():
-        (folder / name).write_bytes(data)
-        hashes[name] = sha256_bytes(data)
+    try:
+        os.chmod(folder, 0o700)  # patient data: readable by the server's user only
+        for name, data in stored.items():
+            (folder / name).write_bytes(data)
+            hashes[name] = sha256_bytes(data)
+    except OSError:  # a disk full half way: no partial copy of the export is left behind
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return upload_id, folder, hashes
 
 

@@ -7,6 +7,7 @@ who may manage studies (:func:`dashboard.access.can_manage_studies`) sees the pa
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -21,10 +22,13 @@ from analytics.mapping import problems_table
 from analytics.problem_text import problem_text
 from analytics.study_catalog import (DEFAULT_SLUG, DEFAULT_UPLOAD_HOURS, UPLOAD_HOURS_ENV,
                                      UploadError, data_dir, list_studies, remove_study, slugify,
-                                     store_upload, study_path, sweep_uploads, upload_hours)
+                                     store_upload, study_path, sweep_uploads, upload_hours,
+                                     uploads_dir)
 
 from . import access, audit, study_source
 from .study_switcher import study_name, switch_to
+
+_LOG = logging.getLogger(__name__)
 
 UPLOAD = "load_upload"     # session: {"id", "folder", "hashes", "signature"} of the upload
 DRAFT = "load_draft"       # session: study_loading.DraftRows of the upload
@@ -74,10 +78,17 @@ def _upload_step(lang: str) -> None:
     except ValueError:  # the launcher refuses to start with it; `streamlit run` does not
         st.error(t("load.upload_hours_bad", lang, variable=UPLOAD_HOURS_ENV,
                    value=os.environ.get(UPLOAD_HOURS_ENV, "")))
+    except OSError as exc:  # an old upload that cannot be removed does not stop a new one
+        _LOG.warning("old uploads could not be removed: %s", exc)
+        st.warning(t("load.sweep_failed", lang, folder=exc.filename or uploads_dir(),
+                     reason=exc.strerror or exc))
     try:
         receive_upload([(f.name, f.getvalue()) for f in uploaded], signature)
     except UploadError as exc:
         st.error(t(f"upload.error.{exc.code}", lang, name=exc.name))
+    except OSError as exc:  # the data folder not writable, the disk full
+        _LOG.warning("an upload could not be stored: %s", exc)
+        st.error(t("load.upload_not_stored", lang, reason=exc.strerror or exc))
 
 
 def _problem_table(problems: list, lang: str) -> pd.DataFrame:

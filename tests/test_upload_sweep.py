@@ -137,3 +137,46 @@ def test_a_bad_value_under_streamlit_run_is_said_on_the_page_and_the_upload_stor
     said = t("load.upload_hours_bad", lang, variable=UPLOAD_HOURS_ENV, value="a day")
     assert said in [error.value for error in at.error]
     assert (uploads_dir() / at.session_state["load_upload"]["id"]).is_dir()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_old_upload_that_cannot_be_removed_is_said_and_the_new_upload_stored(
+        export, data_dir, monkeypatch, lang):
+    """A sweep that meets an OSError (a folder the server may not delete) does not stop the
+    reader's upload: the page says what could not be removed and why, and stores the upload."""
+    old = _upload_folder("0123456789ab", 2 * DEFAULT_UPLOAD_HOURS, time.time())
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr("analytics.study_catalog.shutil.rmtree", refused)
+    at = upload(run_page(PAGE, lang=lang), "export.zip", export["zip"])
+    assert not at.exception, at.exception
+    said = t("load.sweep_failed", lang, folder=str(old), reason="Permission denied")
+    assert said in [warning.value for warning in at.warning], texts(at)
+    stored = at.session_state["load_upload"]["id"]
+    assert (uploads_dir() / stored).is_dir() and old.is_dir()
+    assert [line["action"] for line in audit_lines(data_dir)] == ["upload"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_upload_the_disk_cannot_hold_is_said_and_leaves_nothing_behind(
+        export, data_dir, monkeypatch, lang):
+    """A write that fails half way (disk full) is a message in the reader's language, not a
+    traceback; no partial copy of the export stays on the server and nothing is audited."""
+    written = []
+    real_write = Path.write_bytes
+
+    def full_disk(self, data):
+        if written:
+            raise OSError(28, "No space left on device", str(self))
+        written.append(self)
+        return real_write(self, data)
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    at = upload(run_page(PAGE, lang=lang), "export.zip", export["zip"])
+    assert not at.exception, at.exception
+    said = t("load.upload_not_stored", lang, reason="No space left on device")
+    assert said in [error.value for error in at.error], texts(at)
+    assert written and not written[0].exists()
+    assert list(uploads_dir().iterdir()) == []
+    assert "load_upload" not in at.session_state
+    assert not (data_dir / "audit.log").exists()  # no "upload" line for what was not kept
