@@ -68,3 +68,54 @@ def test_charts_alone_writes_the_pages_figures_as_the_page_draws_them(tmp_path):
     for chart in charts:
         spec = json.loads((tmp_path / chart["file"]).read_text(encoding="utf-8"))
         assert spec["data"] and spec["layout"]["title"]["text"]
+
+
+def test_the_recorder_counts_a_change_on_the_screen_but_not_a_screen_reader_message():
+    """The select box's invisible "3 options available." (React Aria's live announcer, removed
+    7 s after its list opened, so at a random moment of a later click) is not a change on the
+    screen; a change to the page is."""
+    reason = unavailable_reason()
+    if reason:
+        skip_or_fail(reason)
+    browser = launch_chromium()
+    try:
+        context, page = run_all.new_page(browser)
+        page.goto("about:blank")
+        page.evaluate(run_all._RECORDER_JS)
+        page.set_content('<div data-live-announcer="true"><div role="log">3 options available.'
+                         '</div></div><div id="shown">old</div><button id="b">b</button>')
+        page.evaluate("() => { window.__bench.armed = true; }")
+        page.click("#b")
+        clicked = page.evaluate("() => window.__bench.last")
+        page.evaluate("() => document.querySelector('[role=log]').textContent = ''")
+        page.wait_for_timeout(50)
+        after_message = page.evaluate("() => window.__bench.last")
+        page.evaluate("() => document.querySelector('#shown').textContent = 'new'")
+        page.wait_for_timeout(50)
+        after_change = page.evaluate("() => window.__bench.last")
+        context.close()
+    finally:
+        browser.close()
+    assert after_message == clicked < after_change
+
+
+def test_inplace_experiment_writes_each_figure_for_both_subgroups(tmp_path):
+    """benchmarks/bench_inplace_charts.py: every figure of the page for all subjects and for
+    women (different data, so a click changes every chart), with the app and plotly.js beside."""
+    import json
+
+    import bench_inplace_charts
+
+    from analytics import open_study
+
+    with open_study() as study:
+        assert bench_inplace_charts.write_charts(study, "disease_activity", tmp_path) == 4
+    charts = json.loads((tmp_path / "charts.json").read_text(encoding="utf-8"))
+    assert [c["key"] for c in charts] == ["fig_da_sankey_MSC", "fig_da_sankey_MSC_IFNG",
+                                          "fig_da_matrix", "fig_da_bars"]
+    for chart in charts:
+        everyone, women = (json.loads((tmp_path / name).read_text(encoding="utf-8"))
+                           for name in chart["files"])
+        assert everyone["data"] and everyone["data"] != women["data"]
+    assert (tmp_path / "inplace_charts_app.py").is_file()
+    assert (tmp_path / "static" / "plotly.min.js").stat().st_size > 1_000_000
