@@ -111,11 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         browser.close()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\nclick to drawn, p50 / p90 ms over {args.clicks} clicks; load average {load}\n"
-          "| page | charts | page | its charts alone | floor (no chart) |\n|---|---|---|---|---|")
-    print("\n".join(rows))
+    print_table(["page", "charts", "page", "its charts alone", "floor (no chart)"], rows,
+                args.clicks)
     return 0
+
+
+def print_table(columns: list[str], rows: list[str], clicks: int) -> None:
+    """The rows under their columns, after the clicks and the load they were measured at."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nclick to drawn, p50 / p90 ms over {clicks} clicks; load average {load}\n"
+          f"| {' | '.join(columns)} |\n|{'---|' * len(columns)}")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

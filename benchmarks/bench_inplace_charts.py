@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import run_all  # noqa: E402
+from bench_charts_alone import print_table, summary  # noqa: E402
 
 APP = ROOT / "benchmarks" / "inplace_charts_app.py"
 SUBGROUPS = ({}, {"sex": "F"})
@@ -79,11 +79,6 @@ def clicks(browser, folder: Path, mode: str, n: int) -> list[float]:
             os.environ.pop(name, None)
 
 
-def summary(times: list[float]) -> str:
-    ms = sorted(t * 1000 for t in times)
-    return f"{statistics.median(ms):.0f} / {ms[max(0, round(0.9 * len(ms)) - 1)]:.0f}"
-
-
 def main(argv: list[str] | None = None) -> int:
     from analytics import open_study
     from browser_support import launch_chromium
@@ -109,10 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(rows[-1], flush=True)
     finally:
         browser.close()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\nclick to drawn, p50 / p90 ms over {args.clicks} clicks; load average {load}\n"
-          "| page | charts | st.plotly_chart (drawn anew) | updated in place |\n|---|---|---|---|")
-    print("\n".join(rows))
+    print_table(["page", "charts", "st.plotly_chart (drawn anew)", "updated in place"], rows,
+                args.clicks)
     return 0
 
 
