@@ -497,6 +497,13 @@ def app_server(name="bench"):
     return StreamlitServer(name=name)
 
 
+def switch_order(keys: list[str]) -> list[str]:
+    """The pages to switch to in a round, each once. The filter clicks, and each round, end on
+    the last page, so a round starts with the first: never a switch to the page already shown
+    (which would time a page that does not change)."""
+    return list(keys)
+
+
 def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None:
     """Click on every global filter on every page, then switch pages, on one server."""
     from analytics import open_study
@@ -533,7 +540,7 @@ def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None
                       flush=True)
             switches = {"first visit": [], "seen before": []}
             for round_name in switches if len(keys) > 1 else ():
-                for key in keys[1:] + keys[:1]:
+                for key in switch_order(keys):
                     link = nav_link(page, key)
                     switches[round_name].append((key, drawn_after(page, link.click)))
             context.close()

@@ -119,3 +119,17 @@ def test_inplace_experiment_writes_each_figure_for_both_subgroups(tmp_path):
         assert everyone["data"] and everyone["data"] != women["data"]
     assert (tmp_path / "inplace_charts_app.py").is_file()
     assert (tmp_path / "static" / "plotly.min.js").stat().st_size > 1_000_000
+
+
+@pytest.mark.parametrize("keys", [["overview", "survival"],
+                                  ["overview", "survival", "clusters", "reconciliation"]])
+def test_page_switches_never_go_to_the_page_already_shown(keys):
+    """The filter clicks end on the last page; each round of switches goes to every page once,
+    each from another page."""
+    order = run_all.switch_order(keys)
+    assert sorted(order) == sorted(keys)
+    shown = keys[-1]
+    for round_ in range(2):
+        for key in order:
+            assert key != shown, (round_, key)
+            shown = key
