@@ -34,3 +34,17 @@ def test_lines_fit_keep_every_character_and_break_only_when_needed(width):
             first_word = following.split(" ")[0]
             assert (_width(line) + 1 + _width(first_word) > width
                     or _width(line) + _width(following[0]) > width), (line, following, width)
+
+
+@pytest.mark.parametrize("text, width, wrapped", [
+    ("持续缓解/低疾病活动度", 18, "持续缓解/<br>低疾病活动度"),
+    ("持续中/高疾病活动度", 18, "持续中/<br>高疾病活动度"),
+    ("Remission/low-disease-activity", 18, "Remission/<br>low-disease-activi<br>ty"),
+    ("持续缓解/低疾病活动度", 30, "持续缓解/低疾病活动度"),     # fits: not cut
+    ("a/持续缓解低疾病活动度", 18, "a/持续缓解低疾病活<br>动度"),  # "a/" too short a half
+])
+def test_a_word_too_wide_is_cut_after_a_slash_when_its_first_half_is_not_tiny(text, width,
+                                                                               wrapped):
+    """Chart labels such as a cluster's "持续缓解/低疾病活动度" (no space to break at) are cut at
+    the slash rather than inside a word, when the part before it fills a third of the line."""
+    assert wrap_lines(text, width) == wrapped

@@ -292,6 +292,11 @@ def wrap_lines(text: str, width: int) -> str:
             while cut_width + _char_width(line[cut]) <= width:
                 cut_width += _char_width(line[cut])
                 cut += 1
+            # a word cut at a slash keeps its halves whole ("持续缓解/" + "低疾病活动度", not
+            # "持续缓解/低疾病活" + "动度") when the first half fills a third of the line
+            slash = line.rfind("/", 0, cut)
+            if slash >= 0 and 3 * _width(line[:slash + 1]) >= width:
+                cut, cut_width = slash + 1, _width(line[:slash + 1])
             lines.append(line[:cut])
             line, line_width = line[cut:], line_width - cut_width
     if line:
