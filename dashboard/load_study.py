@@ -236,7 +236,16 @@ def _studies_step(lang: str) -> None:
                            key=f"load_remove_sure_{slug}")
         if st.button(t("load.remove.button", lang), key="load_remove", disabled=not sure):
             entry = built[slug]
-            study_source.forget(remove_study(slug))
+            try:
+                study_source.forget(remove_study(slug))
+            except FileNotFoundError:  # another session removed it first (and audited it)
+                study_source.forget(study_path(slug))
+                st.rerun()
+            except OSError as exc:  # the data folder refuses: the study stays, said so
+                _LOG.warning("a study could not be removed: %s", exc)
+                st.error(t("load.remove_failed", lang, name=entry.name,
+                           reason=exc.strerror or exc))
+                return
             audit.record("remove", study=slug, hashes={"content_hash": entry.content_hash},
                          detail=entry.name)
             st.session_state[REMOVED] = entry.name

@@ -20,6 +20,7 @@ import pytest
 
 from analytics import study_loading
 from analytics.build import build_study
+from analytics.i18n import t
 from analytics.importer import ContractError
 from analytics.study_catalog import (DATA_DIR_ENV, DEFAULT_SLUG, UploadError, list_studies,
                                      slugify, store_upload, study_path)
@@ -65,6 +66,12 @@ def data_dir(tmp_path, monkeypatch, dashboard_study):
 def audit_lines(folder: Path) -> list[dict]:
     path = folder / "audit.log"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def audited_actions(folder: Path) -> list[str]:
+    """The actions in the audit log, in order ([] before its first line)."""
+    return ([line["action"] for line in audit_lines(folder)]
+            if (folder / "audit.log").exists() else [])
 
 
 def texts(at) -> str:
@@ -183,6 +190,48 @@ def test_remove_needs_confirmation_and_never_the_default(export, data_dir):
     with pytest.raises(ValueError):
         from analytics.study_catalog import remove_study
         remove_study(DEFAULT_SLUG)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_study_the_folder_will_not_let_go_is_said_and_kept(export, data_dir, monkeypatch,
+                                                             lang):
+    """A removal the data folder refuses (permissions) is a message in the reader's language,
+    not a traceback; the study stays listed and nothing is audited as removed."""
+    build_study(export["tmp"] / "clean", study_path("other-trial"), info={"name": "Other trial"})
+    at = run_page(PAGE, lang=lang)
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+    at.checkbox(key="load_remove_sure_other-trial").check().run()
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "unlink", refused)
+        at.button(key="load_remove").click().run()
+    assert not at.exception, at.exception
+    said = t("load.remove_failed", lang, name="Other trial", reason="Permission denied")
+    assert said in [error.value for error in at.error], texts(at)
+    assert study_path("other-trial").exists()
+    assert "other-trial" in [e.slug for e in list_studies()]
+    assert "remove" not in audited_actions(data_dir)
+
+
+def test_a_study_another_session_removed_first_is_gone_without_an_error(export, data_dir,
+                                                                        monkeypatch):
+    """Two people removing the same study: the second finds it gone, and sees the list without
+    it (the first session's removal is the one audited)."""
+    from analytics.study_catalog import remove_study
+    build_study(export["tmp"] / "clean", study_path("other-trial"), info={"name": "Other trial"})
+    at = run_page(PAGE)
+    at.checkbox(key="load_remove_sure_other-trial").check().run()
+
+    def removed_first(slug):
+        study_path(slug).unlink()  # the other session, between this page's list and its click
+        return remove_study(slug)
+    monkeypatch.setattr("dashboard.load_study.remove_study", removed_first)
+    at.button(key="load_remove").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert [e.slug for e in list_studies()] == [DEFAULT_SLUG]
+    assert "remove" not in audited_actions(data_dir)
 
 
 def test_page_in_chinese_shows_no_english(export, data_dir):
