@@ -166,7 +166,9 @@ def _counts(study, selection, windows: list[tuple[float, float]], *, categories=
                         ELSE string_agg(DISTINCT soc, '; ' ORDER BY soc) END AS soc
             FROM ev_key GROUP BY key),""")
     sql.append("""
-    ex AS (SELECT w, arm, sum(py) AS person_years, count(*) FILTER (WHERE at_risk) AS n
+    -- person-years added in one order: a parallel sum of doubles varies in its last bits
+    ex AS (SELECT w, arm, sum(py ORDER BY subject_id) AS person_years,
+                  count(*) FILTER (WHERE at_risk) AS n
            FROM expo GROUP BY w, arm),
     agg AS (SELECT w, arm, key, count(*) AS events, count(DISTINCT subject_id) AS subjects
             FROM ev_key GROUP BY w, arm, key)
