@@ -48,3 +48,18 @@ def test_a_word_too_wide_is_cut_after_a_slash_when_its_first_half_is_not_tiny(te
     """Chart labels such as a cluster's "持续缓解/低疾病活动度" (no space to break at) are cut at
     the slash rather than inside a word, when the part before it fills a third of the line."""
     assert wrap_lines(text, width) == wrapped
+
+
+@pytest.mark.parametrize("text, width, wrapped", [
+    ("甲乙 丙丁戊己庚辛", 8, "甲乙 丙<br>丁戊己庚<br>辛"),       # the line filled, as Chinese is set
+    ("甲乙 丙，丁戊", 8, "甲乙<br>丙，丁戊"),                  # no line begins with "，"
+    ("访视的 DAS28-ESR;有观测", 17, "访视的 DAS28-ESR;<br>有观测"),  # a break beside CJK only
+    ("访视的 DAS28-ESR;有观测", 16, "访视的<br>DAS28-ESR;有观测"),   # never inside "DAS28-ESR"
+    ("Population: completers and more words", 12,
+     "Population:<br>completers<br>and more<br>words"),      # text without CJK as before
+])
+def test_chinese_text_fills_its_line_and_breaks_only_where_chinese_may(text, width, wrapped):
+    """A zh caption's line is not left short before a long word of Chinese (or Chinese with a
+    Latin name in it): the word's first characters fill the line, broken beside a CJK
+    character and never before closing punctuation."""
+    assert wrap_lines(text, width) == wrapped

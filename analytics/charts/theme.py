@@ -272,10 +272,30 @@ def _width(text: str) -> int:
     return sum(map(_char_width, text))
 
 
+# Chinese punctuation that may not begin a line
+_CLOSING = set("，。、；：？！）」』】》〉％")
+
+
+def _cjk_fill(word: str, room: int) -> int:
+    """How many leading characters of ``word`` fit in ``room`` and end where Chinese text may
+    break: beside a CJK character, and not before closing punctuation (0: none)."""
+    best, used = 0, 0
+    for i, ch in enumerate(word[:-1]):
+        used += _char_width(ch)
+        if used > room:
+            break
+        following = word[i + 1]
+        if (_char_width(ch) == 2 or _char_width(following) == 2) and following not in _CLOSING:
+            best = i + 1
+    return best
+
+
 def wrap_lines(text: str, width: int) -> str:
     # Plotly annotations do not wrap: break at spaces, and inside runs of CJK text (which has
-    # none), so no line is wider than ``width``. Widths are added up as the line grows (a
-    # caption has hundreds of words; measuring each candidate line anew was quadratic).
+    # none), so no line is wider than ``width``. A CJK word that does not fit fills the line
+    # first, as Chinese text does (a line left short before a long mixed word read as a gap).
+    # Widths are added up as the line grows (a caption has hundreds of words; measuring each
+    # candidate line anew was quadratic).
     lines, line, line_width = [], "", 0
     for word in text.split():
         word_width = _width(word)
@@ -285,6 +305,11 @@ def wrap_lines(text: str, width: int) -> str:
             line_width = candidate_width
             continue
         if line:
+            keep = _cjk_fill(word, width - line_width - 1)
+            if keep:
+                line = f"{line} {word[:keep]}"
+                word = word[keep:]
+                word_width = _width(word)
             lines.append(line)
         line, line_width = word, word_width
         while line_width > width:
