@@ -34,22 +34,31 @@ APP = ROOT / "benchmarks" / "charts_alone_app.py"
 DIR_ENV = "BENCH_CHARTS_DIR"
 
 
-def write_charts(study, view_key: str, folder: Path) -> int:
-    """The page's figures (default state, English) as JSON files and their list; how many."""
-    import plotly.io as pio
-
-    from analytics.charts.theme import plain_dict
+def page_figures(study, view_key: str, filters: dict | None = None) -> list:
+    """The page's figure items, default state (English) under the subgroup ``filters``."""
     from analytics.views import registry
     from dashboard.study_source import CachedStudy
 
-    state = registry.default_state(view_key, study)
-    figures = [i for i in registry.items(registry.blocks(CachedStudy(study), state))
-               if i.kind == "figure"]
+    state = registry.default_state(view_key, study, filters=filters)
+    return [i for i in registry.items(registry.blocks(CachedStudy(study), state))
+            if i.kind == "figure"]
+
+
+def write_figure(item, path: Path) -> None:
+    """The item's figure as the JSON st.plotly_chart is given (the dashboard's plain dict)."""
+    import plotly.io as pio
+
+    from analytics.charts.theme import plain_dict
+
+    path.write_text(pio.to_json(plain_dict(item.figure), validate=False), encoding="utf-8")
+
+
+def write_charts(study, view_key: str, folder: Path) -> int:
+    """The page's figures (default state, English) as JSON files and their list; how many."""
     charts = []
-    for n, item in enumerate(figures):
+    for n, item in enumerate(page_figures(study, view_key)):
         name = f"{n:02d}.json"
-        (folder / name).write_text(pio.to_json(plain_dict(item.figure), validate=False),
-                                   encoding="utf-8")
+        write_figure(item, folder / name)
         charts.append({"file": name, "key": f"fig_{item.key}", "selection": list(item.selection)})
     (folder / "charts.json").write_text(json.dumps(charts), encoding="utf-8")
     return len(charts)

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import run_all  # noqa: E402
-from bench_charts_alone import print_table, summary  # noqa: E402
+from bench_charts_alone import page_figures, print_table, summary, write_figure  # noqa: E402
 
 APP = ROOT / "benchmarks" / "inplace_charts_app.py"
 SUBGROUPS = ({}, {"sex": "F"})
@@ -37,22 +37,14 @@ def write_charts(study, view_key: str, folder: Path) -> int:
     """The page's figures for each subgroup as JSON files, the app beside them with plotly.js
     in its static folder; how many figures."""
     import plotly
-    import plotly.io as pio
-
-    from analytics.charts.theme import plain_dict
-    from analytics.views import registry
-    from dashboard.study_source import CachedStudy
 
     charts: dict[str, dict] = {}
     for n, filters in enumerate(SUBGROUPS):
-        state = registry.default_state(view_key, study, filters=filters)
-        for item in registry.items(registry.blocks(CachedStudy(study), state)):
-            if item.kind == "figure":
-                name = f"{item.key}-{n}.json"
-                (folder / name).write_text(pio.to_json(plain_dict(item.figure), validate=False),
-                                           encoding="utf-8")
-                charts.setdefault(item.key, {"key": f"fig_{item.key}", "files": []})
-                charts[item.key]["files"].append(name)
+        for item in page_figures(study, view_key, filters):
+            name = f"{item.key}-{n}.json"
+            write_figure(item, folder / name)
+            charts.setdefault(item.key, {"key": f"fig_{item.key}", "files": []})
+            charts[item.key]["files"].append(name)
     both = [c for c in charts.values() if len(c["files"]) == len(SUBGROUPS)]
     (folder / "charts.json").write_text(json.dumps(both), encoding="utf-8")
     shutil.copy(APP, folder / APP.name)

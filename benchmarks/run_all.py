@@ -514,28 +514,20 @@ def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None
             changes = global_filter_changes(study)
             context, page = new_page(browser)
             open_drawn(page, view_url(server, keys[0]))
-            drawn: dict[str, list[float]] = {}
-            # per page: each filter's clicks; the first click to each filter's other value (its
-            # results new to the page, unless another page computed them) apart from the others
+            # per page and filter, its clicks in order: to the other value, back, again...
             by_filter: dict[str, dict[str, list[float]]] = {}
-            first_clicks: dict[str, list[float]] = {}
-            later_clicks: dict[str, list[float]] = {}
             for key in keys:
                 if key != keys[0]:
                     link = nav_link(page, key)
                     drawn_after(page, link.click)
-                times = drawn.setdefault(key, [])
                 for control, default, other in changes:
                     mine = by_filter.setdefault(key, {}).setdefault(control.key, [])
-                    for rep in range(reps):
+                    for _ in range(reps):
                         # the page is in English but after a switch to Chinese
                         lang_after = other if control.key == "lang" else "en"
                         mine.append(choose(page, control, other, "en", study))
-                        (later_clicks if rep else first_clicks).setdefault(key, []).append(
-                            mine[-1])
                         mine.append(choose(page, control, default, lang_after, study))
-                        later_clicks.setdefault(key, []).append(mine[-1])
-                    times += mine
+                times = [t for clicks in by_filter[key].values() for t in clicks]
                 print(f"  {key}: p50 {ms(median(times))} p95 {ms(percentile(times, .95))}",
                       flush=True)
             switches = {"first visit": [], "seen before": []}
@@ -558,9 +550,15 @@ def section_browser(report: Report, browser, reps: int, keys: list[str]) -> None
     report.note("|---|---|---|---|---|---|---|")
     first = dict(switches["first visit"])
     again = dict(switches["seen before"])
-    for key, times in drawn.items():
-        firsts, others = first_clicks.get(key, []), later_clicks.get(key, [])
-        medians = {name: median(v) for name, v in by_filter.get(key, {}).items()}
+    drawn = {key: [t for clicks in filters.values() for t in clicks]
+             for key, filters in by_filter.items()}
+    for key, filters in by_filter.items():
+        times = drawn[key]
+        # a filter's first click (to its other value: results new to the page, unless another
+        # page computed them) apart from its later ones
+        firsts = [clicks[0] for clicks in filters.values()]
+        others = [t for clicks in filters.values() for t in clicks[1:]]
+        medians = {name: median(clicks) for name, clicks in filters.items()}
         slow = max(medians, key=medians.get) if medians else "—"
         report.note(f"| {key} | {ms(median(times))} | {ms(percentile(times, .95))} | "
                     f"{ms(max(times))} | {ms(percentile(firsts, .95))} / "
