@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics.i18n import t
 from analytics.views import (VIEWS, Columns, ControlSlot, Expander, Item, Metrics, Note,
-                             ViewContext, items)
+                             Tabs, ViewContext, items)
 from analytics.views.state import GLOBAL_CONTROLS
 
 from . import deck_button, links, report, share, study_source, subject_links, url_state
@@ -74,6 +74,8 @@ def _slot(block) -> str | None:
     browser side usually keeps it, not always (tests/test_slots.py says how often)."""
     if isinstance(block, Item):
         return f"slot_{block.kind}_{block.key}"
+    if isinstance(block, Tabs):
+        return f"slot_tabs_{block.control}"
     if not isinstance(block, (Expander, Columns)):
         return None
     inner = items([block])  # the figures and tables in it, in page order
@@ -116,8 +118,35 @@ def _draw_block(block, ctx: ViewContext) -> None:
     elif isinstance(block, Expander):
         with st.expander(block.label):
             draw(block.blocks, ctx)
+    elif isinstance(block, Tabs):
+        _tabs(block, ctx)
     else:
         raise TypeError(f"unknown block {block!r}")
+
+
+def _tabs(block: Tabs, ctx: ViewContext) -> None:
+    """The sections' tab bar, and under it the open section, built and drawn alone (a click on
+    a tab re-runs the page). The open section is the view's control, kept under its widget key
+    like any control's value (so in the URL); the tabs widget, whose value is the shown label,
+    is seeded from it on every run, under a key per language (its labels change).
+
+    The section is drawn in a keyed container beside the tab bar, not in the tab: the tab
+    container's identity includes its labels, so on a language switch everything in a tab
+    would be built again from nothing in the browser (+70-120 ms per click, issue 13)."""
+    view = VIEWS[ctx.state.view]
+    control = view.control(block.control)
+    values = ctx.state.values
+    key = control.widget_name(view.key, values)
+    sections = list(control.allowed(ctx.study, values))
+    labels = [control.label_of(value, ctx.lang) for value in sections]
+    tabs_key = f"{key}_tabs_{ctx.lang}"
+    st.session_state[tabs_key] = labels[sections.index(values[block.control])]
+
+    def opened() -> None:
+        st.session_state[key] = sections[labels.index(st.session_state[tabs_key])]
+    st.tabs(labels, key=tabs_key, on_change=opened)
+    with st.container(key=f"section_{block.control}"):
+        draw(block.blocks(values[block.control]), ctx)
 
 
 def _note(note: Note) -> None:
@@ -148,4 +177,37 @@ def render(view_key: str) -> None:
         report.add_to_report(ctx)
         deck_button.deck_block(ctx)
     header(view, ctx)
-    draw(study_source.view_blocks(study, state), ctx)
+    page = study_source.view_blocks(study, state)
+    draw(page, ctx)
+    _keep_undrawn_choices(view, state, page)
+
+
+def controls_drawn(block_list: list, values: dict) -> set[str]:
+    """The view's controls whose widgets ``block_list`` draws in the state ``values`` (in a
+    tab, only the open section's)."""
+    found: set[str] = set()
+    for block in block_list:
+        if isinstance(block, ControlSlot):
+            found |= set(block.keys)
+        elif isinstance(block, Expander):
+            found |= controls_drawn(block.blocks, values)
+        elif isinstance(block, Columns):
+            for column in block.columns:
+                found |= controls_drawn(column, values)
+        elif isinstance(block, Tabs):
+            found |= controls_drawn(block.blocks(values[block.control]), values)
+    return found
+
+
+def _keep_undrawn_choices(view, state, page: list) -> None:
+    """A choice whose widget this run did not draw (it is in a closed tab) keeps its value.
+    Streamlit drops the state of a widget not drawn in a run, so the tab, opened again, would
+    show its default; a value set through session state after the run's widgets is kept, and
+    :func:`url_state.seed_view` sets it again in the next run (:data:`url_state.KEPT`), so
+    that the browser's widget shows it."""
+    drawn = controls_drawn(page, state.values)
+    kept = {control.widget_name(view.key, state.values): state.values[control.key]
+            for control in view.controls if control.widget != "tabs" and control.key not in drawn}
+    for key, value in kept.items():
+        st.session_state[key] = value
+    st.session_state[url_state.KEPT] = set(kept)

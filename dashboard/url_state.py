@@ -18,6 +18,9 @@ from . import links
 
 STATE = "filter_"
 LAST_VIEW = "_view_shown"  # the view of the previous run: a different one means arrival
+# widget keys of the view's choices kept by the page while their widgets were not drawn (a
+# closed tab; dashboard.render)
+KEPT = "_choices_kept"
 
 
 def _from_url(control, study, values: dict):
@@ -68,6 +71,10 @@ def seed_view(view: View, study, values: dict) -> ViewState:
         if value is None:
             value = (_from_url(control, study, values) if arrival
                      else control.default_value(study, values))
+            st.session_state[key] = value
+        elif key in st.session_state.get(KEPT, ()):
+            # kept by the page, not by a widget: set again in the run that may draw the widget,
+            # so that the browser's widget shows it (not the widget's first option)
             st.session_state[key] = value
         values[control.key] = control.normal(value)
     st.session_state[LAST_VIEW] = view.key

@@ -83,3 +83,31 @@ def reset_dashboard_study() -> None:
     """Make the dashboard reopen its study file (after MSC_RA_STUDY changed)."""
     from dashboard import ui
     ui.get_study.clear()
+
+
+def sections(page: str) -> tuple[str | None, tuple]:
+    """The session key holding the open section (tab) of ``page`` and its sections in tab
+    order; (None, (None,)) for a page without tabs."""
+    from analytics import views
+    key = page_key(page)
+    tabs = [c for c in views.VIEWS[key].controls if c.widget == "tabs"]
+    if not tabs:
+        return None, (None,)
+    return tabs[0].widget_name(key, {}), tuple(tabs[0].allowed(None, {}))
+
+
+def section_runs(at: AppTest, page: str):
+    """(section, ``at``) with each section of ``page`` open in turn, in tab order (the page
+    draws only the open tab's blocks); a page without tabs: (None, ``at``) as it is."""
+    key, values = sections(page)
+    for value in values:
+        if key is not None:
+            at.session_state[key] = value
+            at.run()
+        yield value, at
+
+
+def count_in_sections(at: AppTest, page: str, element: str) -> int:
+    """How many ``element`` (e.g. "plotly_chart", "dataframe") the page draws in all its
+    sections together."""
+    return sum(len(a.get(element)) for _, a in section_runs(at, page))

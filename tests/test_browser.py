@@ -444,3 +444,67 @@ def test_default_page_by_its_name_is_the_default_page(server, page, lang):
     link = sidebar(page).locator('[data-testid="stCode"]').first.inner_text().strip()
     assert urlsplit(link).path == "/", link
 
+
+
+# -- pages in tabs -----------------------------------------------------------------------------------
+def _tab_pages() -> list[tuple[str, object]]:
+    """(URL path, section control) of every page drawn in tabs."""
+    from analytics import views
+    return [(view.path, control) for view in views.VIEWS.values()
+            for control in view.controls if control.widget == "tabs"]
+
+
+def open_tab(page, label: str) -> None:
+    tab = page.locator('[data-testid="stMain"] [role="tab"]').filter(
+        has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    rerun(page, tab.click)
+    assert tab.get_attribute("aria-selected") == "true", label
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("path,control", _tab_pages(), ids=[p for p, _ in _tab_pages()])
+def test_each_tab_draws_its_section(server, page, lang, path, control):
+    """A click on a tab draws that section (its charts with data), names it in the address and
+    leaves the other sections' charts undrawn; every tab is screenshotted."""
+    open_page(page, url(server, path, lang=lang))
+    sections = list(control.allowed(None, {}))
+    labels = [control.label_of(value, lang) for value in sections]
+    shown = page.locator('[data-testid="stMain"] [role="tab"]').all_inner_texts()
+    assert [s.strip() for s in shown] == labels
+    keys_per_tab = []
+    for value, label in zip([*sections[1:], sections[0]], [*labels[1:], labels[0]]):
+        open_tab(page, label)
+        expected = None if value == control.default else value
+        page.wait_for_url(lambda u: parse_qs(urlsplit(u).query).get(control.url, [None])[-1]
+                          == expected, timeout=10_000)
+        reports = assert_clean(page, f"/{path} tab {value} ({lang})")
+        keys_per_tab.append(page.locator('[data-testid="stMain"] [class*="st-key-fig_"]')
+                            .evaluate_all("els => els.map(e => e.className)"))
+        shot = SCREENSHOTS / lang / f"tab_{path}_{value}.png"
+        full_page_screenshot(page, shot)
+        write_json(shot.with_suffix(".json"), {"url": page.url, "charts": reports})
+    # no chart is drawn in two tabs
+    assert all(not set(a) & set(b) for i, a in enumerate(keys_per_tab)
+               for b in keys_per_tab[i + 1:])
+
+
+def test_a_choice_in_a_closed_tab_is_kept(server, page):
+    """The transition matrix's start, chosen in its tab, is still chosen after a visit to
+    another tab (Streamlit forgets a widget it did not draw; the page keeps the choice)."""
+    lang = "en"
+    open_page(page, url(server, "disease-activity", lang=lang, sec="matrix"))
+    start = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=t("da.matrix.from", lang)))
+    combo = start.locator('[role="combobox"]')
+    combo.click()
+    option = page.locator('[role="option"]').filter(
+        has_text=re.compile(rf"^\s*{re.escape(t('visit.Y1', lang))}\s*$"))
+    rerun(page, option.first.click)
+    page.wait_for_url(lambda u: parse_qs(urlsplit(u).query).get("from") == ["Y1"],
+                      timeout=10_000)
+    open_tab(page, t("da.bars.header", lang))
+    assert query(page).get("from") == "Y1", page.url
+    open_tab(page, t("da.matrix.header", lang))
+    assert combo.input_value() == t("visit.Y1", lang)
+    assert query(page).get("from") == "Y1" and query(page).get("sec") == "matrix", page.url
+    assert_clean(page, "disease activity, matrix from year 1")

@@ -45,7 +45,9 @@ def _table(at, title: str) -> pd.DataFrame:
 def test_clusters_every_control(study):
     at = run_page("pages/clusters.py", timeout=TIMEOUT)
     _ok(at)
-    assert len(at.get("plotly_chart")) >= 2  # the courses and the Sankey (matrices in an expander)
+    assert [t.label for t in at.tabs] == [t("clusters.tab.courses", "en"),
+                                          t("clusters.tab.transitions", "en")]
+    assert [c.key for c in at.get("plotly_chart")] == ["fig_cluster_courses"]
     assert at.get("download_button"), "no downloads"
     # period: the core year, its own title and the same membership as the analysis
     at.selectbox(key="clusters_period").set_value("core").run()
@@ -65,6 +67,18 @@ def test_clusters_every_control(study):
     counts = fixed.by_arm.groupby("label")["count"].sum()
     assert counts.sum() == len(fixed.membership)
     assert any(t("clusters.footnote.fixed_k", "en", k=3) in c.value for c in at.caption)
+    # section: the transitions between periods in their own tab (the Sankey; the matrices in an
+    # expander); the choices of the first tab are kept, in the address too
+    at.session_state["clusters_section"] = "transitions"
+    at.run()
+    _ok(at)
+    state = _state(at, study, "clusters")
+    assert (state["section"], state["period"], state["n_clusters"]) == ("transitions", "core", "3")
+    assert [c.key for c in at.get("plotly_chart")][0] == "fig_cluster_sankey"
+    assert len(at.get("plotly_chart")) >= 2
+    at.session_state["clusters_section"] = "courses"
+    at.run()
+    assert at.selectbox(key="clusters_k").value == "3"
 
 
 # -- forest plot --------------------------------------------------------------------------------

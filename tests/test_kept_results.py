@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from analytics import open_study, views
-from analytics.views import Columns, Expander, Item
+from analytics.views import Columns, Expander, Item, Tabs
 from analytics.views.registry import blocks_key, items
 from dashboard import study_source
 from test_views import _states
@@ -90,6 +90,10 @@ def _same_blocks(with_layers: list, without: list, where: str) -> None:
                     _same(x, y, f"{here}.{part}")
             if a.kind == "figure":
                 assert a.figure.to_json() == b.figure.to_json(), f"{here}.figure"
+        elif isinstance(a, Tabs):
+            assert a.control == b.control and list(a.panes) == list(b.panes), here
+            for section in a.panes:
+                _same_blocks(a.blocks(section), b.blocks(section), f"{here}[{section}]")
         elif isinstance(a, (Columns, Expander)):
             if isinstance(a, Columns):
                 assert a.widths == b.widths, here

@@ -47,12 +47,13 @@ def test_the_screen_draws_each_figure_in_its_own_theme_as_exported():
     would restyle it in the browser, 25-30 ms per chart per click; issue 13)."""
     import json
 
-    from apptest_support import default_study_error, run_page
+    from apptest_support import default_study_error, run_page, section_runs
     reason = default_study_error()
     if reason:
         pytest.skip(reason)
     at = run_page("disease_activity")
-    charts = at.get("plotly_chart")
+    charts = [chart for _, drawn in section_runs(at, "disease_activity")
+              for chart in drawn.get("plotly_chart")]
     assert len(charts) == 4
     for chart in charts:
         assert chart.proto.theme == "", chart.proto.id  # "streamlit" when Streamlit restyles

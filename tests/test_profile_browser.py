@@ -113,12 +113,19 @@ def _open_profile(page, key: str, subject: str, lang: str) -> None:
         has_text=re.compile(rf"^\s*{re.escape(subject)}\s*$"))
     rerun(page, link.first.click)
     page.wait_for_url(re.compile(r"/patient-profile"), timeout=30_000)
-    page.get_by_text(t("profile.baseline.title", lang, subject=subject)).wait_for(timeout=60_000)
+    # the timeline tab first: its charts drawn
+    page.locator(".st-key-fig_patient_profile_course .main-svg").first.wait_for(timeout=60_000)
     subject_box = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(
         has=page.locator('[data-testid="stWidgetLabel"]',
                          has_text=t("profile.control.subject", lang)))
     assert subject_box.locator('input[role="combobox"]').input_value() == subject
     assert page.locator("h1").first.inner_text().strip() == t("nav.patient_profile", lang)
+    # the tables tab: the subject's baseline
+    tab = page.locator('[data-testid="stMain"] [role="tab"]').filter(
+        has_text=t("profile.tab.tables", lang))
+    rerun(page, tab.click)
+    page.get_by_text(t("profile.baseline.title", lang, subject=subject)).wait_for(timeout=60_000)
+    assert subject_box.locator('input[role="combobox"]').input_value() == subject
 
 
 def _clean(page, what: str) -> None:

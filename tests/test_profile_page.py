@@ -1,6 +1,7 @@
 """The patient profile page (issue 14 item 1) in Streamlit's AppTest: its subject control, the
 numbers it shows against the raw tables for subjects picked at random (fixed seed), a subject
-outside the selection, both languages; and the selectable listings that lead to it."""
+outside the selection, both languages; and the selectable listings that lead to it. The page has
+two tabs, the timeline and the tables, the open one alone drawn."""
 from __future__ import annotations
 
 import base64
@@ -60,7 +61,12 @@ def test_page_shows_the_subject_chosen(study, lang):
     assert list(box.options) == subject_ids(study, "nri")
     first = box.value
     assert at.title[0].value == t("nav.patient_profile", lang)
-    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 3
+    assert [tab.label for tab in at.tabs] == [t("profile.tab.timeline", lang),
+                                              t("profile.tab.tables", lang)]
+    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 0
+    at.session_state["profile_section"] = "tables"
+    _ok(at.run())
+    assert len(at.get("plotly_chart")) == 0 and len(at.dataframe) == 3
     assert t("profile.baseline.title", lang, subject=first) in [m.value.strip("*")
                                                                  for m in at.markdown]
     other = box.options[-1]
@@ -85,7 +91,8 @@ def test_control_lists_the_selection(study):
 def test_subject_outside_the_selection_is_a_note(study, raw, lang):
     subjects = raw["subjects"]
     woman = subjects.loc[subjects["sex"] == "F", "subject_id"].iloc[0]
-    at = _ok(run_page(PAGE, lang=lang, filter_sex="M", profile_subject=woman))
+    at = _ok(run_page(PAGE, lang=lang, filter_sex="M", profile_subject=woman,
+                      profile_section="tables"))
     assert at.selectbox(key="profile_subject").value == woman
     assert t("profile.outside_selection", lang) in [w.value for w in at.warning]
     assert len(at.dataframe) == 3  # still shown
@@ -95,7 +102,8 @@ def test_page_numbers_equal_the_raw_tables(study, raw, picked):
     visits_raw = raw["visits"]
     subjects = raw["subjects"].set_index("subject_id")
     for sid in picked:
-        at = _ok(run_page(PAGE, population="nri", profile_subject=sid))
+        at = _ok(run_page(PAGE, population="nri", profile_subject=sid,
+                          profile_section="tables"))
         baseline, responses, visits = (d.value.set_index(d.value.columns[0])
                                        for d in at.dataframe)
         baseline = baseline.reset_index()
@@ -133,6 +141,8 @@ def test_page_numbers_equal_the_raw_tables(study, raw, picked):
         assert values[t("profile.char.arm", "en")] == t(f"arm.{subjects.loc[sid, 'arm']}", "en")
         assert _number(values[t("profile.char.age", "en")]) == subjects.loc[sid, "age"]
         # the timeline's DAS28-ESR line is the subject's DAS28-ESR at every visit
+        at.session_state["profile_section"] = "timeline"
+        _ok(at.run())
         fig = plotly.io.from_json(at.get("plotly_chart")[0].proto.spec)
         line = next(d for d in fig.data if d.name == t("profile.col.das28_esr", "en"))
         assert set(line.customdata) == {sid}

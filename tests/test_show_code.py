@@ -5,7 +5,8 @@ registry (``analytics.views``) computes the tables of that state - the same desc
 is drawn from, so no hook on the app's path records anything for the test. The test takes the
 code elements as drawn on the page, checks them against the registry's tables, executes each in
 a fresh namespace and compares its result with the frame value by value (``assert_frame_equal``),
-and compares the tables the page shows with the registry's."""
+and compares the tables the page shows with the registry's. A page in tabs is read tab by tab
+(each draws only its own blocks)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import run_page
+from apptest_support import run_page, section_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -86,11 +87,15 @@ def _same(result, frame: pd.DataFrame) -> None:
 def test_show_code_rebuilds_page_tables(page, lang, population, tp, session):
     at = _run(page, lang, population, tp, session)
     shown = [s for s in _page_tables(at, page) if s["snippet"]]
-    codes = [c.value for c in at.code if c.language == "python"]
+    codes, n_tables, infos = [], 0, 0
+    for _, drawn in section_runs(at, page):
+        codes += [c.value for c in drawn.code if c.language == "python"]
+        n_tables += len(drawn.dataframe)
+        infos += len(drawn.info)
     if not shown:
-        assert at.info, f"{page}: no table and no message"
+        assert infos, f"{page}: no table and no message"
         return
-    assert len(at.dataframe) >= len(shown)
+    assert n_tables >= len(shown)
     # what the page shows is what we run (st.code drops the trailing newline)
     assert [c.strip() for c in codes] == [s["snippet"].strip() for s in shown]
     for code, entry in zip(codes, shown):
@@ -114,9 +119,12 @@ def test_deck_registry_mirrors_page(page, lang, population, tp, session):
                                  filters=filters, details=True)
     tables = [i for i in items if i.kind == "table"]
     assert [i.key for i in tables] == [s["key"] for s in _page_tables(at, page)]
-    assert len(at.dataframe) == len(tables)
-    for item, drawn in zip(tables, at.dataframe):
+    frames, n_charts = [], 0
+    for _, drawn in section_runs(at, page):
+        frames += [d.value for d in drawn.dataframe]
+        n_charts += len(drawn.get("plotly_chart"))
+    assert len(frames) == len(tables)
+    for item, frame in zip(tables, frames):
         pd.testing.assert_frame_equal(item.shown.reset_index(drop=True),
-                                      drawn.value.reset_index(drop=True))
-    n_charts = len(at.get("plotly_chart"))
+                                      frame.reset_index(drop=True))
     assert len([i for i in items if i.kind == "figure"]) == n_charts

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import export, views
 from analytics.i18n import t
-from apptest_support import run_page, switch_to
+from apptest_support import run_page, section_runs, switch_to
 from deck_support import slide_texts as _slide_texts
 from test_deck import _slide_titles  # a figure's or table's title(s) as its slides carry it
 
@@ -228,11 +228,13 @@ def test_deck_items_equal_the_page_tables(study, address):
     at = _app_at(address)
     assert _app_state(at, study, state.view) == state
     items = [i for i in views.state_items(study, state, details=True) if i.kind == "table"]
-    assert len(at.dataframe) == len(items)
+    # a page in tabs draws the open tab's tables: the deck has every tab's
+    frames = [d.value for _, drawn in section_runs(at, state.view) for d in drawn.dataframe]
+    assert len(frames) == len(items)
     import pandas as pd
-    for item, drawn in zip(items, at.dataframe):
+    for item, frame in zip(items, frames):
         pd.testing.assert_frame_equal(item.shown.reset_index(drop=True),
-                                      drawn.value.reset_index(drop=True))
+                                      frame.reset_index(drop=True))
 
 
 # -- the report basket ----------------------------------------------------------------------------

@@ -78,6 +78,26 @@ class Expander:
 
 
 @dataclass
+class Tabs:
+    """Sections of a page shown one at a time, as tabs; the view's control ``control`` (widget
+    "tabs") holds the open one. ``panes`` maps each of the control's values to a function that
+    returns that section's blocks. The screen builds and draws the open section only, so a
+    filter change redraws its charts alone (issue 13); the deck, the report and "Show code"
+    take every section (:func:`analytics.views.registry.items`)."""
+
+    control: str
+    panes: dict[str, Callable[[], list]]
+    _built: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def blocks(self, value: str) -> list:
+        """The blocks of section ``value``, built once (kept blocks are shared by sessions;
+        two building the same section at once build the same blocks)."""
+        if value not in self._built:
+            self._built[value] = self.panes[value]()
+        return self._built[value]
+
+
+@dataclass
 class ControlSlot:
     """Where the named controls are drawn, side by side in columns of ``widths``."""
 
@@ -98,7 +118,8 @@ class Control:
     key: str                       # name in the state (and in analytics terms)
     url: str                       # URL parameter
     label: str                     # catalogue key of the widget label
-    widget: str                    # selectbox | radio | toggle | multiselect | window | number
+    # selectbox | radio | toggle | multiselect | window | number | tabs (drawn by a Tabs block)
+    widget: str
     options: Any = None            # allowed values (selectbox, radio, multiselect, window)
     default: Any = None
     option_label: Callable[[Any, str], str] | None = None  # (value, lang) -> shown text

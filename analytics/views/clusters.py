@@ -1,5 +1,6 @@
-"""Disease-activity clusters: groups of DAS28-ESR courses (whole course or one period), their
-membership by arm, and the subjects moving between the clusters of consecutive periods."""
+"""Disease-activity clusters: groups of DAS28-ESR courses (whole course or one period) and their
+membership by arm; in a second tab, the subjects moving between the clusters of consecutive
+periods."""
 from __future__ import annotations
 
 from ..caution import not_estimable
@@ -8,9 +9,11 @@ from ..clusters import (CLUSTER_RANGE, PERIODS, WINDOWS, excluded_display, fit_d
                         membership_display, transitions_display)
 from ..i18n import t
 from ..scope import POPULATION, SUBGROUPS
-from .base import Control, ControlSlot, Expander, Note, View, figure, table
+from .base import Control, ControlSlot, Expander, Note, Tabs, View, figure, table
 
 AUTO = "auto"
+# the page's sections (tabs) and their names
+SECTIONS = {"courses": "clusters.tab.courses", "transitions": "clusters.tab.transitions"}
 
 
 def _period_label(period: str, lang: str) -> str:
@@ -27,10 +30,17 @@ CONTROLS = (
     Control("n_clusters", "k", "clusters.control.k", "selectbox",
             (AUTO, *map(str, CLUSTER_RANGE)), AUTO, _k_label, "clusters_k",
             help="clusters.control.k.help"),
+    Control("section", "sec", "clusters.control.section", "tabs", tuple(SECTIONS), "courses",
+            lambda v, lang: t(SECTIONS[v], lang), "clusters_section"),
 )
 
 
 def build(ctx) -> list:
+    return [Tabs("section", {"courses": lambda: _courses(ctx),
+                             "transitions": lambda: _transitions(ctx)})]
+
+
+def _courses(ctx) -> list:
     k = ctx.state["n_clusters"]
     res = ctx.study.clusters(ctx.population, lang=ctx.lang, period=ctx.state["period"],
                              n_clusters=None if k == AUTO else int(k), **ctx.filters)
@@ -46,14 +56,16 @@ def build(ctx) -> list:
             Note("subheader", ctx.t("clusters.section.by_arm")),
             table(by_arm, "cluster_membership", membership_display(by_arm)),
         ]
-    blocks.append(Expander(ctx.t("clusters.expander.fit"), [
+    return blocks + [Expander(ctx.t("clusters.expander.fit"), [
         table(res.fit, "cluster_fit", fit_display(res.fit), detail=True),
-        table(res.excluded, "cluster_excluded", excluded_display(res.excluded), detail=True)]))
+        table(res.excluded, "cluster_excluded", excluded_display(res.excluded), detail=True)])]
 
-    # each period clustered on its own (by BIC), and who moves between them
+
+def _transitions(ctx) -> list:
+    """Each period clustered on its own (by BIC), and who moves between them."""
     tr = ctx.study.cluster_transitions(ctx.population, lang=ctx.lang, **ctx.filters)
-    blocks += [Note("subheader", ctx.t("clusters.section.transitions")),
-               Note("caption", ctx.t("clusters.transitions.note"))]
+    blocks = [Note("subheader", ctx.t("clusters.section.transitions")),
+              Note("caption", ctx.t("clusters.transitions.note"))]
     if tr.transitions.empty:
         return blocks + [Note("info", ctx.t("clusters.transitions.none"))]
     pairs = [p for p in PERIODS[:-1] if (tr.transitions["from_period"] == p).any()]

@@ -1,15 +1,19 @@
 """Disease activity: DAS28-ESR categories over time (Sankey per arm), the transition matrix
-between two time points, and the distribution at every time point (100 % stacked bars)."""
+between two time points, and the distribution at every time point (100 % stacked bars), each
+in its own tab."""
 from __future__ import annotations
 
 from ..charts.disease_activity import (activity_bars_figure, link_flow, sankey_figure,
                                        transition_matrix_figure)
 from ..disease_activity import activity_display
+from ..i18n import t
 from ..profile import subjects_in_flow
 from ..schema import ARMS, VISITS
-from .base import Control, ControlSlot, Expander, Note, View, figure, table, visit_label
+from .base import Control, ControlSlot, Expander, Note, Tabs, View, figure, table, visit_label
 
 DEFAULT_SANKEY = ["BL", "Y1", "Y3", "Y5"]
+# the page's sections (tabs), each named by its heading
+SECTIONS = {"flow": "da.sankey.header", "matrix": "da.matrix.header", "bars": "da.bars.header"}
 
 
 def _later(values: dict) -> tuple:
@@ -30,6 +34,8 @@ CONTROLS = (
     # the widget key follows start and the global time point, so a new choice resets the end
     Control("end", "to", "da.matrix.to", "selectbox", lambda study, v: _later(v), _default_end,
             visit_label, lambda v: f"da_to_{v['start']}_{v['timepoint']}"),
+    Control("section", "sec", "da.section", "tabs", tuple(SECTIONS), "flow",
+            lambda v, lang: t(SECTIONS[v], lang), "da_section"),
 )
 
 
@@ -59,46 +65,52 @@ def sankey_subjects(ctx, arm: str):
 
 
 def build(ctx) -> list:
-    def display(df, columns):
-        return activity_display(df, columns, ctx.lang)
-
     activity = ctx.study.disease_activity(ctx.population, lang=ctx.lang, **ctx.filters)
     if sum(activity.attrs["n_per_arm"].values()) == 0:
         return [Note("info", ctx.t("da.no_subjects"))]
+    return [Tabs("section", {"flow": lambda: _flows(ctx), "matrix": lambda: _matrix(ctx),
+                             "bars": lambda: _bars(ctx, activity)})]
 
-    blocks: list = [Note("subheader", ctx.t("da.sankey.header")), ControlSlot(("sankey",))]
+
+def _display(ctx, df, columns):
+    return activity_display(df, columns, ctx.lang)
+
+
+def _flows(ctx) -> list:
+    blocks: list = [ControlSlot(("sankey",))]
     chosen = [v for v in VISITS if v in ctx.state["sankey"]]
     if len(chosen) < 2:
-        blocks.append(Note("info", ctx.t("da.sankey.need_two")))
-    else:
-        flow_df = ctx.study.flows(ctx.population, chosen, lang=ctx.lang, **ctx.filters)
-        blocks += [figure(sankey_figure(flow_df, arm, lang=ctx.lang), f"da_sankey_{arm}",
-                          flow_df, subjects=sankey_subjects(ctx, arm)) for arm in ARMS]
-        blocks.append(Expander(ctx.t("da.tables.expander"), [table(
+        return blocks + [Note("info", ctx.t("da.sankey.need_two"))]
+    flow_df = ctx.study.flows(ctx.population, chosen, lang=ctx.lang, **ctx.filters)
+    return blocks + [
+        *(figure(sankey_figure(flow_df, arm, lang=ctx.lang), f"da_sankey_{arm}", flow_df,
+                 subjects=sankey_subjects(ctx, arm)) for arm in ARMS),
+        Expander(ctx.t("da.tables.expander"), [table(
             flow_df, "disease_activity_flows",
-            display(flow_df, ["arm", "from_timepoint", "to_timepoint", "from_category",
-                              "to_category", "count", "n", "percent", "row_percent"]),
-            detail=True, row_subjects=flow_subjects(ctx))]))
+            _display(ctx, flow_df, ["arm", "from_timepoint", "to_timepoint", "from_category",
+                                    "to_category", "count", "n", "percent", "row_percent"]),
+            detail=True, row_subjects=flow_subjects(ctx))])]
 
+
+def _matrix(ctx) -> list:
     trans = ctx.study.transitions(ctx.population, ctx.state["start"], ctx.state["end"],
                                   lang=ctx.lang, **ctx.filters)
-    blocks += [Note("subheader", ctx.t("da.matrix.header")),
-               ControlSlot(("start", "end"), (1, 1)),
-               figure(transition_matrix_figure(trans, lang=ctx.lang), "da_matrix", trans),
-               Expander(ctx.t("da.tables.expander"), [table(
-                   trans, "disease_activity_transitions",
-                   display(trans[trans["count"] > 0], ["arm", "from_category", "to_category",
-                                                       "count", "n", "percent",
-                                                       "row_percent"]),
-                   detail=True,
-                   row_subjects=flow_subjects(ctx, ctx.state["start"], ctx.state["end"]))])]
+    return [ControlSlot(("start", "end"), (1, 1)),
+            figure(transition_matrix_figure(trans, lang=ctx.lang), "da_matrix", trans),
+            Expander(ctx.t("da.tables.expander"), [table(
+                trans, "disease_activity_transitions",
+                _display(ctx, trans[trans["count"] > 0], ["arm", "from_category", "to_category",
+                                                          "count", "n", "percent",
+                                                          "row_percent"]),
+                detail=True,
+                row_subjects=flow_subjects(ctx, ctx.state["start"], ctx.state["end"]))])]
 
-    blocks += [Note("subheader", ctx.t("da.bars.header")),
-               figure(activity_bars_figure(activity, lang=ctx.lang), "da_bars", activity),
-               table(activity, "disease_activity",
-                     display(activity, ["arm", "timepoint", "years", "category", "count", "n",
-                                        "percent"]))]
-    return blocks
+
+def _bars(ctx, activity) -> list:
+    return [figure(activity_bars_figure(activity, lang=ctx.lang), "da_bars", activity),
+            table(activity, "disease_activity",
+                  _display(ctx, activity, ["arm", "timepoint", "years", "category", "count", "n",
+                                           "percent"]))]
 
 
 VIEW = View("disease_activity", "disease-activity", CONTROLS, build)

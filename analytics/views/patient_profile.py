@@ -1,6 +1,6 @@
 """Patient profile: one subject's timeline (DAS28 with the category bands, the ACR core
 components, HAQ-DI, medication periods, adverse events, infusion, withdrawal and end of
-follow-up), the baseline characteristics and the response at every visit.
+follow-up) in one tab; the baseline characteristics and the response at every visit in another.
 
 The subject control lists the subjects of the current population, comparison and subgroup
 filters; a link may name any subject of the study, and a subject outside the filters is shown
@@ -9,10 +9,11 @@ with a note saying so. Charts and listings elsewhere lead here through :func:`pr
 from __future__ import annotations
 
 from ..charts.profile import PARTS, profile_figure
+from ..i18n import t
 from ..scope import POPULATION, SUBGROUPS
 from ..profile import (MEASURE_COLUMNS, PROFILE_VIEW, RESPONSE_COLUMNS, baseline_display,
                        subject_ids, visits_display)
-from .base import Control, ControlSlot, Note, View, figure, table
+from .base import Control, ControlSlot, Note, Tabs, View, figure, table
 from .state import GLOBAL_KEYS, ViewState, resolve
 
 
@@ -32,10 +33,15 @@ def _default_subject(study, values: dict) -> str:
     return next(iter(_selected_subjects(study, values) or subject_ids(study)), "")
 
 
+# the page's sections (tabs) and their names
+SECTIONS = {"timeline": "profile.tab.timeline", "tables": "profile.tab.tables"}
+
 CONTROLS = (
     Control("subject", "subj", "profile.control.subject", "selectbox",
             lambda study, values: subject_ids(study), _default_subject,
             widget_key="profile_subject", listed=_selected_subjects),
+    Control("section", "sec", "profile.control.section", "tabs", tuple(SECTIONS), "timeline",
+            lambda v, lang: t(SECTIONS[v], lang), "profile_section"),
 )
 
 
@@ -62,16 +68,24 @@ def build(ctx) -> list:
     prof = ctx.study.patient_profile(subject, ctx.population, lang=ctx.lang, **ctx.filters)
     if not prof.visits.attrs["in_selection"]:
         blocks.append(Note("warning", ctx.t("profile.outside_selection")))
+    return blocks + [Tabs("section", {"timeline": lambda: _timeline(ctx, prof, subject),
+                                      "tables": lambda: _tables(ctx, prof, subject)})]
+
+
+def _timeline(ctx, prof, subject: str) -> list:
+    """Three figures on one time axis, each legible on a slide."""
+    return [figure(profile_figure(prof, panels, ctx.t(title, subject=subject)),
+                   f"patient_profile_{part}", prof.visits)
+            for part, (title, panels) in PARTS.items()]
+
+
+def _tables(ctx, prof, subject: str) -> list:
     baseline, responses, measures = (
         _titled(getattr(prof, part), part, ctx.t(key, subject=subject))
         for part, key in (("baseline", "profile.baseline.title"),
                           ("visits", "profile.visits.title"),
                           ("visits", "profile.measures.title")))
-    # the timeline in three figures on one time axis, each legible on a slide
-    timeline = [figure(profile_figure(prof, panels, ctx.t(title, subject=subject)),
-                       f"patient_profile_{part}", prof.visits)
-                for part, (title, panels) in PARTS.items()]
-    return blocks + timeline + [
+    return [
         table(baseline, "patient_profile_baseline", baseline_display(baseline)),
         table(responses, "patient_profile_responses",
               visits_display(responses, RESPONSE_COLUMNS)),

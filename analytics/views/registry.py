@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..annotate import comparison_label
 from ..i18n import t
 from ..scope import POPULATION, SUBGROUPS, TIMEPOINT, header_lines
-from .base import Control, Expander, Item, View, Columns
+from .base import Control, Expander, Item, View, Columns, Tabs
 from .state import GLOBAL_CONTROLS, SUBGROUPS as SUBGROUP_KEYS, ViewState, resolve
 
 MODULES = ("overview", "response_rates", "disease_activity", "trajectories", "medications",
@@ -97,8 +97,8 @@ def blocks(study, state: ViewState) -> list:
 def blocks_key(state: ViewState) -> tuple:
     """What the blocks of ``state`` depend on besides the study: the view, every value of its
     state but the global filters the view does not apply (:mod:`analytics.scope`; its header says
-    so), and what the state replaced. Two states with the same key have the same blocks
-    (``tests/test_kept_results.py``), so a view's blocks can be kept under it."""
+    so) and the open tab, and what the state replaced. Two states with the same key have the same
+    blocks (``tests/test_kept_results.py``), so a view's blocks can be kept under it."""
     view = VIEWS[state.view]
     used = view.applied(state.values)
     ignored = {name for name in (POPULATION, TIMEPOINT) if name not in used}
@@ -106,6 +106,8 @@ def blocks_key(state: ViewState) -> tuple:
         ignored |= set(SUBGROUP_KEYS)
     if view.header == "whole":
         ignored.add("comparison")
+    # the open tab: every section is in the blocks (built when first opened)
+    ignored |= {c.key for c in view.controls if c.widget == "tabs"}
 
     def kept(values: dict) -> tuple:
         return tuple(sorted((k, repr(v)) for k, v in values.items() if k not in ignored))
@@ -124,6 +126,9 @@ def items(blocks_: list, details: bool = True) -> list[Item]:
         elif isinstance(block, Columns):
             for column in block.columns:
                 out += items(column, details)
+        elif isinstance(block, Tabs):
+            for section in block.panes:
+                out += items(block.blocks(section), details)
     return out
 
 
