@@ -68,6 +68,8 @@ def survival_note(study, endpoint: str, population: str, horizon_years=None, lan
 
     hr, _, _ = estimate(study.survival(endpoint, population, horizon_years=horizon_years,
                                        lang=lang, **base).summary)
+    if math.isnan(hr):  # no claim without the pooled ratio: the randomised one is not needed
+        return ""
     r_hr, low, high = estimate(study.hazard_ratio(endpoint, population,
                                                   horizon_years=horizon_years, lang=lang,
                                                   **base, comparison="randomised"))

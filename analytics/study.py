@@ -174,6 +174,13 @@ class Study:
                         **filters)
 
     @_recorded
+    def survival_estimates(self, endpoint: str, population: str = "completers",
+                           horizon_years=None, **filters):
+        from .survival import survival_estimates
+        return survival_estimates(self, endpoint, population, horizon_years=horizon_years,
+                                  **filters)
+
+    @_recorded
     def hazard_ratio(self, endpoint: str, population: str = "completers", horizon_years=None,
                      lang: str = "en", **filters) -> pd.DataFrame:
         from .survival import hazard_ratio

@@ -23,7 +23,7 @@ administratively at the horizon. What cannot be estimated is NaN with a reason c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -416,6 +416,43 @@ def survival(study, endpoint: str, population: str = "completers",
     **filters
         Subgroup filters (see :mod:`analytics.population`).
     """
+    numbers = study.survival_estimates(endpoint, population, horizon_years=horizon_years,
+                                       **filters)
+    # the words go on copies (a memoised result is shared), which start without attrs
+    curves, summary, at_risk = (_bare(numbers.curves), _bare(numbers.summary),
+                                _bare(numbers.at_risk))
+    n_per_arm = _arm_sizes(numbers.subjects)
+    lr = ss.Estimate(numbers.logrank_p, p=numbers.logrank_p, statistic=numbers.logrank_chi2,
+                     reason=numbers.logrank_reason)
+    hr = ss.Estimate(numbers.hazard_ratio, numbers.hr_ci_low, numbers.hr_ci_high,
+                     p=numbers.hr_p, reason=numbers.hr_reason)
+    method = method_text(endpoint, population, horizon_years, lang)
+    footnote = _footnote(endpoint, population, summary, lr, hr, n_per_arm, lang)
+    label = endpoint_label(endpoint, lang)
+    title_key = "survival.curve.title.competing" if is_competing_risk(endpoint) \
+        else "survival.curve.title"
+    common = dict(lang=lang, population=population, n_per_arm=n_per_arm, method=method,
+                  footnote=footnote, endpoint=endpoint, horizon_years=horizon_years,
+                  filters=filters)
+    annotate(curves, study, title=t(title_key, lang, endpoint=label), **common)
+    annotate(summary, study, title=t("survival.summary.title", lang, endpoint=label), **common)
+    annotate(at_risk, study, title=t("survival.at_risk", lang), **common)
+    return replace(numbers, curves=curves, at_risk=at_risk, summary=summary, method=method,
+                   attrs=dict(summary.attrs))
+
+
+def _bare(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.attrs = {}
+    return out
+
+
+def survival_estimates(study, endpoint: str, population: str = "completers",
+                       horizon_years: float | None = None, **filters) -> SurvivalResult:
+    """The numbers of :func:`survival` without its words (titles, method text, footnotes, in
+    no language): the subjects' times, the curves, the medians or cumulative incidences, the
+    log-rank test and the Cox hazard ratio. Computed once for both languages (the dashboard
+    memoises an analysis by its arguments), so a language switch recomputes no statistic."""
     subjects = subject_times(study, endpoint, population, horizon_years, **filters)
     n_per_arm = _arm_sizes(subjects)
 
@@ -446,25 +483,12 @@ def survival(study, endpoint: str, population: str = "completers",
         float(subjects["time"].max()) if len(subjects) else 0.0)
     ticks = axis_ticks(max_time)
     at_risk = numbers_at_risk(subjects, ticks)
-
-    method = method_text(endpoint, population, horizon_years, lang)
-    footnote = _footnote(endpoint, population, summary, lr, hr, n_per_arm, lang)
-    label = endpoint_label(endpoint, lang)
-    title_key = "survival.curve.title.competing" if is_competing_risk(endpoint) \
-        else "survival.curve.title"
-    common = dict(lang=lang, population=population, n_per_arm=n_per_arm, method=method,
-                  footnote=footnote, endpoint=endpoint, horizon_years=horizon_years,
-                  filters=filters)
-    annotate(curves, study, title=t(title_key, lang, endpoint=label), **common)
-    annotate(summary, study, title=t("survival.summary.title", lang, endpoint=label), **common)
-    annotate(at_risk, study, title=t("survival.at_risk", lang), **common)
-
     return SurvivalResult(
         endpoint=endpoint, curves=curves, at_risk=at_risk, summary=summary,
         logrank_p=lr.p, logrank_chi2=lr.statistic, logrank_reason=lr.reason,
         hazard_ratio=hr.value, hr_ci_low=hr.ci_low, hr_ci_high=hr.ci_high, hr_p=hr.p,
-        hr_reason=hr.reason, method=method, ticks=ticks, horizon_years=horizon_years,
-        subjects=subjects, attrs=dict(summary.attrs))
+        hr_reason=hr.reason, method="", ticks=ticks, horizon_years=horizon_years,
+        subjects=subjects)
 
 
 def hazard_ratio(study, endpoint: str, population: str = "completers",
@@ -481,9 +505,11 @@ def hazard_ratio(study, endpoint: str, population: str = "completers",
         ``hr_p``, ``hr_reason`` -- exactly the compared arm's values in :func:`survival`'s
         ``summary`` (NaN with the reason code where not estimable).
     """
-    subjects = subject_times(study, endpoint, population, horizon_years, **filters)
-    n_per_arm = _arm_sizes(subjects)
-    hr = _cox(endpoint, subjects, n_per_arm)
+    numbers = study.survival_estimates(endpoint, population, horizon_years=horizon_years,
+                                       **filters)
+    n_per_arm = _arm_sizes(numbers.subjects)
+    hr = ss.Estimate(numbers.hazard_ratio, numbers.hr_ci_low, numbers.hr_ci_high,
+                     p=numbers.hr_p, reason=numbers.hr_reason)
     df = pd.DataFrame({"arm": [COMPARED_ARM], "hazard_ratio": [hr.value],
                        "hr_ci_low": [hr.ci_low], "hr_ci_high": [hr.ci_high], "hr_p": [hr.p],
                        "hr_reason": [hr.reason]})

@@ -348,7 +348,8 @@ ALLOWED_NAMES = [
     r"HR", r"MedDRA", r"SOC", r"PT", r"CSV", r"XLSX", r"PNG", r"SVG", r"PPTX", r"ZIP",
     r"ChiCTR-[A-Z]+-\d+", r"S\d{3,}", r"mm/h", r"mg/L", r"kg", r"IU",
     r"(?:cs|ts|b)?DMARDs?", r"NSAIDs?", r"TJC28", r"SJC28", r"VAS", r"SLE", r"CCP",
-    r"log\(−log\)", r"lifelines", r"statsmodels",  # a formula; software named in a method text
+    # a formula; software named in a method text
+    r"log\(−log\)", r"lifelines", r"statsmodels", r"scipy",
     r"SAS", r"quantile\.survfit", r"conf\.type = log-log",  # software and R's names for a rule
     r"Stem Cell Res(?:earch)? (?:&|and)? ?Ther(?:apy)?",
     # Statistical methods named after people stay in Latin script in Chinese texts.

@@ -3,6 +3,8 @@
 * lifelines' Aalen–Johansen against a hand computation (fractions worked out below), alone and
   through ``survival()`` on a hand-made study;
 * monotone likelihood and the R/SAS median rule on hand-made data;
+* the Kaplan–Meier curve (scipy) against a second library, lifelines, on tied, zero, all-censored
+  and all-event data;
 * the previously reported cases on the default study, against R (tests/r/);
 * a scan of every sidebar filter combination for every endpoint and population: no hazard
   ratio outside 1e-3 – 1e3, no zero-width CI printed as a number, every NaN with its reason.
@@ -137,6 +139,55 @@ def test_monotone_likelihood_cases():
     fit = ss.cox_hazard_ratio([1, 2, 3, 4], [1, 1, 1, 0], [1, 0, 0, 0])
     assert math.isnan(fit.value) and fit.reason == "monotone_likelihood"
     assert ss.cox_hazard_ratio([1, 2], [0, 0], [1, 0]).reason == "no_events"
+
+
+def _lifelines_km(time, event) -> pd.DataFrame:
+    """The Kaplan–Meier frame as lifelines' KaplanMeierFitter gives it (the second library)."""
+    import warnings
+
+    from lifelines import KaplanMeierFitter
+    kmf = KaplanMeierFitter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kmf.fit(np.asarray(time, dtype=float), np.asarray(event, dtype=bool), label="km")
+    times = kmf.survival_function_.index.to_numpy(dtype=float)
+    estimate = kmf.survival_function_["km"].to_numpy(dtype=float)
+    low = kmf.confidence_interval_.iloc[:, 0].to_numpy(dtype=float)
+    high = kmf.confidence_interval_.iloc[:, 1].to_numpy(dtype=float)
+    undefined = (estimate <= 0) | (estimate >= 1)
+    et = kmf.event_table.reindex(times).fillna(0)
+    return pd.DataFrame({"time": times, "estimate": estimate,
+                         "ci_low": np.where(undefined, np.nan, low),
+                         "ci_high": np.where(undefined, np.nan, high),
+                         "n_at_risk": et["at_risk"].astype(int).to_numpy(),
+                         "n_events": et["observed"].astype(int).to_numpy(),
+                         "n_censored": et["censored"].astype(int).to_numpy()})
+
+
+KM_CASES = {
+    "ties of events and censorings": ([1, 1, 1, 2, 2, 3, 3, 3, 5, 8],
+                                      [1, 1, 0, 1, 0, 0, 1, 1, 1, 0]),
+    "an event at time 0": ([0, 0, 1, 2, 2, 4], [1, 0, 1, 1, 0, 1]),
+    "all censored": ([1, 2, 3], [0, 0, 0]),
+    "all events, down to 0": ([1, 2, 2, 3], [1, 1, 1, 1]),
+    "one subject": ([0.5], [1]),
+}
+
+
+@pytest.mark.parametrize("case", list(KM_CASES))
+def test_kaplan_meier_equals_lifelines(case):
+    time, event = KM_CASES[case]
+    pd.testing.assert_frame_equal(ss.kaplan_meier(time, event), _lifelines_km(time, event),
+                                  check_dtype=False, rtol=1e-12, atol=1e-12)
+
+
+def test_kaplan_meier_equals_lifelines_on_random_data():
+    rng = np.random.default_rng(13)
+    for n in (5, 40, 300):
+        time = np.round(rng.exponential(2.0, n), 1)  # rounded: many ties
+        event = rng.random(n) < 0.6
+        pd.testing.assert_frame_equal(ss.kaplan_meier(time, event), _lifelines_km(time, event),
+                                      check_dtype=False, rtol=1e-12, atol=1e-12)
 
 
 def test_median_midpoint_of_flat_stretch_and_one_subject():
@@ -298,3 +349,27 @@ def test_scan_filter_combinations(study, endpoint, population):
             if re.search(r"\b(inf|nan|NaN)\b", shown):
                 problems.append(f"{where}: display shows inf/nan")
     assert not problems, "\n".join(problems[:40])
+
+
+def test_a_language_switch_recomputes_no_statistic(monkeypatch):
+    """The survival page in the other language takes the memoised numbers
+    (``survival_estimates``, in no language) and only words them anew."""
+    from dashboard import study_source
+    served = study_source.CachedStudy(study_source.served_study())
+    study_source._cached_result.clear()
+    calls = []
+    real = sv.subject_times
+
+    def counted(*args, **kwargs):
+        calls.append(args[1:3])
+        return real(*args, **kwargs)
+    monkeypatch.setattr(sv, "subject_times", counted)
+    en = served.survival("ACR50", "nri", horizon_years=3.0, lang="en", sex="F")
+    zh = served.survival("ACR50", "nri", horizon_years=3.0, lang="zh", sex="F")
+    assert calls == [("ACR50", "nri")]
+    numbers = [c for c in en.summary.columns if not c.endswith("reason")]
+    pd.testing.assert_frame_equal(en.summary[numbers], zh.summary[numbers])
+    pd.testing.assert_frame_equal(en.curves, zh.curves, check_like=True)
+    assert en.summary.attrs["title"] != zh.summary.attrs["title"]
+    assert en.summary.attrs["lang"] == "en" and zh.summary.attrs["lang"] == "zh"
+    study_source._cached_result.clear()

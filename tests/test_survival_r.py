@@ -5,8 +5,9 @@
 ``survival_reference.csv`` and ``survival_reference_curves.csv`` beside it. These tests recompute
 with the project's code and need no R: Kaplan–Meier curves with log(−log) CIs (NA where the curve
 is 0 or 1), ``quantile.survfit`` medians and CIs, ``survdiff``, ``coxph(ties = "efron")`` pooled,
-stratified by trial and within the trial that randomised both arms, and the Aalen–Johansen
-cumulative incidence of each withdrawal reason.
+stratified by trial and within the trial that randomised both arms (statsmodels' fit, and
+lifelines' where that one would not converge), and the Aalen–Johansen cumulative incidence of each
+withdrawal reason.
 """
 from __future__ import annotations
 
@@ -83,8 +84,13 @@ COX_FITS = [(ds, a) for ds in DATASETS
                             ["analysis"].unique())]
 
 
+@pytest.mark.parametrize("fitter", ("statsmodels", "lifelines"))
 @pytest.mark.parametrize("dataset,analysis", COX_FITS)
-def test_cox_efron(dataset, analysis):
+def test_cox_efron(dataset, analysis, fitter, monkeypatch):
+    """statsmodels' fit; and lifelines' (the second library), which takes over where
+    statsmodels' plain Newton steps would not converge: both give R's numbers."""
+    if fitter == "lifelines":
+        monkeypatch.setattr(ss, "_cox_statsmodels", lambda *args: None)
     d = _data(dataset)
     strata = None
     if analysis == "cox_strata":
@@ -101,6 +107,15 @@ def test_cox_efron(dataset, analysis):
     for name, value in (("hr", fit.value), ("lower", fit.ci_low), ("upper", fit.ci_high),
                         ("p", fit.p)):
         assert _same(value, _ref(dataset, analysis, "MSC_IFNG", name)), (name, value)
+
+
+def test_cox_not_converging_says_so(monkeypatch):
+    monkeypatch.setattr(ss, "_cox_statsmodels", lambda *args: None)
+    monkeypatch.setattr(ss, "_cox_lifelines", lambda *args: None)
+    d = _data(DATASETS[0])
+    fit = ss.cox_hazard_ratio(d["time"], d["event"], d["arm"] == "MSC_IFNG")
+    assert math.isnan(fit.value) and fit.reason == "not_converged"
+    assert math.isnan(fit.ci_low) and math.isnan(fit.ci_high)
 
 
 def test_cif_aalen_johansen_against_r():
