@@ -27,6 +27,18 @@ def test_server_section_writes_its_table(tmp_path):
     assert recomputed > 0 and math.isfinite(recomputed)
 
 
+def test_a_failed_section_is_reported_and_the_others_kept(tmp_path, monkeypatch):
+    """A section that fails (here: the server section) leaves its note in the results file, and
+    the run exits non-zero; a long run does not lose the sections that worked."""
+    def broken(report, *args):
+        raise RuntimeError("no button under the third chart")
+    monkeypatch.setattr(run_all, "section_server", broken)
+    out = tmp_path / "bench.md"
+    assert run_all.main(["--quick", "--only", "server", "--out", str(out)]) == 1
+    text = out.read_text(encoding="utf-8")
+    assert "server: failed (RuntimeError: no button under the third chart)" in text
+
+
 def test_a_filter_click_is_timed_until_drawn():
     reason = unavailable_reason()
     if reason:
