@@ -368,21 +368,21 @@ def method_text(endpoint: str, population: str, horizon_years: float | None,
     return " ".join(parts)
 
 
-def _footnote(endpoint: str, population: str, summary: pd.DataFrame, lr: ss.Estimate,
-              hr: ss.Estimate, n_per_arm: dict, lang: str) -> str:
+def _footnote(endpoint: str, population: str, summary: pd.DataFrame, logrank_reason: str,
+              hr_reason: str, n_per_arm: dict, lang: str) -> str:
     notes = []
     if not is_response(endpoint) and population == "completers":
         notes.append(t("survival.footnote.completers_withdrawal", lang))
     if not is_competing_risk(endpoint) and min(n_per_arm.values()) > 0:
-        if hr.reason and hr.reason == lr.reason:
+        if hr_reason and hr_reason == logrank_reason:
             notes.append(t("survival.footnote.hr_logrank", lang,
-                           text=not_estimable(hr.reason, lang)))
+                           text=not_estimable(hr_reason, lang)))
         else:
-            if hr.reason:
-                notes.append(t("survival.footnote.hr", lang, text=not_estimable(hr.reason, lang)))
-            if lr.reason:
+            if hr_reason:
+                notes.append(t("survival.footnote.hr", lang, text=not_estimable(hr_reason, lang)))
+            if logrank_reason:
                 notes.append(t("survival.footnote.logrank", lang,
-                               text=not_estimable(lr.reason, lang)))
+                               text=not_estimable(logrank_reason, lang)))
         undefined = [t(f"arm.{r.arm}", lang) for r in summary.itertuples()
                      if r.n and "undefined_bound" in (r.median_ci_low_reason,
                                                       r.median_ci_high_reason)]
@@ -422,12 +422,9 @@ def survival(study, endpoint: str, population: str = "completers",
     curves, summary, at_risk = (_bare(numbers.curves), _bare(numbers.summary),
                                 _bare(numbers.at_risk))
     n_per_arm = _arm_sizes(numbers.subjects)
-    lr = ss.Estimate(numbers.logrank_p, p=numbers.logrank_p, statistic=numbers.logrank_chi2,
-                     reason=numbers.logrank_reason)
-    hr = ss.Estimate(numbers.hazard_ratio, numbers.hr_ci_low, numbers.hr_ci_high,
-                     p=numbers.hr_p, reason=numbers.hr_reason)
     method = method_text(endpoint, population, horizon_years, lang)
-    footnote = _footnote(endpoint, population, summary, lr, hr, n_per_arm, lang)
+    footnote = _footnote(endpoint, population, summary, numbers.logrank_reason,
+                         numbers.hr_reason, n_per_arm, lang)
     label = endpoint_label(endpoint, lang)
     title_key = "survival.curve.title.competing" if is_competing_risk(endpoint) \
         else "survival.curve.title"
@@ -508,13 +505,12 @@ def hazard_ratio(study, endpoint: str, population: str = "completers",
     numbers = study.survival_estimates(endpoint, population, horizon_years=horizon_years,
                                        **filters)
     n_per_arm = _arm_sizes(numbers.subjects)
-    hr = ss.Estimate(numbers.hazard_ratio, numbers.hr_ci_low, numbers.hr_ci_high,
-                     p=numbers.hr_p, reason=numbers.hr_reason)
-    df = pd.DataFrame({"arm": [COMPARED_ARM], "hazard_ratio": [hr.value],
-                       "hr_ci_low": [hr.ci_low], "hr_ci_high": [hr.ci_high], "hr_p": [hr.p],
-                       "hr_reason": [hr.reason]})
-    notes = [t("survival.footnote.hr", lang, text=not_estimable(hr.reason, lang))
-             if hr.reason else "",
+    summary = _bare(numbers.summary)
+    df = summary.loc[summary["arm"] == COMPARED_ARM,
+                     ["arm", "hazard_ratio", "hr_ci_low", "hr_ci_high", "hr_p", "hr_reason"]
+                     ].reset_index(drop=True)
+    reason = numbers.hr_reason
+    notes = [t("survival.footnote.hr", lang, text=not_estimable(reason, lang)) if reason else "",
              small_arm_caution(n_per_arm, lang) if min(n_per_arm.values()) > 0 else ""]
     return annotate(df, study, lang=lang,
                     title=t("survival.hr.title", lang, endpoint=endpoint_label(endpoint, lang)),

@@ -10,6 +10,7 @@ import streamlit as st
 from analytics.i18n import t
 from analytics.views import (VIEWS, Columns, ControlSlot, Expander, Item, Metrics, Note,
                              Tabs, ViewContext, items)
+from analytics.views.registry import leaves
 from analytics.views.state import GLOBAL_CONTROLS
 
 from . import deck_button, links, report, share, study_source, subject_links, url_state
@@ -185,18 +186,8 @@ def render(view_key: str) -> None:
 def controls_drawn(block_list: list, values: dict) -> set[str]:
     """The view's controls whose widgets ``block_list`` draws in the state ``values`` (in a
     tab, only the open section's)."""
-    found: set[str] = set()
-    for block in block_list:
-        if isinstance(block, ControlSlot):
-            found |= set(block.keys)
-        elif isinstance(block, Expander):
-            found |= controls_drawn(block.blocks, values)
-        elif isinstance(block, Columns):
-            for column in block.columns:
-                found |= controls_drawn(column, values)
-        elif isinstance(block, Tabs):
-            found |= controls_drawn(block.blocks(values[block.control]), values)
-    return found
+    return {key for block in leaves(block_list, values=values)
+            if isinstance(block, ControlSlot) for key in block.keys}
 
 
 def _keep_undrawn_choices(view, state, page: list) -> None:
@@ -206,8 +197,10 @@ def _keep_undrawn_choices(view, state, page: list) -> None:
     :func:`url_state.seed_view` sets it again in the next run (:data:`url_state.KEPT`), so
     that the browser's widget shows it."""
     drawn = controls_drawn(page, state.values)
+    if view.sections is not None:
+        drawn.add(view.sections.key)  # the tab bar, drawn by the Tabs block
     kept = {control.widget_name(view.key, state.values): state.values[control.key]
-            for control in view.controls if control.widget != "tabs" and control.key not in drawn}
+            for control in view.controls if control.key not in drawn}
     for key, value in kept.items():
         st.session_state[key] = value
     st.session_state[url_state.KEPT] = set(kept)

@@ -90,10 +90,10 @@ def sections(page: str) -> tuple[str | None, tuple]:
     order; (None, (None,)) for a page without tabs."""
     from analytics import views
     key = page_key(page)
-    tabs = [c for c in views.VIEWS[key].controls if c.widget == "tabs"]
-    if not tabs:
+    control = views.VIEWS[key].sections
+    if control is None:
         return None, (None,)
-    return tabs[0].widget_name(key, {}), tuple(tabs[0].allowed(None, {}))
+    return control.widget_name(key, {}), tuple(control.allowed(None, {}))
 
 
 def section_runs(at: AppTest, page: str):

@@ -450,8 +450,8 @@ def test_default_page_by_its_name_is_the_default_page(server, page, lang):
 def _tab_pages() -> list[tuple[str, object]]:
     """(URL path, section control) of every page drawn in tabs."""
     from analytics import views
-    return [(view.path, control) for view in views.VIEWS.values()
-            for control in view.controls if control.widget == "tabs"]
+    return [(view.path, view.sections) for view in views.VIEWS.values()
+            if view.sections is not None]
 
 
 def open_tab(page, label: str) -> None:

@@ -232,12 +232,25 @@ class View:
     def control(self, key: str) -> Control:
         return next(c for c in self.controls if c.key == key)
 
+    @property
+    def sections(self) -> Control | None:
+        """The control holding the open tab (:func:`sections_control`), if the view has tabs."""
+        return next((c for c in self.controls if c.widget == "tabs"), None)
+
     def applied(self, values: dict) -> tuple[str, ...]:
         """The global filters (analytics.scope names) this view follows in the state ``values``."""
         return self.applies(values) if self.applies else KIND_FILTERS[self.header]
 
 
 # -- helpers the view modules share ---------------------------------------------------------------
+def sections_control(view_key: str, sections: dict[str, str]) -> Control:
+    """The control of a page's tabs (a :class:`Tabs` block named ``"section"``): ``sections``
+    maps each section, in tab order, to the catalogue key of its name; the first is open by
+    default. Its value is in the address as ``sec``."""
+    return Control("section", "sec", "view.section", "tabs", tuple(sections), next(iter(sections)),
+                   lambda value, lang: t(sections[value], lang), f"{view_key}_section")
+
+
 def plain(text: str) -> str:
     """Plotly's title markup (``<br>``, ``<sup>``, ``<b>``) as plain text."""
     text = re.sub(r"<br\s*/?>", " — ", text or "")

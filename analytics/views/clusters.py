@@ -9,7 +9,7 @@ from ..clusters import (CLUSTER_RANGE, PERIODS, WINDOWS, excluded_display, fit_d
                         membership_display, transitions_display)
 from ..i18n import t
 from ..scope import POPULATION, SUBGROUPS
-from .base import Control, ControlSlot, Expander, Note, Tabs, View, figure, table
+from .base import Control, ControlSlot, Expander, Note, Tabs, View, figure, sections_control, table
 
 AUTO = "auto"
 # the page's sections (tabs) and their names
@@ -30,8 +30,7 @@ CONTROLS = (
     Control("n_clusters", "k", "clusters.control.k", "selectbox",
             (AUTO, *map(str, CLUSTER_RANGE)), AUTO, _k_label, "clusters_k",
             help="clusters.control.k.help"),
-    Control("section", "sec", "clusters.control.section", "tabs", tuple(SECTIONS), "courses",
-            lambda v, lang: t(SECTIONS[v], lang), "clusters_section"),
+    sections_control("clusters", SECTIONS),
 )
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from ..charts.disease_activity import (activity_bars_figure, link_flow, sankey_figure,
                                        transition_matrix_figure)
 from ..disease_activity import activity_display
-from ..i18n import t
 from ..profile import subjects_in_flow
 from ..schema import ARMS, VISITS
-from .base import Control, ControlSlot, Expander, Note, Tabs, View, figure, table, visit_label
+from .base import (Control, ControlSlot, Expander, Note, Tabs, View, figure, sections_control,
+                   table, visit_label)
 
 DEFAULT_SANKEY = ["BL", "Y1", "Y3", "Y5"]
 # the page's sections (tabs), each named by its heading
@@ -34,8 +34,7 @@ CONTROLS = (
     # the widget key follows start and the global time point, so a new choice resets the end
     Control("end", "to", "da.matrix.to", "selectbox", lambda study, v: _later(v), _default_end,
             visit_label, lambda v: f"da_to_{v['start']}_{v['timepoint']}"),
-    Control("section", "sec", "da.section", "tabs", tuple(SECTIONS), "flow",
-            lambda v, lang: t(SECTIONS[v], lang), "da_section"),
+    sections_control("da", SECTIONS),
 )
 
 
@@ -72,10 +71,6 @@ def build(ctx) -> list:
                              "bars": lambda: _bars(ctx, activity)})]
 
 
-def _display(ctx, df, columns):
-    return activity_display(df, columns, ctx.lang)
-
-
 def _flows(ctx) -> list:
     blocks: list = [ControlSlot(("sankey",))]
     chosen = [v for v in VISITS if v in ctx.state["sankey"]]
@@ -87,8 +82,9 @@ def _flows(ctx) -> list:
                  subjects=sankey_subjects(ctx, arm)) for arm in ARMS),
         Expander(ctx.t("da.tables.expander"), [table(
             flow_df, "disease_activity_flows",
-            _display(ctx, flow_df, ["arm", "from_timepoint", "to_timepoint", "from_category",
-                                    "to_category", "count", "n", "percent", "row_percent"]),
+            activity_display(flow_df, ["arm", "from_timepoint", "to_timepoint",
+                                       "from_category", "to_category", "count", "n", "percent",
+                                       "row_percent"], ctx.lang),
             detail=True, row_subjects=flow_subjects(ctx))])]
 
 
@@ -99,9 +95,9 @@ def _matrix(ctx) -> list:
             figure(transition_matrix_figure(trans, lang=ctx.lang), "da_matrix", trans),
             Expander(ctx.t("da.tables.expander"), [table(
                 trans, "disease_activity_transitions",
-                _display(ctx, trans[trans["count"] > 0], ["arm", "from_category", "to_category",
-                                                          "count", "n", "percent",
-                                                          "row_percent"]),
+                activity_display(trans[trans["count"] > 0], ["arm", "from_category",
+                                                             "to_category", "count", "n",
+                                                             "percent", "row_percent"], ctx.lang),
                 detail=True,
                 row_subjects=flow_subjects(ctx, ctx.state["start"], ctx.state["end"]))])]
 
@@ -109,8 +105,8 @@ def _matrix(ctx) -> list:
 def _bars(ctx, activity) -> list:
     return [figure(activity_bars_figure(activity, lang=ctx.lang), "da_bars", activity),
             table(activity, "disease_activity",
-                  _display(ctx, activity, ["arm", "timepoint", "years", "category", "count", "n",
-                                           "percent"]))]
+                  activity_display(activity, ["arm", "timepoint", "years", "category", "count",
+                                              "n", "percent"], ctx.lang))]
 
 
 VIEW = View("disease_activity", "disease-activity", CONTROLS, build)

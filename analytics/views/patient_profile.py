@@ -9,11 +9,10 @@ with a note saying so. Charts and listings elsewhere lead here through :func:`pr
 from __future__ import annotations
 
 from ..charts.profile import PARTS, profile_figure
-from ..i18n import t
 from ..scope import POPULATION, SUBGROUPS
 from ..profile import (MEASURE_COLUMNS, PROFILE_VIEW, RESPONSE_COLUMNS, baseline_display,
                        subject_ids, visits_display)
-from .base import Control, ControlSlot, Note, Tabs, View, figure, table
+from .base import Control, ControlSlot, Note, Tabs, View, figure, sections_control, table
 from .state import GLOBAL_KEYS, ViewState, resolve
 
 
@@ -40,8 +39,7 @@ CONTROLS = (
     Control("subject", "subj", "profile.control.subject", "selectbox",
             lambda study, values: subject_ids(study), _default_subject,
             widget_key="profile_subject", listed=_selected_subjects),
-    Control("section", "sec", "profile.control.section", "tabs", tuple(SECTIONS), "timeline",
-            lambda v, lang: t(SECTIONS[v], lang), "profile_section"),
+    sections_control("profile", SECTIONS),
 )
 
 

@@ -107,29 +107,37 @@ def blocks_key(state: ViewState) -> tuple:
     if view.header == "whole":
         ignored.add("comparison")
     # the open tab: every section is in the blocks (built when first opened)
-    ignored |= {c.key for c in view.controls if c.widget == "tabs"}
+    if view.sections is not None:
+        ignored.add(view.sections.key)
 
     def kept(values: dict) -> tuple:
         return tuple(sorted((k, repr(v)) for k, v in values.items() if k not in ignored))
     return state.view, kept(state.values), kept(state.defaults), kept(state.replaced)
 
 
-def items(blocks_: list, details: bool = True) -> list[Item]:
-    """The figures and tables among ``blocks_`` in page order (``details``: with those in
-    expanders, which are marked ``detail``)."""
-    out: list[Item] = []
+def leaves(blocks_: list, details: bool = True, values: dict | None = None):
+    """The blocks among ``blocks_`` that hold no others (figures and tables, notes, metrics,
+    control slots), in page order: those in expanders only with ``details``; in tabs, every
+    section's, or with a state's ``values`` the open section's only (what the page draws)."""
     for block in blocks_:
-        if isinstance(block, Item):
-            out.append(block)
-        elif isinstance(block, Expander):
-            out += [i for i in items(block.blocks) if details]
+        if isinstance(block, Expander):
+            if details:
+                yield from leaves(block.blocks, True, values)
         elif isinstance(block, Columns):
             for column in block.columns:
-                out += items(column, details)
+                yield from leaves(column, details, values)
         elif isinstance(block, Tabs):
-            for section in block.panes:
-                out += items(block.blocks(section), details)
-    return out
+            sections = block.panes if values is None else [values[block.control]]
+            for section in sections:
+                yield from leaves(block.blocks(section), details, values)
+        else:
+            yield block
+
+
+def items(blocks_: list, details: bool = True) -> list[Item]:
+    """The figures and tables among ``blocks_`` in page order (``details``: with those in
+    expanders, which are marked ``detail``), every tab's."""
+    return [block for block in leaves(blocks_, details) if isinstance(block, Item)]
 
 
 def state_items(study, state: ViewState, details: bool = False) -> list[Item]:
