@@ -181,6 +181,13 @@ class Study:
                                   **filters)
 
     @_recorded
+    def hazard_ratio_estimate(self, endpoint: str, population: str = "completers",
+                              horizon_years=None, **filters) -> pd.DataFrame:
+        from .survival import hazard_ratio_estimate
+        return hazard_ratio_estimate(self, endpoint, population, horizon_years=horizon_years,
+                                     **filters)
+
+    @_recorded
     def hazard_ratio(self, endpoint: str, population: str = "completers", horizon_years=None,
                      lang: str = "en", **filters) -> pd.DataFrame:
         from .survival import hazard_ratio

@@ -488,6 +488,24 @@ def survival_estimates(study, endpoint: str, population: str = "completers",
         subjects=subjects)
 
 
+HR_COLUMNS = ["arm", "hazard_ratio", "hr_ci_low", "hr_ci_high", "hr_p", "hr_reason"]
+
+
+def hazard_ratio_estimate(study, endpoint: str, population: str = "completers",
+                          horizon_years: float | None = None, **filters) -> pd.DataFrame:
+    """The numbers of :func:`hazard_ratio` without its words: the same subjects and the same
+    fit (``_cox``) as :func:`survival_estimates`, without its curves, medians and log-rank test.
+    One row, the compared arm (``HR_COLUMNS``); ``attrs["n_per_arm"]``. Memoised in no
+    language, as the survival page's numbers are."""
+    subjects = subject_times(study, endpoint, population, horizon_years, **filters)
+    n_per_arm = _arm_sizes(subjects)
+    hr = _cox(endpoint, subjects, n_per_arm)
+    df = pd.DataFrame([[COMPARED_ARM, hr.value, hr.ci_low, hr.ci_high, hr.p, hr.reason]],
+                      columns=HR_COLUMNS)
+    df.attrs["n_per_arm"] = n_per_arm
+    return df
+
+
 def hazard_ratio(study, endpoint: str, population: str = "completers",
                  horizon_years: float | None = None, lang: str = "en",
                  **filters) -> pd.DataFrame:
@@ -502,14 +520,11 @@ def hazard_ratio(study, endpoint: str, population: str = "completers",
         ``hr_p``, ``hr_reason`` -- exactly the compared arm's values in :func:`survival`'s
         ``summary`` (NaN with the reason code where not estimable).
     """
-    numbers = study.survival_estimates(endpoint, population, horizon_years=horizon_years,
-                                       **filters)
-    n_per_arm = _arm_sizes(numbers.subjects)
-    summary = _bare(numbers.summary)
-    df = summary.loc[summary["arm"] == COMPARED_ARM,
-                     ["arm", "hazard_ratio", "hr_ci_low", "hr_ci_high", "hr_p", "hr_reason"]
-                     ].reset_index(drop=True)
-    reason = numbers.hr_reason
+    numbers = study.hazard_ratio_estimate(endpoint, population, horizon_years=horizon_years,
+                                          **filters)
+    n_per_arm = numbers.attrs["n_per_arm"]
+    df = _bare(numbers)
+    reason = df.at[0, "hr_reason"]
     notes = [t("survival.footnote.hr", lang, text=not_estimable(reason, lang)) if reason else "",
              small_arm_caution(n_per_arm, lang) if min(n_per_arm.values()) > 0 else ""]
     return annotate(df, study, lang=lang,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from analytics.population import randomised_trials, trial_ids
@@ -59,3 +60,24 @@ def test_study_method_is_the_analysis(study):
     assert via_study.equals(direct)
     assert via_study.attrs["call"]["method"] == "hazard_ratio"
     assert not math.isnan(float(via_study["hazard_ratio"].iloc[0]))
+
+
+def test_the_ratio_alone_fits_no_curve_and_is_worded_per_language(monkeypatch):
+    """The note's ratio is the Cox fit alone (no Kaplan–Meier curve), memoised in no language:
+    the other language rewords it and fits nothing again."""
+    from analytics import survival as sv
+    from dashboard import study_source
+    served = study_source.CachedStudy(study_source.served_study())
+    study_source._cached_result.clear()
+    fits, curves = [], []
+    real_cox, real_curve = sv._cox, sv._curve_arm
+    monkeypatch.setattr(sv, "_cox", lambda *a: fits.append(a[0]) or real_cox(*a))
+    monkeypatch.setattr(sv, "_curve_arm", lambda *a: curves.append(a[0]) or real_curve(*a))
+    en = served.hazard_ratio("ACR50", "nri", horizon_years=3.0, lang="en",
+                             comparison="randomised")
+    zh = served.hazard_ratio("ACR50", "nri", horizon_years=3.0, lang="zh",
+                             comparison="randomised")
+    assert fits == ["ACR50"] and curves == []
+    pd.testing.assert_frame_equal(en[HR_COLUMNS], zh[HR_COLUMNS])
+    assert en.attrs["title"] != zh.attrs["title"] and zh.attrs["lang"] == "zh"
+    study_source._cached_result.clear()
