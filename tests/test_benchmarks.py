@@ -145,3 +145,24 @@ def test_page_switches_never_go_to_the_page_already_shown(keys):
         for key in order:
             assert key != shown, (round_, key)
             shown = key
+
+
+def test_each_element_variant_draws_the_element_it_names(monkeypatch):
+    """benchmarks/home_elements.py: every variant of the element app holds the trivial app's
+    content and exactly the elements its name says, so each row measures what it claims."""
+    from streamlit.testing.v1 import AppTest
+
+    import home_elements
+
+    kinds = {"selectbox": "selectbox", "metric": "metric", "static_table": "table",
+             "data_grid": "dataframe", "code": "code"}
+    for name, elements in home_elements.VARIANTS.items():
+        monkeypatch.setenv("BENCH_ELEMENTS", elements)
+        at = AppTest.from_file(str(home_elements.ELEMENT_APP)).run()
+        assert not at.exception, name
+        assert at.title[0].value == "Trivial app" and len(at.sidebar.radio) == 1
+        chosen = set(filter(None, elements.split(",")))
+        for element, kind in kinds.items():
+            assert len(getattr(at, kind)) == (element in chosen), (name, element)
+        charts = [e for e in at.main if e.type == "plotly_chart"]
+        assert len(charts) == ("plotly_chart" in chosen), name
