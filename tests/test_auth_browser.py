@@ -262,11 +262,16 @@ def _fill_cells(page, editor, column: int, entries: dict[int, str], attempts: in
     the first cell, move with the arrow keys (the grid scrolls itself), type, Enter (which
     commits and reruns the page). Each cell is then read back from the grid's accessible copy
     (``glide-cell-<column>-<row>``); on a loaded machine a keystroke typed before the cell's
-    editor opens is lost, so a cell that does not read back is typed again."""
+    editor opens is lost, so a cell that does not read back is typed again. The grid is
+    scrolled back to its top first: the arrow keys scroll it, and a click on "the first cell"
+    of a scrolled grid would select another row, and the text land in the wrong cell."""
     for row, text in sorted(entries.items()):
         cell = editor.locator(f'[data-testid="glide-cell-{column + 1}-{row}"]')
         for _ in range(attempts):
             editor.scroll_into_view_if_needed()
+            editor.locator(".dvn-scroller").evaluate(
+                "el => { el.scrollTop = 0; el.scrollLeft = 0; }")
+            page.wait_for_timeout(50)  # the grid redraws at the new scroll position
             box = editor.bounding_box()
             # the first cell of the first column: right of the row markers, below the header
             page.mouse.click(box["x"] + 80, box["y"] + 35 + 17)
