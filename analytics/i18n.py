@@ -87,6 +87,22 @@ def has(key: str) -> bool:
     return key in catalogue()
 
 
+# Operating-system errors a reader may meet (the data folder refusing, the disk full), said in
+# the reader's language: the system's own text (``strerror``) is English only.
+OS_ERRORS = ("EACCES", "EPERM", "ENOSPC", "EDQUOT", "EROFS", "ENOENT", "EBUSY", "EIO",
+             "ENAMETOOLONG")
+
+
+def os_reason(exc: OSError, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Why ``exc`` happened, in ``lang``: the catalogue's words for the common causes, else
+    "system error" and the error's code name (``EXDEV``), which an administrator can look up."""
+    import errno
+    name = errno.errorcode.get(exc.errno, "") if isinstance(exc.errno, int) else ""
+    if name in OS_ERRORS:
+        return t(f"os_error.{name}", lang)
+    return t("os_error.other", lang, code=name or type(exc).__name__)
+
+
 def fmt_number(value: float, decimals: int = 1, lang: str = DEFAULT_LANGUAGE) -> str:
     """A number formatted for display; both languages use Western digits and a point."""
     if value is None or value != value:  # None or NaN

@@ -16,7 +16,7 @@ import streamlit as st
 
 from analytics import study_loading
 from analytics.build import BuildError
-from analytics.i18n import t
+from analytics.i18n import os_reason, t
 from analytics.importer import ContractError
 from analytics.mapping import problems_table
 from analytics.problem_text import problem_text
@@ -81,14 +81,14 @@ def _upload_step(lang: str) -> None:
     except OSError as exc:  # an old upload that cannot be removed does not stop a new one
         _LOG.warning("old uploads could not be removed: %s", exc)
         st.warning(t("load.sweep_failed", lang, folder=exc.filename or uploads_dir(),
-                     reason=exc.strerror or exc))
+                     reason=os_reason(exc, lang)))
     try:
         receive_upload([(f.name, f.getvalue()) for f in uploaded], signature)
     except UploadError as exc:
         st.error(t(f"upload.error.{exc.code}", lang, name=exc.name))
     except OSError as exc:  # the data folder not writable, the disk full
         _LOG.warning("an upload could not be stored: %s", exc)
-        st.error(t("load.upload_not_stored", lang, reason=exc.strerror or exc))
+        st.error(t("load.upload_not_stored", lang, reason=os_reason(exc, lang)))
 
 
 def _problem_table(problems: list, lang: str) -> pd.DataFrame:
@@ -244,7 +244,7 @@ def _studies_step(lang: str) -> None:
             except OSError as exc:  # the data folder refuses: the study stays, said so
                 _LOG.warning("a study could not be removed: %s", exc)
                 st.error(t("load.remove_failed", lang, name=entry.name,
-                           reason=exc.strerror or exc))
+                           reason=os_reason(exc, lang)))
                 return
             audit.record("remove", study=slug, hashes={"content_hash": entry.content_hash},
                          detail=entry.name)

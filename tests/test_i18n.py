@@ -211,6 +211,7 @@ def _dynamic_keys() -> set[str]:
     from analytics.mapping_draft import NOTE_KINDS
     keys |= {f"draft.{kind}.{k}" for kind, kinds in NOTE_KINDS.items() for k in kinds}
     keys |= {f"filter.{label}" for label in PARAM_LABELS.values()}
+    keys |= {f"os_error.{name}" for name in i18n.OS_ERRORS}
     return keys
 
 
@@ -570,3 +571,19 @@ if __name__ == "__main__":  # print what every page shows that it should not, in
                     print(page, lang, s, "EXCEPTION", [e.value for e in at.exception])
                 for line in check(at):
                     print(page, lang, line)
+
+
+def test_an_operating_system_error_is_said_in_the_readers_language():
+    """The data folder's refusals reach the reader in their language, not the system's English
+    (``strerror``); an error the catalogue does not name keeps its code for the administrator."""
+    import errno
+    refused = PermissionError(errno.EACCES, "Permission denied", "/data/x")
+    full = OSError(errno.ENOSPC, "No space left on device")
+    odd = OSError(errno.EXDEV, "Invalid cross-device link")
+    assert i18n.os_reason(refused, "en") == "permission denied"
+    assert i18n.os_reason(full, "zh") == "磁盘空间不足"
+    assert i18n.os_reason(odd, "en") == "system error EXDEV"
+    assert i18n.os_reason(odd, "zh") == "系统错误 EXDEV"
+    assert i18n.os_reason(OSError("no errno"), "zh") == "系统错误 OSError"
+    for name in i18n.OS_ERRORS:
+        assert hasattr(errno, name), name  # every named error exists on this system

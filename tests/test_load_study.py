@@ -207,7 +207,7 @@ def test_a_study_the_folder_will_not_let_go_is_said_and_kept(export, data_dir, m
         patched.setattr(Path, "unlink", refused)
         at.button(key="load_remove").click().run()
     assert not at.exception, at.exception
-    said = t("load.remove_failed", lang, name="Other trial", reason="Permission denied")
+    said = t("load.remove_failed", lang, name="Other trial", reason=t("os_error.EACCES", lang))
     assert said in [error.value for error in at.error], texts(at)
     assert study_path("other-trial").exists()
     assert "other-trial" in [e.slug for e in list_studies()]

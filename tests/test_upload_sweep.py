@@ -151,7 +151,7 @@ def test_an_old_upload_that_cannot_be_removed_is_said_and_the_new_upload_stored(
     monkeypatch.setattr("analytics.study_catalog.shutil.rmtree", refused)
     at = upload(run_page(PAGE, lang=lang), "export.zip", export["zip"])
     assert not at.exception, at.exception
-    said = t("load.sweep_failed", lang, folder=str(old), reason="Permission denied")
+    said = t("load.sweep_failed", lang, folder=str(old), reason=t("os_error.EACCES", lang))
     assert said in [warning.value for warning in at.warning], texts(at)
     stored = at.session_state["load_upload"]["id"]
     assert (uploads_dir() / stored).is_dir() and old.is_dir()
@@ -174,7 +174,7 @@ def test_an_upload_the_disk_cannot_hold_is_said_and_leaves_nothing_behind(
     monkeypatch.setattr(Path, "write_bytes", full_disk)
     at = upload(run_page(PAGE, lang=lang), "export.zip", export["zip"])
     assert not at.exception, at.exception
-    said = t("load.upload_not_stored", lang, reason="No space left on device")
+    said = t("load.upload_not_stored", lang, reason=t("os_error.ENOSPC", lang))
     assert said in [error.value for error in at.error], texts(at)
     assert written and not written[0].exists()
     assert list(uploads_dir().iterdir()) == []
