@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ from analytics import export
 from analytics.annotate import caption
 from analytics.charts.theme import plain_dict
 from analytics.code import snippet
-from analytics.i18n import t
+from analytics.i18n import os_reason, t
 from analytics.study import DEFAULT_STUDY_PATH
 from analytics.views import Control
 
@@ -52,10 +53,19 @@ def control_widget(control: Control, view_key: str, values: dict, study, lang: s
     raise ValueError(f"unknown widget {control.widget!r}")
 
 
+_LOG = logging.getLogger(__name__)
+
+
 def export_error(lang: str, exc: Exception) -> str:
+    """What a reader is told when an image, deck or report could not be made: the cause in
+    their language (an operating-system error's, else the error's name), the details, often in
+    the renderer's English, in the server's log."""
     if isinstance(exc, export.ExportUnavailable):
         return t("export.no_browser", lang, path=str(export.CHROMIUM_PATH))
-    return t("export.failed", lang, error=str(exc) or type(exc).__name__)
+    _LOG.error("static export failed", exc_info=exc)
+    reason = os_reason(exc, lang) if isinstance(exc, OSError) and exc.errno else \
+        type(exc).__name__
+    return t("export.failed", lang, error=reason)
 
 
 def code_snippet(study_path, df: pd.DataFrame) -> str | None:

@@ -261,3 +261,23 @@ def test_survival_source_line_states_the_horizon(study, lang):
                                    end=t("common.years", lang, n="3")),
                             synthetic_key="synthetic.label")
     assert not _missing(facts, line), (line, _missing(facts, line))
+
+
+def test_a_failed_export_is_said_in_the_readers_language_and_logged(caplog):
+    """The reader gets the cause in their language (the renderer's own message is often
+    English); the server's log keeps the whole error for the administrator."""
+    import errno
+    import logging
+
+    from analytics.i18n import t
+    from dashboard.widgets import export_error
+
+    with caplog.at_level(logging.ERROR, logger="dashboard.widgets"):
+        full = export_error("zh", OSError(errno.ENOSPC, "No space left on device"))
+        odd = export_error("zh", RuntimeError("Kaleido: the figure could not be drawn"))
+    assert full == t("export.failed", "zh", error="磁盘空间不足")
+    assert odd == t("export.failed", "zh", error="RuntimeError")
+    assert "No space" not in full and "Kaleido" not in odd
+    logged = "\n".join(r.getMessage() + str(r.exc_info[1]) for r in caplog.records)
+    assert "No space left on device" in logged and "could not be drawn" in logged
+    assert export_error("en", TimeoutError()) == t("export.failed", "en", error="TimeoutError")
