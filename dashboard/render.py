@@ -146,6 +146,10 @@ def _tabs(block: Tabs, ctx: ViewContext) -> None:
     def opened() -> None:
         st.session_state[key] = sections[labels.index(st.session_state[tabs_key])]
     st.tabs(labels, key=tabs_key, on_change=opened)
+    # the tab panels stay empty (the section is drawn beside them): hidden, so that a screen
+    # reader goes from the tab bar to the section, not into an empty panel (style-only HTML
+    # takes no room on the page)
+    st.html(f'<style>.st-key-{tabs_key} [data-testid="stTabPanel"]{{display:none}}</style>')
     with st.container(key=f"section_{block.control}"):
         draw(block.blocks(values[block.control]), ctx)
 

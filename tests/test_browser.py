@@ -465,7 +465,8 @@ def open_tab(page, label: str) -> None:
 @pytest.mark.parametrize("path,control", _tab_pages(), ids=[p for p, _ in _tab_pages()])
 def test_each_tab_draws_its_section(server, page, lang, path, control):
     """A click on a tab draws that section (its charts with data), names it in the address and
-    leaves the other sections' charts undrawn; every tab is screenshotted."""
+    leaves the other sections' charts undrawn; the tab bar's own panels, left empty, are out of
+    the page (a screen reader goes from the tabs to the section); every tab is screenshotted."""
     open_page(page, url(server, path, lang=lang))
     sections = list(control.allowed(None, {}))
     labels = [control.label_of(value, lang) for value in sections]
@@ -478,6 +479,9 @@ def test_each_tab_draws_its_section(server, page, lang, path, control):
         page.wait_for_url(lambda u: parse_qs(urlsplit(u).query).get(control.url, [None])[-1]
                           == expected, timeout=10_000)
         reports = assert_clean(page, f"/{path} tab {value} ({lang})")
+        panels = page.locator('[data-testid="stMain"] [data-testid="stTabPanel"]').evaluate_all(
+            "els => els.map(e => getComputedStyle(e).display)")
+        assert panels and set(panels) == {"none"}, panels
         keys_per_tab.append(page.locator('[data-testid="stMain"] [class*="st-key-fig_"]')
                             .evaluate_all("els => els.map(e => e.className)"))
         shot = SCREENSHOTS / lang / f"tab_{path}_{value}.png"
