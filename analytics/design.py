@@ -55,8 +55,9 @@ def survival_note(study, endpoint: str, population: str, horizon_years=None, lan
                   **filters) -> str:
     """A one-line note for the survival page when the pooled and randomised Cox hazard ratios
     differ materially; '' otherwise. The pooled ratio is the page's own survival analysis; of
-    the randomised comparison only the ratio is needed (:func:`analytics.survival.hazard_ratio`,
-    the same fit without the curves)."""
+    the randomised comparison only the ratio's numbers are needed
+    (:func:`analytics.survival.hazard_ratio_estimate`, the same fit without the curves, in no
+    language)."""
     base = _without_comparison(filters)
 
     def estimate(frame):
@@ -70,9 +71,9 @@ def survival_note(study, endpoint: str, population: str, horizon_years=None, lan
                                        lang=lang, **base).summary)
     if math.isnan(hr):  # no claim without the pooled ratio: the randomised one is not needed
         return ""
-    r_hr, low, high = estimate(study.hazard_ratio(endpoint, population,
-                                                  horizon_years=horizon_years, lang=lang,
-                                                  **base, comparison="randomised"))
+    r_hr, low, high = estimate(study.hazard_ratio_estimate(endpoint, population,
+                                                           horizon_years=horizon_years, **base,
+                                                           comparison="randomised"))
     if not differs_materially(hr, r_hr, low, high, null=NULL_HAZARD_RATIO):
         return ""
     return t("comparison.material.survival", lang, trials=", ".join(randomised_trials(study)),

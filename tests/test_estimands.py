@@ -324,9 +324,9 @@ class _FakeSurvivalStudy:
                                 "hr_ci_high": [float("nan"), high]})
         return type("Result", (), {"summary": summary})()
 
-    def hazard_ratio(self, endpoint, population, horizon_years=None, lang="en", **filters):
-        # the hazard-ratio-only analysis: the same ratios (its frame has the same columns)
-        return self.survival(endpoint, population, horizon_years, lang, **filters).summary
+    def hazard_ratio_estimate(self, endpoint, population, horizon_years=None, **filters):
+        # the hazard-ratio-only numbers: the same ratios (its frame has the same columns)
+        return self.survival(endpoint, population, horizon_years, **filters).summary
 
 
 def test_survival_note_appears_only_when_material(study):
