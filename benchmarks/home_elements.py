@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -35,10 +34,8 @@ VARIANTS = {  # name: the elements added to the trivial app
 
 
 def variant_server(elements: str):
-    def make():
-        os.environ["BENCH_ELEMENTS"] = elements  # the server process inherits it
-        return TrivialServer(f"elements-{elements.replace(',', '+') or 'none'}", ELEMENT_APP)
-    return make
+    return lambda: TrivialServer(f"elements-{elements.replace(',', '+') or 'none'}",
+                                 ELEMENT_APP, env={"BENCH_ELEMENTS": elements})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +60,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name}: {c[0]:.2f} / {w[0]:.2f} s", flush=True)
     finally:
         browser.close()
-        os.environ.pop("BENCH_ELEMENTS", None)
     base_cold, base_warm = median(cold["trivial app"]), median(warm["trivial app"])
     lines = [header, "",
              f"| page | cold, median of {args.reps} | warm | ≤ {TARGET_HOME_RATIO}× trivial |",

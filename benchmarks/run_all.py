@@ -473,9 +473,9 @@ def nav_link(page, view_key: str):
 
 class TrivialServer:
     """The trivial app (or another ``script``) served by Streamlit with the launcher's
-    options."""
+    options; ``env`` adds environment variables for it."""
 
-    def __new__(cls, name="trivial", script: Path = TRIVIAL_APP):
+    def __new__(cls, name="trivial", script: Path = TRIVIAL_APP, env: dict | None = None):
         from browser_support import StreamlitServer
 
         from dashboard import launcher
@@ -486,7 +486,7 @@ class TrivialServer:
                 line[1] = str(script)
                 return [sys.executable, "-m", "streamlit", *line]
 
-        return Server(name=name)
+        return Server(name=name, env=env)
 
 
 def chart_floor_server():
